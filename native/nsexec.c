@@ -1,0 +1,262 @@
+/*
+ * Namespace stage of `ocirun init`, run as an ELF constructor before the .NET
+ * runtime starts (the runtime is multithreaded from its first instruction, and
+ * unshare(CLONE_NEWUSER), setns into a mount namespace and fork-without-exec
+ * need a single-threaded process).
+ *
+ * The managed parent spawns `ocirun init` with a stream socket in the
+ * environment variable _OCIRUN_SYNC_FD. This process (stage 0) reads the
+ * bootstrap frame, joins and creates the namespaces, then clones the container
+ * init with CLONE_PARENT so the init is the managed parent's child (the parent
+ * can wait for it) and lives in the new pid/time namespaces. Stage 0 reports the
+ * init's pid and exits; only the init returns into .NET.
+ *
+ * Frame layout (both directions): u32 type, u32 length, payload. See
+ * include/ocirun_sync.h for the types; the managed side mirrors them in
+ * Ocirun.Runtime/Sync/SyncType.cs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ocirun_sync.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static int sync_fd = -1;
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_frame(uint32_t type, const void *payload, uint32_t len)
+{
+	uint32_t hdr[2] = { type, len };
+	if (write_all(sync_fd, hdr, sizeof(hdr)) < 0)
+		return -1;
+	return len ? write_all(sync_fd, payload, len) : 0;
+}
+
+/* Reports errno and a message to the parent, then exits: the parent turns the
+ * frame into the command's error. */
+static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
+{
+	char buf[512];
+	int32_t err = errno;
+	memcpy(buf, &err, sizeof(err));
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + sizeof(err), sizeof(buf) - sizeof(err), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(buf) - sizeof(err) - 1)
+		n = (int)(sizeof(buf) - sizeof(err) - 1);
+	send_frame(OCIRUN_SYNC_ERROR, buf, (uint32_t)(sizeof(err) + (size_t)n));
+	_exit(1);
+}
+
+static char *read_frame(uint32_t want, uint32_t *len_out)
+{
+	uint32_t hdr[2];
+	if (read_all(sync_fd, hdr, sizeof(hdr)) < 0)
+		die("read sync frame header");
+	if (hdr[0] != want) {
+		errno = EPROTO;
+		die("unexpected sync frame %u (wanted %u)", hdr[0], want);
+	}
+	if (hdr[1] > OCIRUN_SYNC_MAX_FRAME) {
+		errno = E2BIG;
+		die("sync frame too large: %u", hdr[1]);
+	}
+	char *buf = malloc(hdr[1] + 1);
+	if (!buf)
+		die("malloc");
+	if (hdr[1] && read_all(sync_fd, buf, hdr[1]) < 0)
+		die("read sync frame body");
+	buf[hdr[1]] = 0;
+	*len_out = hdr[1];
+	return buf;
+}
+
+struct bootstrap {
+	uint64_t unshare_flags;
+	/* Paths of namespaces to join, in the order the parent sent them (the
+	 * parent puts the user namespace first). */
+	int njoin;
+	uint32_t join_type[16];
+	const char *join_path[16];
+	const char *timens_offsets;
+};
+
+/* The bootstrap payload is a sequence of records: u32 key, u32 len, bytes. */
+static void parse_bootstrap(char *buf, uint32_t len, struct bootstrap *b)
+{
+	uint32_t off = 0;
+	memset(b, 0, sizeof(*b));
+	while (off + 8 <= len) {
+		uint32_t key, rlen;
+		memcpy(&key, buf + off, 4);
+		memcpy(&rlen, buf + off + 4, 4);
+		off += 8;
+		if (rlen > len - off) {
+			errno = EINVAL;
+			die("bootstrap record overruns frame");
+		}
+		char *val = buf + off;
+		switch (key) {
+		case OCIRUN_BOOT_UNSHARE:
+			if (rlen != 8) {
+				errno = EINVAL;
+				die("bootstrap unshare flags length %u", rlen);
+			}
+			memcpy(&b->unshare_flags, val, 8);
+			break;
+		case OCIRUN_BOOT_JOIN:
+			if (rlen < 5 || b->njoin == 16 || val[rlen - 1] != 0) {
+				errno = EINVAL;
+				die("bad namespace join record");
+			}
+			memcpy(&b->join_type[b->njoin], val, 4);
+			b->join_path[b->njoin] = val + 4;
+			b->njoin++;
+			break;
+		case OCIRUN_BOOT_TIMENS_OFFSETS:
+			if (rlen == 0 || val[rlen - 1] != 0) {
+				errno = EINVAL;
+				die("bad time namespace offsets record");
+			}
+			b->timens_offsets = val;
+			break;
+		default:
+			errno = EINVAL;
+			die("unknown bootstrap record %u", key);
+		}
+		off += rlen;
+	}
+}
+
+static void join_namespaces(const struct bootstrap *b)
+{
+	/* Open every path first: once we are in another mount namespace the
+	 * remaining paths may no longer resolve. */
+	int fds[16];
+	for (int i = 0; i < b->njoin; i++) {
+		fds[i] = open(b->join_path[i], O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			die("open namespace %s", b->join_path[i]);
+	}
+	for (int i = 0; i < b->njoin; i++) {
+		if (setns(fds[i], (int)b->join_type[i]) < 0)
+			die("setns %s", b->join_path[i]);
+		close(fds[i]);
+	}
+}
+
+static void create_user_namespace(void)
+{
+	if (unshare(CLONE_NEWUSER) < 0)
+		die("unshare user namespace");
+	/* Only the parent, outside the namespace, may write our id maps. */
+	int32_t pid = getpid();
+	if (send_frame(OCIRUN_SYNC_USERMAP_PLS, &pid, sizeof(pid)) < 0)
+		die("send usermap request");
+	uint32_t len;
+	free(read_frame(OCIRUN_SYNC_USERMAP_ACK, &len));
+	/* Become the namespace's root so that what follows is owned by it. */
+	if (setresgid(0, 0, 0) < 0)
+		die("setresgid to namespace root");
+	if (setresuid(0, 0, 0) < 0)
+		die("setresuid to namespace root");
+}
+
+static void write_timens_offsets(const char *offsets)
+{
+	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open /proc/self/timens_offsets");
+	if (write_all(fd, offsets, strlen(offsets)) < 0)
+		die("write /proc/self/timens_offsets");
+	close(fd);
+}
+
+__attribute__((constructor)) static void ocirun_nsexec(void)
+{
+	const char *fdstr = getenv("_OCIRUN_SYNC_FD");
+	if (!fdstr)
+		return;
+	sync_fd = atoi(fdstr);
+	if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) {
+		/* No channel to report on: nothing sensible but to stop. */
+		_exit(1);
+	}
+	prctl(PR_SET_NAME, "ocirun:[0:NS]", 0, 0, 0);
+
+	uint32_t len;
+	char *boot = read_frame(OCIRUN_SYNC_BOOTSTRAP, &len);
+	struct bootstrap b;
+	parse_bootstrap(boot, len, &b);
+
+	join_namespaces(&b);
+	if (b.unshare_flags & CLONE_NEWUSER)
+		create_user_namespace();
+	uint64_t rest = b.unshare_flags & ~(uint64_t)CLONE_NEWUSER;
+	if (rest && unshare((int)rest) < 0)
+		die("unshare namespaces 0x%llx", (unsigned long long)rest);
+	if (b.timens_offsets)
+		write_timens_offsets(b.timens_offsets);
+
+	/* The pid and time namespaces apply to children only, hence the clone.
+	 * CLONE_PARENT makes the init a sibling of this stage, i.e. a child of the
+	 * managed parent. */
+	long child = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+	if (child < 0)
+		die("clone container init");
+	if (child > 0) {
+		int32_t pid = (int32_t)child;
+		if (send_frame(OCIRUN_SYNC_PID, &pid, sizeof(pid)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	prctl(PR_SET_NAME, "ocirun:[1:INIT]", 0, 0, 0);
+	free(boot);
+	/* Return into .NET: Main sees `init` and continues with the managed stage. */
+}

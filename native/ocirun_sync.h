@@ -1,0 +1,21 @@
+/* Frame and record types of the parent <-> init sync socket. The managed side
+ * mirrors these numbers in src/Ocirun.Runtime/Sync/SyncType.cs; a unit test
+ * compares the two. */
+#ifndef OCIRUN_SYNC_H
+#define OCIRUN_SYNC_H
+
+#define OCIRUN_SYNC_MAX_FRAME (16u << 20)
+
+/* Frame types. */
+#define OCIRUN_SYNC_BOOTSTRAP 1
+#define OCIRUN_SYNC_USERMAP_PLS 2
+#define OCIRUN_SYNC_USERMAP_ACK 3
+#define OCIRUN_SYNC_PID 4
+#define OCIRUN_SYNC_ERROR 5
+
+/* Records inside the bootstrap frame. */
+#define OCIRUN_BOOT_UNSHARE 1
+#define OCIRUN_BOOT_JOIN 2
+#define OCIRUN_BOOT_TIMENS_OFFSETS 3
+
+#endif

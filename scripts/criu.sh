@@ -1,0 +1,85 @@
+#!/bin/bash
+# Provisions a private CRIU 4.1.1 (Debian 13 "trixie") under /opt/ocirun/criu:
+# bookworm's criu 3.17 fails on this kernel (6.x). trixie's criu needs trixie's
+# glibc (>= 2.38), so its libc6 goes into the private prefix too and criu runs
+# through that prefix's ld.so with --library-path (not LD_LIBRARY_PATH, so the
+# helpers criu execs keep using the system's libc). The system libc is never
+# touched: the trixie source is pinned at priority 1 and used only for
+# `apt-get download`.
+#
+# What CRIU execs at run time (all system packages, see scripts/deps.sh):
+#  - iptables-restore/ip6tables-restore (iptables) for the default network lock,
+#    libnftables (nftables) for --network-lock nftables;
+#  - ip (iproute2) to save/restore addresses/routes/rules of dumped netns,
+#    iptables-save/nft for their firewall rules;
+#  - tar for the contents of tmpfs mounts in the dumped mount namespace.
+# Lazy pages (--lazy-pages) additionally need `sysctl -w fs.pipe-max-size=4194304`
+# (not done here).
+set -euo pipefail
+prefix=/opt/ocirun/criu
+want=4.1.1
+have() { "$1" --version 2>/dev/null | grep -q '^Version: 4\.'; }
+if have /usr/local/sbin/criu && have "$prefix/criu"; then
+  echo "criu: $("$prefix/criu" --version | awk '/^Version/{print $2}') already at $prefix"; exit 0
+fi
+
+# bookworm packages the trixie criu links against whose bookworm versions are
+# fine (used from /lib): libbsd0 libuuid1 libnftables1 (+ its deps).
+export DEBIAN_FRONTEND=noninteractive
+need=()
+for p in libbsd0 libuuid1 libnftables1; do
+  [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || need+=("$p")
+done
+if ((${#need[@]})); then
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# trixie source derived from this machine's own main Debian entry (same URI and
+# keyring), pinned so that nothing is ever installed/upgraded from it.
+. /etc/os-release
+src=$(if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
+  # deb822: first "Types: deb" stanza whose Suites list the release codename.
+  awk -v cn="$VERSION_CODENAME" 'BEGIN{RS="";FS="\n"}
+    { u=s=k=t=""
+      for (i=1;i<=NF;i++) { if ($i ~ /^#/) continue
+        key=tolower(substr($i,1,index($i,":")-1)); v=substr($i,index($i,":")+1); gsub(/^[ \t]+|[ \t]+$/,"",v)
+        if (key=="uris") u=v; else if (key=="suites") s=v; else if (key=="signed-by") k=v; else if (key=="types") t=v }
+      n=split(s,a,/[ \t]+/); for (j=1;j<=n;j++) if (a[j]==cn && t ~ /(^| )deb( |$)/) { print u "|" k; exit } }' \
+    /etc/apt/sources.list.d/debian.sources
+else
+  # one-line format: deb [signed-by=K ...] URI codename components
+  awk -v cn="$VERSION_CODENAME" '$1=="deb" { k=""; i=2
+      if ($2 ~ /^\[/) { for (; i<=NF; i++) { if ($i ~ /signed-by=/) { k=$i; sub(/.*signed-by=/,"",k); sub(/\]$/,"",k) } if ($i ~ /\]$/) break } i++ }
+      if ($(i+1)==cn) { print $i "|" k; exit } }' /etc/apt/sources.list
+fi)
+uris=${src%%|*}; keyring=${src#*|}
+[[ -n $uris ]] || { echo "criu: no Debian '$VERSION_CODENAME' source found" >&2; exit 1; }
+{ echo "Types: deb"; echo "URIs: $uris"; echo "Suites: trixie"; echo "Components: main"
+  [[ -n $keyring ]] && echo "Signed-By: $keyring"; } >/etc/apt/sources.list.d/ocirun-trixie.sources
+printf 'Package: *\nPin: release n=trixie\nPin-Priority: 1\n' >/etc/apt/preferences.d/ocirun-trixie
+apt-get update -qq
+
+# criu + libcompel1, trixie's libc6, and the libraries whose bookworm versions
+# are too old or have another soname: gnutls 3.8 (libgnutls30t64) with its
+# nettle/hogweed 3.10, gmp 6.3, p11-kit 0.25, libunistring5; libnet1, libnl-3,
+# libprotobuf-c1 are taken from trixie too so no extra system packages are needed.
+pkgs=(criu libcompel1 libc6 libgnutls30t64 libnettle8t64 libhogweed6t64 libgmp10
+      libp11-kit0 libunistring5 libnet1 libnl-3-200 libprotobuf-c1)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+chown _apt "$tmp" 2>/dev/null || true   # apt downloads as the _apt user
+(cd "$tmp" && apt-get download -qq -t trixie "${pkgs[@]}")
+rm -rf "$prefix"; mkdir -p "$prefix"
+for d in "$tmp"/*.deb; do dpkg -x "$d" "$prefix"; done
+
+lib=$prefix/usr/lib/x86_64-linux-gnu
+wrapper="#!/bin/sh
+# private CRIU $want from Debian trixie, run with trixie's glibc (scripts/criu.sh)
+exec $prefix/usr/lib64/ld-linux-x86-64.so.2 --library-path $lib:/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu $prefix/usr/sbin/criu \"\$@\""
+for w in "$prefix/criu" /usr/local/sbin/criu; do printf '%s\n' "$wrapper" >"$w"; chmod 755 "$w"; done
+
+if "$prefix/usr/lib64/ld-linux-x86-64.so.2" --library-path "$lib:/lib/x86_64-linux-gnu" --list "$prefix/usr/sbin/criu" | grep 'not found'; then
+  echo "criu: unresolved libraries" >&2; exit 1
+fi
+v=$(/usr/local/sbin/criu --version | awk '/^Version/{print $2}')
+[[ $v == "$want" ]] || { echo "criu: got version '$v', want $want" >&2; exit 1; }
+echo "criu: $v installed at $prefix ($(/usr/local/sbin/criu check 2>&1 | tail -1))"

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Installs the Debian 12 packages ocirun's build and tests need, and fixes up
+# the host cgroup layout so crun works. Idempotent: a second run only queries
+# dpkg (no network) unless something is missing.
+set -euo pipefail
+
+# Build: clang/lld/zlib for NativeAOT + native helper; libseccomp-dev for seccomp.
+# Test containers: busybox-static (rootfs), runc/crun (reference runtimes),
+# iproute2/procps/util-linux (ip, ps, nsenter/unshare in tests).
+# Podman 4.3.1 as root with the kernel overlay driver (root fs is ext4, so
+# fuse-overlayfs/slirp4netns are not needed): podman + conmon, netavark +
+# aardvark-dns (network backend; netavark drives iptables for NAT/port maps),
+# catatonit (podman --init), uidmap (user-namespace mappings).
+# containerd provides `ctr`. nftables/iptables/tar are also what CRIU execs
+# (network lock, tmpfs dumps). jq is convenience only; tests must not need it.
+pkgs=(clang lld zlib1g-dev libseccomp-dev busybox-static runc crun
+      iproute2 procps util-linux tar podman conmon netavark aardvark-dns
+      iptables nftables catatonit uidmap containerd jq)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [[ $st == installed ]] || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  log=$(mktemp)
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+    >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+  rm -f "$log"
+fi
+
+# Podman config drop-in (rewritten when the host limits change):
+# - Podman 4.3 picks CNI or netavark on first use and warns about the CNI config
+#   it ships (no CNI plugins are installed): pin netavark.
+# - As root Podman asks for nofile/nproc=1048576 in every container, but this
+#   sandbox's root lacks CAP_SYS_RESOURCE (hard NOFILE 20000 here), and podman
+#   itself caps its own (hence conmon's/crun's) NPROC at 32768, so setrlimit in
+#   crun/runc fails with EPERM. Default to limits we can actually set.
+lim() { local h; h=$(ulimit -H "$1"); [[ $h == unlimited || $h -gt $2 ]] && h=$2; echo "$h"; }
+nofile=$(lim -n 1048576); nproc=$(lim -u 32768)
+conf=/etc/containers/containers.conf.d/50-ocirun.conf
+want=$(printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n\n[network]\nnetwork_backend = "netavark"' \
+  "$nofile" "$nofile" "$nproc" "$nproc")
+if [[ "$(cat "$conf" 2>/dev/null)" != "$want" ]]; then
+  mkdir -p "${conf%/*}"
+  printf '%s\n' "$want" >"$conf"
+fi
+
+# The host is cgroup-v1 "hybrid" with cgroup2 at /sys/fs/cgroup/unified, where
+# hugetlb is otherwise left attached. crun refuses a hybrid setup whose cgroup2
+# holds a controller; binding hugetlb to its own v1 hierarchy empties it.
+cg=/sys/fs/cgroup
+if [[ -d $cg/unified ]] && ! mountpoint -q "$cg/hugetlb"; then
+  mkdir -p "$cg/hugetlb"
+  mount -t cgroup -o hugetlb cgroup "$cg/hugetlb"
+fi
+
+echo "deps: ok (${#missing[@]} package(s) installed${missing:+: ${missing[*]}})"

@@ -1,0 +1,75 @@
+using Ocirun.Cli.Commands;
+using Ocirun.Runtime;
+using Ocirun.Runtime.Container;
+using Ocirun.Runtime.Linux;
+using Ocirun.Spec;
+
+namespace Ocirun.Cli;
+
+public static class Cli
+{
+    public const string Version = "0.1.0";
+
+    public static readonly ICommand[] Commands =
+    {
+        new CreateCommand(), new StartCommand(), new RunCommand(), new StateCommand(), new KillCommand(),
+        new DeleteCommand(), new ListCommand(), new PsCommand(), new SpecCommand(), new FeaturesCommand(),
+    };
+
+    public static int Execute(string[] args)
+    {
+        var log = new Log(null, false, false);
+        try
+        {
+            var globalArgs = ArgParser.Parse(args, GlobalOptions.Specs, out int used);
+            var global = GlobalOptions.From(globalArgs);
+            log = new Log(global.LogPath, global.LogJson, global.Debug);
+            if (globalArgs.Flag("version"))
+            {
+                Console.Out.Write($"ocirun version {Version}\nspec: {DefaultSpec.SpecVersion}\n");
+                return 0;
+            }
+            var rest = args.Skip(used).ToList();
+            if (rest.Count == 0 || globalArgs.Flag("help"))
+            {
+                Console.Out.Write(Help());
+                return 0;
+            }
+            var command = Commands.FirstOrDefault(c => c.Name == rest[0]);
+            if (command == null)
+            {
+                log.Error($"No help topic for '{rest[0]}'");
+                return 1;
+            }
+            if (rest.Skip(1).Any(a => a is "--help" or "-h" or "-help"))
+            {
+                Console.Out.Write($"NAME:\n   ocirun {command.Name} - {command.Usage}\n");
+                return 0;
+            }
+            var parsed = ArgParser.Parse(rest.Skip(1).ToList(), command.Options, out _, command.StopAtPositional);
+            if (global.SystemdCgroup && command.Name is "create" or "run")
+            {
+                throw new ContainerException("--systemd-cgroup: only the cgroupfs driver is supported on this build");
+            }
+            return command.Run(new CommandContext(global, log), parsed);
+        }
+        catch (UsageException e)
+        {
+            log.Error("Incorrect Usage: " + e.Message);
+            return 1;
+        }
+        catch (Exception e) when (e is ContainerException or LinuxException or SpecValidationException or IOException
+            or UnauthorizedAccessException)
+        {
+            log.Error(e.Message);
+            return e is ContainerException ce ? ce.ExitCode : 1;
+        }
+    }
+
+    private static string Help()
+    {
+        var lines = Commands.Select(c => $"   {c.Name,-12}{c.Usage}");
+        return "NAME:\n   ocirun - Open Container Initiative runtime\n\nUSAGE:\n   ocirun [global options] command [command options] [arguments...]\n\nCOMMANDS:\n"
+            + string.Join("\n", lines) + "\n";
+    }
+}

@@ -1,0 +1,52 @@
+using Ocirun.Runtime.Container;
+
+namespace Ocirun.Cli.Commands;
+
+public sealed class CreateCommand : ICommand
+{
+    public static readonly OptSpec[] CreateOptions =
+    {
+        new("bundle", OptKind.Value, "b"), new("console-socket", OptKind.Value), new("pid-file", OptKind.Value),
+        new("no-pivot", OptKind.Bool), new("no-new-keyring", OptKind.Bool), new("preserve-fds", OptKind.Value),
+        new("pidfd-socket", OptKind.Value),
+    };
+
+    public string Name => "create";
+    public string Usage => "create a container";
+    public OptSpec[] Options => CreateOptions;
+
+    public int Run(CommandContext ctx, ParsedArgs args)
+    {
+        var id = CommandContext.RequireId(args, Name);
+        ctx.Containers.Create(Build(id, args, detach: true));
+        return 0;
+    }
+
+    public static Runtime.Container.CreateOptions Build(string id, ParsedArgs args, bool detach)
+    {
+        int preserve = 0;
+        if (args.Get("preserve-fds") is { } p && (!int.TryParse(p, out preserve) || preserve < 0))
+        {
+            throw new UsageException($"invalid value \"{p}\" for flag -preserve-fds");
+        }
+        return new Runtime.Container.CreateOptions
+        {
+            Id = id,
+            Bundle = args.Get("bundle") is { Length: > 0 } b ? b : Directory.GetCurrentDirectory(),
+            PidFile = args.Get("pid-file"),
+            ConsoleSocket = args.Get("console-socket"),
+            NoPivot = args.Flag("no-pivot"),
+            NoNewKeyring = args.Flag("no-new-keyring"),
+            PreserveFds = preserve + ListenFds(),
+            Detach = detach,
+        };
+    }
+
+    /// <summary>Socket activation: fds passed to us with LISTEN_FDS for our pid go on to the container.</summary>
+    private static int ListenFds()
+    {
+        var pid = Environment.GetEnvironmentVariable("LISTEN_PID");
+        var fds = Environment.GetEnvironmentVariable("LISTEN_FDS");
+        return pid == Environment.ProcessId.ToString() && int.TryParse(fds, out var n) && n > 0 ? n : 0;
+    }
+}

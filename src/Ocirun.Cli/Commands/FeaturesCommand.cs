@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Ocirun.Runtime.Container;
+using Ocirun.Runtime.Rootfs;
+using Ocirun.Spec;
+using Ocirun.Spec.Known;
+using Ocirun.Spec.Model;
+
+namespace Ocirun.Cli.Commands;
+
+public sealed class FeaturesCommand : ICommand
+{
+    public string Name => "features";
+    public string Usage => "show the enabled features";
+    public OptSpec[] Options => [];
+
+    public int Run(CommandContext ctx, ParsedArgs args)
+    {
+        Console.Out.WriteLine(JsonSerializer.Serialize(Build(), SpecJsonContext.Default.Features));
+        return 0;
+    }
+
+    /// <summary>Lists only what this runtime implements.</summary>
+    public static Features Build() => new()
+    {
+        OciVersionMin = "1.0.0",
+        OciVersionMax = DefaultSpec.SpecVersion,
+        Hooks = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
+        MountOptions = MountOptions.Known.ToList(),
+        Linux = new LinuxFeatures
+        {
+            Namespaces = NamespaceTypes.All.Select(n => n.Type).ToList(),
+            Capabilities = CapabilityNames.All.ToList(),
+            Cgroup = new CgroupFeatures { V1 = true, V2 = true, Systemd = false, SystemdUser = false, Rdma = false },
+            Seccomp = new SeccompFeatures { Enabled = false },
+            Apparmor = new EnabledFeature { Enabled = true },
+            Selinux = new EnabledFeature { Enabled = true },
+            IntelRdt = new EnabledFeature { Enabled = false },
+            MountExtensions = new MountExtensions { Idmap = new EnabledFeature { Enabled = false } },
+        },
+        Annotations = new() { ["org.opencontainers.runc.checkpoint.enabled"] = "false" },
+        PotentiallyUnsafeConfigAnnotations = ["org.criu.config"],
+    };
+}

@@ -1,0 +1,100 @@
+using System.Text;
+using System.Text.Json;
+using Ocirun.Spec;
+using Ocirun.Spec.Model;
+
+namespace Ocirun.Cli.Commands;
+
+public sealed class ListCommand : ICommand
+{
+    public string Name => "list";
+    public string Usage => "lists containers started by ocirun with the given root";
+    public OptSpec[] Options => [new("format", OptKind.Value, "f"), new("quiet", OptKind.Bool, "q")];
+
+    public int Run(CommandContext ctx, ParsedArgs args)
+    {
+        var format = args.Get("format") ?? "table";
+        if (format is not ("table" or "json"))
+        {
+            throw new UsageException($"invalid format option: {format}");
+        }
+        var rows = new List<ContainerListEntry>();
+        foreach (var id in ctx.Containers.Store.Ids())
+        {
+            var r = ctx.Containers.Store.Load(id);
+            if (r == null)
+            {
+                continue;
+            }
+            var doc = new Runtime.Container.ContainerStateDocumentView(r, ctx.Containers.StatusOf(r)).Document;
+            rows.Add(new ContainerListEntry
+            {
+                OciVersion = doc.OciVersion, Id = doc.Id, Pid = doc.Pid, Status = doc.Status, Bundle = doc.Bundle,
+                Rootfs = doc.Rootfs, Created = doc.Created, Annotations = doc.Annotations, Owner = OwnerName(r.Owner),
+            });
+        }
+        if (args.Flag("quiet"))
+        {
+            foreach (var r in rows)
+            {
+                Console.Out.WriteLine(r.Id);
+            }
+            return 0;
+        }
+        if (format == "json")
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(rows, SpecJsonContext.Default.ListContainerListEntry));
+            return 0;
+        }
+        var table = new List<string[]> { new[] { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" } };
+        table.AddRange(rows.Select(r => new[] { r.Id, r.Pid.ToString(), r.Status, r.Bundle, r.Created, r.Owner }));
+        Console.Out.Write(TabWriter.Format(table, minWidth: 12, padding: 3));
+        return 0;
+    }
+
+    private static string OwnerName(uint uid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/etc/passwd"))
+            {
+                var f = line.Split(':');
+                if (f.Length > 2 && f[2] == uid.ToString())
+                {
+                    return f[0];
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return "#" + uid;
+    }
+}
+
+/// <summary>Column alignment like Go's text/tabwriter, which runc uses for tables.</summary>
+public static class TabWriter
+{
+    public static string Format(IReadOnlyList<string[]> rows, int minWidth, int padding)
+    {
+        int cols = rows.Max(r => r.Length);
+        var widths = new int[cols];
+        foreach (var r in rows)
+        {
+            for (int c = 0; c < r.Length - 1; c++)
+            {
+                widths[c] = Math.Max(widths[c], Math.Max(minWidth, r[c].Length + padding));
+            }
+        }
+        var sb = new StringBuilder();
+        foreach (var r in rows)
+        {
+            for (int c = 0; c < r.Length; c++)
+            {
+                sb.Append(c < r.Length - 1 ? r[c].PadRight(widths[c]) : r[c]);
+            }
+            sb.Append('\n');
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Ocirun.Runtime.Cgroups;
+using Ocirun.Spec;
+
+namespace Ocirun.Cli.Commands;
+
+public sealed class PsCommand : ICommand
+{
+    public string Name => "ps";
+    public string Usage => "ps displays the processes running inside a container";
+    public OptSpec[] Options => [new("format", OptKind.Value, "f")];
+    public bool StopAtPositional => true;
+
+    public int Run(CommandContext ctx, ParsedArgs args)
+    {
+        if (args.Positional.Count < 1)
+        {
+            throw new UsageException("\"ps\" requires a minimum of 1 argument(s)");
+        }
+        var r = ctx.Containers.Load(args.Positional[0]);
+        if (ctx.Containers.StatusOf(r) == Runtime.State.ContainerStatus.Stopped)
+        {
+            throw new Runtime.ContainerException("container not running");
+        }
+        var pids = new CgroupManager(r.CgroupPaths).Pids();
+        var format = args.Get("format") ?? "table";
+        if (format == "json")
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(pids, SpecJsonContext.Default.ListInt32));
+            return 0;
+        }
+        if (format != "table")
+        {
+            throw new UsageException($"invalid format option: {format}");
+        }
+        var psArgs = args.Positional.Count > 1 ? args.Positional.Skip(1).ToList() : ["-ef"];
+        Console.Out.Write(FilterPs(RunPs(psArgs), pids));
+        return 0;
+    }
+
+    private static string RunPs(List<string> psArgs)
+    {
+        var psi = new ProcessStartInfo("ps") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in psArgs)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new Runtime.ContainerException($"ps exited with status {p.ExitCode}");
+        }
+        return output;
+    }
+
+    /// <summary>Keeps ps's header and the lines whose PID column is one of pids.</summary>
+    public static string FilterPs(string output, IReadOnlyCollection<int> pids)
+    {
+        var lines = output.Split('\n');
+        var header = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        int col = Array.IndexOf(header, "PID");
+        if (col < 0)
+        {
+            throw new Runtime.ContainerException("couldn't find PID field in ps output");
+        }
+        var keep = new List<string> { lines[0] };
+        foreach (var line in lines.Skip(1).Where(l => l.Length > 0))
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > col && int.TryParse(fields[col], out var pid) && pids.Contains(pid))
+            {
+                keep.Add(line);
+            }
+        }
+        return string.Join("\n", keep) + "\n";
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Ocirun.Cli;
+
+/// <summary>
+/// runc-style logging: errors go to stderr as plain text and, with --log, also to the log file
+/// (JSON lines with level/msg/time for --log-format json, logfmt otherwise).
+/// </summary>
+public sealed class Log(string? path, bool json, bool debug)
+{
+    public bool DebugEnabled { get; } = debug;
+
+    public void Error(string message)
+    {
+        Console.Error.WriteLine(message);
+        Write("error", message);
+    }
+
+    public void Debug(string message)
+    {
+        if (DebugEnabled)
+        {
+            Write("debug", message);
+        }
+    }
+
+    private void Write(string level, string message)
+    {
+        if (path == null)
+        {
+            return;
+        }
+        var time = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        string line = json ? JsonLine(level, message, time) : $"time=\"{time}\" level={level} msg={Quote(message)}\n";
+        try
+        {
+            using var f = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            f.Write(Encoding.UTF8.GetBytes(line));
+        }
+        catch (IOException)
+        {
+            // The log is best effort: stderr already has the message.
+        }
+    }
+
+    public static string JsonLine(string level, string message, string time)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteString("level", level);
+            w.WriteString("msg", message);
+            w.WriteString("time", time);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray()) + "\n";
+    }
+
+    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+}

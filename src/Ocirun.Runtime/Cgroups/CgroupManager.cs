@@ -1,0 +1,164 @@
+using Ocirun.Runtime.Linux;
+
+namespace Ocirun.Runtime.Cgroups;
+
+/// <summary>
+/// The cgroupfs driver for v1, v2 and hybrid hosts: one directory per hierarchy, recorded in
+/// the container's state so later commands need no flags.
+/// </summary>
+public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
+{
+    public IReadOnlyDictionary<string, string> Paths { get; } = paths;
+
+    /// <summary>
+    /// Works out the container's directory in every mounted hierarchy. An absolute cgroupsPath
+    /// is taken from each hierarchy's root; a relative one (or the id, when none is given) from
+    /// the runtime's own cgroup, as runc's cgroupfs driver does.
+    /// </summary>
+    public static CgroupManager ForPath(string? cgroupsPath, string id)
+    {
+        var mounts = CgroupMounts.Parse(File.ReadAllText("/proc/self/mountinfo"));
+        var own = CgroupMounts.ParseProcCgroup(File.ReadAllText("/proc/self/cgroup"));
+        return new CgroupManager(Resolve(mounts, own, cgroupsPath, id));
+    }
+
+    public static Dictionary<string, string> Resolve(IEnumerable<CgroupMount> mounts,
+        IReadOnlyDictionary<string, string> own, string? cgroupsPath, string id)
+    {
+        var rel = string.IsNullOrEmpty(cgroupsPath) ? id : cgroupsPath;
+        if (rel.Contains(':'))
+        {
+            throw new ContainerException($"cgroupsPath {rel} looks like a systemd unit: only the cgroupfs driver is supported");
+        }
+        var paths = new Dictionary<string, string>();
+        foreach (var m in mounts)
+        {
+            string inner = rel.StartsWith('/') ? rel : Path.Combine(own.GetValueOrDefault(m.Key, "/"), rel);
+            // Paths in /proc/self/cgroup are relative to the mount's root when the mount is a subtree.
+            if (m.Root != "/" && inner.StartsWith(m.Root, StringComparison.Ordinal))
+            {
+                inner = inner[m.Root.Length..];
+            }
+            var full = Path.GetFullPath(Path.Combine(m.MountPoint, inner.TrimStart('/')));
+            if (!full.StartsWith(m.MountPoint, StringComparison.Ordinal))
+            {
+                throw new ContainerException($"cgroupsPath {rel} escapes the cgroup hierarchy");
+            }
+            paths[m.Key] = full;
+        }
+        return paths;
+    }
+
+    /// <summary>Creates the directories and moves pid into all of them.</summary>
+    public void Apply(int pid)
+    {
+        foreach (var (key, dir) in Paths)
+        {
+            CreateDir(key, dir);
+            Sys.WriteFile(Path.Combine(dir, "cgroup.procs"), pid.ToString());
+        }
+    }
+
+    private static void CreateDir(string key, string dir)
+    {
+        if (Directory.Exists(dir))
+        {
+            return;
+        }
+        var parent = Path.GetDirectoryName(dir)!;
+        CreateDir(key, parent);
+        Directory.CreateDirectory(dir);
+        if (key.Split(',').Contains("cpuset"))
+        {
+            // A new v1 cpuset is empty and accepts no task until it inherits its parent's sets.
+            foreach (var f in new[] { "cpuset.cpus", "cpuset.mems" })
+            {
+                if (File.ReadAllText(Path.Combine(dir, f)).Trim().Length == 0)
+                {
+                    Sys.WriteFile(Path.Combine(dir, f), File.ReadAllText(Path.Combine(parent, f)).Trim());
+                }
+            }
+        }
+    }
+
+    /// <summary>Pids in the container's cgroup, read from the first hierarchy that has it.</summary>
+    public List<int> Pids()
+    {
+        foreach (var key in PreferredKeys())
+        {
+            var procs = Path.Combine(Paths[key], "cgroup.procs");
+            if (File.Exists(procs))
+            {
+                return File.ReadAllLines(procs).Where(l => l.Length > 0).Select(int.Parse).ToList();
+            }
+        }
+        return new List<int>();
+    }
+
+    private IEnumerable<string> PreferredKeys() =>
+        Paths.Keys.OrderBy(k => k.Contains("pids") ? 0 : k.Contains("memory") ? 1 : k == "unified" ? 3 : 2);
+
+    public bool Exists => Paths.Values.Any(Directory.Exists);
+
+    /// <summary>Kills what is left and removes the directories; tolerates a partial state.</summary>
+    public void Destroy()
+    {
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            foreach (var pid in Pids())
+            {
+                Interop.Libc.kill(pid, Interop.Consts.SIGKILL);
+            }
+            bool left = false;
+            foreach (var dir in Paths.Values.Where(Directory.Exists))
+            {
+                try
+                {
+                    Directory.Delete(dir);
+                }
+                catch (IOException)
+                {
+                    left = true;
+                }
+            }
+            if (!left)
+            {
+                return;
+            }
+            Thread.Sleep(10);
+        }
+        throw new ContainerException("failed to remove cgroups: " + string.Join(" ", Paths.Values.Where(Directory.Exists)));
+    }
+
+    public string? FreezerPath => Paths.FirstOrDefault(p => p.Key.Split(',').Contains("freezer")).Value;
+
+    public bool IsFrozen()
+    {
+        var f = FreezerPath;
+        if (f != null && File.Exists(Path.Combine(f, "freezer.state")))
+        {
+            return File.ReadAllText(Path.Combine(f, "freezer.state")).Trim() == "FROZEN";
+        }
+        if (Paths.TryGetValue("unified", out var u) && File.Exists(Path.Combine(u, "cgroup.freeze")))
+        {
+            return File.ReadAllText(Path.Combine(u, "cgroup.freeze")).Trim() == "1";
+        }
+        return false;
+    }
+}
+
+public static class CgroupFreezer
+{
+    /// <summary>Thaws the container's cgroup (v1 freezer or v2 cgroup.freeze).</summary>
+    public static void Thaw(this CgroupManager m)
+    {
+        if (m.FreezerPath is { } f && File.Exists(Path.Combine(f, "freezer.state")))
+        {
+            Sys.WriteFile(Path.Combine(f, "freezer.state"), "THAWED");
+        }
+        else if (m.Paths.TryGetValue("unified", out var u) && File.Exists(Path.Combine(u, "cgroup.freeze")))
+        {
+            Sys.WriteFile(Path.Combine(u, "cgroup.freeze"), "0");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+namespace Ocirun.Runtime.Cgroups;
+
+/// <summary>A mounted cgroup hierarchy: v1 with its controllers, or the cgroup2 tree.</summary>
+public sealed record CgroupMount(string MountPoint, string Root, IReadOnlyList<string> Controllers, bool IsV2)
+{
+    /// <summary>The key under which the container's path in this hierarchy is recorded.</summary>
+    public string Key => IsV2 ? "unified" : string.Join(",", Controllers);
+}
+
+/// <summary>Finds cgroup hierarchies in mountinfo text (pure, so hybrid layouts are testable).</summary>
+public static class CgroupMounts
+{
+    private static readonly HashSet<string> KnownOptions = new() { "rw", "ro", "nosuid", "nodev", "noexec",
+        "relatime", "noatime", "clone_children", "xattr", "nsdelegate", "memory_recursiveprot",
+        "memory_localevents", "favordynmods", "memory_hugetlb_accounting", "cpuset_v2_mode" };
+
+    public static List<CgroupMount> Parse(string mountinfo)
+    {
+        var result = new List<CgroupMount>();
+        var seen = new HashSet<string>();
+        foreach (var line in mountinfo.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var dash = line.IndexOf(" - ", StringComparison.Ordinal);
+            if (dash < 0)
+            {
+                continue;
+            }
+            var pre = line[..dash].Split(' ');
+            var post = line[(dash + 3)..].Split(' ');
+            if (pre.Length < 5 || post.Length < 3 || post[0] is not ("cgroup" or "cgroup2"))
+            {
+                continue;
+            }
+            bool v2 = post[0] == "cgroup2";
+            var controllers = v2 ? new List<string>() : post[2].Split(',').Where(o => !KnownOptions.Contains(o)).ToList();
+            var m = new CgroupMount(Unescape(pre[4]), Unescape(pre[3]), controllers, v2);
+            // A hierarchy may be mounted more than once (e.g. inside containers); the first wins.
+            if (seen.Add(m.Key))
+            {
+                result.Add(m);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Parses /proc/PID/cgroup into hierarchy key → path.</summary>
+    public static Dictionary<string, string> ParseProcCgroup(string text)
+    {
+        var map = new Dictionary<string, string>();
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(':', 3);
+            if (parts.Length != 3)
+            {
+                continue;
+            }
+            map[parts[0] == "0" && parts[1] == "" ? "unified" : parts[1]] = parts[2];
+        }
+        return map;
+    }
+
+    private static string Unescape(string s) => s.Replace("\\040", " ").Replace("\\011", "\t").Replace("\\134", "\\");
+}

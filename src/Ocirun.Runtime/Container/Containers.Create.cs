@@ -1,0 +1,120 @@
+using Ocirun.Runtime.Cgroups;
+using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.Linux;
+using Ocirun.Runtime.Process;
+using Ocirun.Runtime.State;
+using Ocirun.Spec;
+using Ocirun.Spec.Known;
+using Ocirun.Spec.Validation;
+
+namespace Ocirun.Runtime.Container;
+
+public sealed partial class Containers
+{
+    /// <summary>
+    /// Creates the container: its init exists in all namespaces and its cgroup, mounts are
+    /// done, and it waits on exec.fifo. On any failure nothing is left behind.
+    /// </summary>
+    public ContainerRecord Create(CreateOptions o)
+    {
+        StateStore.ValidateId(o.Id);
+        var bundle = Path.GetFullPath(o.Bundle);
+        var spec = LoadSpec(bundle);
+        CheckTerminal(spec.Process!, o);
+        var rootfs = Path.GetFullPath(Path.Combine(bundle, spec.Root!.Path));
+        if (!Directory.Exists(rootfs))
+        {
+            throw new ContainerException($"rootfs ({rootfs}) does not exist");
+        }
+        var cgroups = CgroupManager.ForPath(spec.Linux?.CgroupsPath, o.Id);
+        Store.CreateDir(o.Id);
+        ParentProcess? parent = null;
+        try
+        {
+            using var dirLock = Store.Lock(o.Id);
+            var fifo = Store.FifoPath(o.Id);
+            LinuxException.Check(Libc.mkfifo(fifo, 0x192 /* 0622 */), "mkfifo " + fifo);
+            File.SetUnixFileMode(fifo, (UnixFileMode)0x192); // mkfifo's mode is masked by the umask
+            parent = new ParentProcess
+            {
+                Id = o.Id, Bundle = bundle, Spec = spec, Rootfs = rootfs, Cgroups = cgroups, FifoPath = fifo,
+                ConsoleSocket = o.ConsoleSocket, NoPivot = o.NoPivot, PreserveFds = o.PreserveFds,
+            };
+            int pid = parent.Start();
+            var record = new ContainerRecord
+            {
+                Id = o.Id,
+                OciVersion = spec.OciVersion,
+                InitPid = pid,
+                InitStartTime = ProcFs.ReadStat(pid)?.StartTime ?? 0,
+                Bundle = bundle,
+                Rootfs = rootfs,
+                Created = FormatTime(DateTime.UtcNow),
+                Annotations = spec.Annotations,
+                CgroupPaths = new(cgroups.Paths),
+                NoPivot = o.NoPivot,
+                Hooks = spec.Hooks,
+                OwnPidNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.Pid && string.IsNullOrEmpty(n.Path)) == true,
+            };
+            Store.Save(record);
+            if (o.PidFile != null)
+            {
+                PidFile.Write(o.PidFile, pid);
+            }
+            return record;
+        }
+        catch
+        {
+            if (parent?.InitPid > 0)
+            {
+                Libc.kill(parent.InitPid, Consts.SIGKILL);
+                Sys.WaitPid(parent.InitPid);
+            }
+            try
+            {
+                cgroups.Destroy();
+            }
+            finally
+            {
+                Store.Remove(o.Id);
+            }
+            throw;
+        }
+    }
+
+    public static Spec.Model.Spec LoadSpec(string bundle)
+    {
+        var path = Path.Combine(bundle, "config.json");
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ContainerException("JSON specification file config.json not found");
+        }
+        try
+        {
+            var spec = SpecJson.ParseSpec(text);
+            SpecValidator.Validate(spec);
+            return spec;
+        }
+        catch (SpecValidationException e)
+        {
+            throw new ContainerException(e.Message);
+        }
+    }
+
+    private static void CheckTerminal(Spec.Model.Process process, CreateOptions o)
+    {
+        if (process.Terminal && o.Detach && o.ConsoleSocket == null)
+        {
+            throw new ContainerException("cannot allocate tty if runc will detach without setting console socket");
+        }
+        if (!process.Terminal && o.ConsoleSocket != null)
+        {
+            throw new ContainerException("cannot use console socket if runc will not detach or allocate tty");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using Ocirun.Runtime.Cgroups;
+using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.State;
+
+namespace Ocirun.Runtime.Container;
+
+public sealed partial class Containers
+{
+    public void Kill(string id, int signal, bool all)
+    {
+        var r = Load(id);
+        var status = StatusOf(r);
+        if (all)
+        {
+            // Every process of the cgroup; fine on a stopped container, as callers clean up with it.
+            var cg = new CgroupManager(r.CgroupPaths);
+            foreach (var pid in cg.Pids())
+            {
+                Libc.kill(pid, signal);
+            }
+            if (signal == Consts.SIGKILL && status == ContainerStatus.Paused)
+            {
+                cg.Thaw();
+            }
+            return;
+        }
+        if (status == ContainerStatus.Stopped)
+        {
+            throw new ContainerException("container not running");
+        }
+        if (Libc.kill(r.InitPid, signal) < 0)
+        {
+            throw new ContainerException("container not running");
+        }
+        if (signal == Consts.SIGKILL && status == ContainerStatus.Paused)
+        {
+            // A frozen process cannot die; runc thaws on SIGKILL as well.
+            new CgroupManager(r.CgroupPaths).Thaw();
+        }
+    }
+}

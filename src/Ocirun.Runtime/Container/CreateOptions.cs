@@ -1,0 +1,14 @@
+namespace Ocirun.Runtime.Container;
+
+public sealed class CreateOptions
+{
+    public required string Id { get; init; }
+    public string Bundle { get; init; } = ".";
+    public string? PidFile { get; init; }
+    public string? ConsoleSocket { get; init; }
+    public bool NoPivot { get; init; }
+    public bool NoNewKeyring { get; init; }
+    public int PreserveFds { get; init; }
+    /// <summary>False for a foreground `run`, which may keep a terminal on its own stdio.</summary>
+    public bool Detach { get; init; } = true;
+}

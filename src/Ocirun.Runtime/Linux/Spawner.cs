@@ -1,0 +1,94 @@
+using System.Text;
+using Ocirun.Runtime.Interop;
+
+namespace Ocirun.Runtime.Linux;
+
+/// <summary>Starts a program with posix_spawn: an exact fd map, default signal dispositions.</summary>
+internal static unsafe class Spawner
+{
+    private const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
+
+    /// <summary>
+    /// Spawns path with argv and envp. fdMap lists (source fd, fd in the child); every other fd
+    /// the runtime opened is close-on-exec, and the caller's fds 0-2 are passed unchanged.
+    /// </summary>
+    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp,
+        IReadOnlyList<(int Source, int Target)> fdMap)
+    {
+        // glibc's posix_spawn_file_actions_t and posix_spawnattr_t are well below these sizes.
+        byte* fa = stackalloc byte[512];
+        byte* attr = stackalloc byte[1024];
+        Check(Libc.posix_spawn_file_actions_init(fa), "posix_spawn_file_actions_init");
+        Check(Libc.posix_spawnattr_init(attr), "posix_spawnattr_init");
+        try
+        {
+            foreach (var (src, dst) in fdMap)
+            {
+                Check(Libc.posix_spawn_file_actions_adddup2(fa, src, dst), "posix_spawn_file_actions_adddup2");
+            }
+            // .NET ignores SIGPIPE and handles others; the child must start with the defaults.
+            ulong all = ulong.MaxValue, none = 0;
+            Check(Libc.posix_spawnattr_setsigdefault(attr, &all), "posix_spawnattr_setsigdefault");
+            Check(Libc.posix_spawnattr_setsigmask(attr, &none), "posix_spawnattr_setsigmask");
+            Check(Libc.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK),
+                "posix_spawnattr_setflags");
+            using var cargs = new CStringArray(argv);
+            using var cenv = new CStringArray(envp);
+            int pid;
+            fixed (byte* p = Encoding.UTF8.GetBytes(path + "\0"))
+            {
+                int r = Libc.posix_spawn(&pid, p, fa, attr, cargs.Pointer, cenv.Pointer);
+                if (r != 0)
+                {
+                    throw new LinuxException($"spawn {path}", r);
+                }
+            }
+            return pid;
+        }
+        finally
+        {
+            Libc.posix_spawn_file_actions_destroy(fa);
+            Libc.posix_spawnattr_destroy(attr);
+        }
+    }
+
+    private static void Check(int r, string what)
+    {
+        if (r != 0)
+        {
+            throw new LinuxException(what, r);
+        }
+    }
+}
+
+/// <summary>A NULL-terminated char*[] in unmanaged memory, for exec and spawn.</summary>
+internal sealed unsafe class CStringArray : IDisposable
+{
+    private readonly nint[] _strings;
+
+    public CStringArray(IReadOnlyList<string> items)
+    {
+        _strings = new nint[items.Count];
+        Pointer = (byte**)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)(items.Count + 1), (nuint)sizeof(nint));
+        for (int i = 0; i < items.Count; i++)
+        {
+            var bytes = Encoding.UTF8.GetBytes(items[i] + "\0");
+            var mem = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)bytes.Length);
+            bytes.CopyTo(new Span<byte>(mem, bytes.Length));
+            _strings[i] = (nint)mem;
+            Pointer[i] = mem;
+        }
+        Pointer[items.Count] = null;
+    }
+
+    public byte** Pointer { get; }
+
+    public void Dispose()
+    {
+        foreach (var s in _strings)
+        {
+            System.Runtime.InteropServices.NativeMemory.Free((void*)s);
+        }
+        System.Runtime.InteropServices.NativeMemory.Free(Pointer);
+    }
+}

@@ -1,0 +1,180 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Ocirun.Runtime.Interop;
+using static Ocirun.Runtime.Interop.Consts;
+
+namespace Ocirun.Runtime.Linux;
+
+/// <summary>Thin checked wrappers over the system calls the runtime uses.</summary>
+internal static unsafe class Sys
+{
+    public static int Open(string path, int flags, int mode = 0)
+    {
+        while (true)
+        {
+            int fd = Libc.open(path, flags | O_CLOEXEC, mode);
+            if (fd >= 0)
+            {
+                return fd;
+            }
+            int e = Marshal.GetLastPInvokeError();
+            if (e != EINTR)
+            {
+                throw new LinuxException($"open {path}", e);
+            }
+        }
+    }
+
+    public static void Close(int fd)
+    {
+        if (fd >= 0)
+        {
+            Libc.close(fd);
+        }
+    }
+
+    public static void Mount(string? source, string target, string? fstype, ulong flags, string? data)
+    {
+        if (Libc.mount(source, target, fstype, flags, string.IsNullOrEmpty(data) ? null : data) < 0)
+        {
+            throw LinuxException.Last($"mount {source ?? "none"} to {target} (type {fstype ?? "none"}, flags 0x{flags:x})");
+        }
+    }
+
+    public static void PivotRoot(string newRoot, string putOld)
+    {
+        fixed (byte* a = Encoding.UTF8.GetBytes(newRoot + "\0"))
+        fixed (byte* b = Encoding.UTF8.GetBytes(putOld + "\0"))
+        {
+            LinuxException.Check(Libc.syscall(SYS_pivot_root, (long)a, (long)b, 0, 0, 0), "pivot_root");
+        }
+    }
+
+    /// <summary>openat2(2); returns -1 with errno ENOSYS where the kernel lacks it.</summary>
+    public static int OpenAt2(int dirfd, string path, ulong flags, ulong mode, ulong resolve)
+    {
+        var how = stackalloc ulong[3];
+        how[0] = flags | O_CLOEXEC;
+        how[1] = mode;
+        how[2] = resolve;
+        fixed (byte* p = Encoding.UTF8.GetBytes(path + "\0"))
+        {
+            while (true)
+            {
+                long fd = Libc.syscall(SYS_openat2, dirfd, (long)p, (long)how, 24, 0);
+                if (fd >= 0 || Marshal.GetLastPInvokeError() != EINTR)
+                {
+                    return (int)fd;
+                }
+            }
+        }
+    }
+
+    public static void WriteFile(string path, string content)
+    {
+        int fd = Open(path, O_WRONLY | O_TRUNC);
+        try
+        {
+            WriteAll(fd, Encoding.UTF8.GetBytes(content), path);
+        }
+        finally
+        {
+            Close(fd);
+        }
+    }
+
+    public static void WriteAll(int fd, ReadOnlySpan<byte> data, string what)
+    {
+        fixed (byte* p = data)
+        {
+            int off = 0;
+            while (off < data.Length)
+            {
+                nint n = Libc.write(fd, p + off, data.Length - off);
+                if (n < 0)
+                {
+                    int e = Marshal.GetLastPInvokeError();
+                    if (e == EINTR)
+                    {
+                        continue;
+                    }
+                    throw new LinuxException($"write {what}", e);
+                }
+                off += (int)n;
+            }
+        }
+    }
+
+    /// <summary>Reads exactly count bytes; false on EOF before the first byte.</summary>
+    public static bool ReadExact(int fd, Span<byte> buf, string what)
+    {
+        fixed (byte* p = buf)
+        {
+            int off = 0;
+            while (off < buf.Length)
+            {
+                nint n = Libc.read(fd, p + off, buf.Length - off);
+                if (n < 0)
+                {
+                    int e = Marshal.GetLastPInvokeError();
+                    if (e == EINTR)
+                    {
+                        continue;
+                    }
+                    throw new LinuxException($"read {what}", e);
+                }
+                if (n == 0)
+                {
+                    if (off == 0)
+                    {
+                        return false;
+                    }
+                    throw new LinuxException($"read {what}: short read", EINVAL);
+                }
+                off += (int)n;
+            }
+        }
+        return true;
+    }
+
+    public static void SetCloexec(int fd, bool on)
+    {
+        int flags = LinuxException.Check(Libc.fcntl(fd, F_GETFD, 0), "fcntl F_GETFD");
+        flags = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
+        LinuxException.Check(Libc.fcntl(fd, F_SETFD, flags), "fcntl F_SETFD");
+    }
+
+    public static (int, int) SocketPair(int type)
+    {
+        int* sv = stackalloc int[2];
+        LinuxException.Check(Libc.socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv), "socketpair");
+        return (sv[0], sv[1]);
+    }
+
+    public static int PidfdOpen(int pid) => (int)Libc.syscall(SYS_pidfd_open, pid, 0, 0, 0, 0);
+
+    /// <summary>waitpid that retries EINTR; returns the raw status or -1 when pid is not our child.</summary>
+    public static int WaitPid(int pid, bool noHang = false)
+    {
+        int status;
+        while (true)
+        {
+            int r = Libc.waitpid(pid, &status, noHang ? WNOHANG : 0);
+            if (r > 0)
+            {
+                return status;
+            }
+            if (r == 0)
+            {
+                return int.MinValue;
+            }
+            if (Marshal.GetLastPInvokeError() != EINTR)
+            {
+                return -1;
+            }
+        }
+    }
+
+    /// <summary>Shell convention for a wait status: the exit code, or 128+signal.</summary>
+    public static int ExitCodeOf(int status) => (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
+}

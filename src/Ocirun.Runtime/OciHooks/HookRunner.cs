@@ -1,0 +1,85 @@
+using System.Text;
+using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.Linux;
+using static Ocirun.Runtime.Interop.Consts;
+
+namespace Ocirun.Runtime.OciHooks;
+
+/// <summary>Runs OCI hooks: the state JSON on stdin, the hook's env, an optional timeout.</summary>
+internal static unsafe class HookRunner
+{
+    public static void RunAll(string kind, IEnumerable<Spec.Model.Hook>? hooks, string stateJson)
+    {
+        int i = 0;
+        foreach (var h in hooks ?? [])
+        {
+            try
+            {
+                Run(h, stateJson);
+            }
+            catch (Exception e) when (e is LinuxException or ContainerException)
+            {
+                throw new ContainerException($"error running {kind} hook #{i}: {e.Message}");
+            }
+            i++;
+        }
+    }
+
+    private static void Run(Spec.Model.Hook hook, string stateJson)
+    {
+        int* p = stackalloc int[2];
+        LinuxException.Check(Libc.pipe2(p, O_CLOEXEC), "pipe");
+        int pid;
+        try
+        {
+            var args = hook.Args is { Count: > 0 } a ? a : [hook.Path];
+            pid = Spawner.Spawn(hook.Path, args, hook.Env ?? [], [(p[0], 0)]);
+        }
+        finally
+        {
+            Libc.close(p[0]);
+        }
+        try
+        {
+            // A hook that does not read its stdin must not block us: ignore EPIPE.
+            Libc.fcntl(p[1], F_SETFL, O_NONBLOCK);
+            var bytes = Encoding.UTF8.GetBytes(stateJson);
+            fixed (byte* b = bytes)
+            {
+                Libc.write(p[1], b, bytes.Length);
+            }
+        }
+        finally
+        {
+            Libc.close(p[1]);
+        }
+        int status = WaitWithTimeout(pid, hook.Timeout);
+        if (status != 0)
+        {
+            throw new ContainerException((status & 0x7f) == 0
+                ? $"exit status {(status >> 8) & 0xff}"
+                : $"signal: {status & 0x7f}");
+        }
+    }
+
+    private static int WaitWithTimeout(int pid, int? timeoutSeconds)
+    {
+        if (timeoutSeconds is not { } t)
+        {
+            return Sys.WaitPid(pid);
+        }
+        var deadline = Environment.TickCount64 + t * 1000L;
+        while (Environment.TickCount64 < deadline)
+        {
+            int s = Sys.WaitPid(pid, noHang: true);
+            if (s != int.MinValue)
+            {
+                return s;
+            }
+            Thread.Sleep(5);
+        }
+        Libc.kill(pid, SIGKILL);
+        Sys.WaitPid(pid);
+        throw new ContainerException($"timeout after {t} seconds");
+    }
+}

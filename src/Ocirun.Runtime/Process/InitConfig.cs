@@ -1,0 +1,18 @@
+namespace Ocirun.Runtime.Process;
+
+/// <summary>What the parent tells the managed init stage, as one JSON frame.</summary>
+public sealed class InitConfig
+{
+    public Spec.Model.Spec Spec { get; set; } = new();
+    public string Rootfs { get; set; } = "";
+    public bool NoPivot { get; set; }
+    /// <summary>O_PATH fd of exec.fifo in the init, or -1.</summary>
+    public int FifoFd { get; set; } = -1;
+    public int ConsoleSocketFd { get; set; } = -1;
+    public Dictionary<string, string> CgroupPaths { get; set; } = new();
+    public bool NewMountNamespace { get; set; }
+    public bool NewCgroupNamespace { get; set; }
+    public bool NewUserNamespace { get; set; }
+    /// <summary>Whether the parent runs prestart/createRuntime hooks at the init's request.</summary>
+    public bool ParentHooks { get; set; }
+}

@@ -1,0 +1,191 @@
+using System.Text;
+using System.Text.Json;
+using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.Linux;
+using Ocirun.Runtime.Rootfs;
+using Ocirun.Runtime.Security;
+using Ocirun.Runtime.State;
+using Ocirun.Runtime.Sync;
+using static Ocirun.Runtime.Interop.Consts;
+
+namespace Ocirun.Runtime.Process;
+
+/// <summary>
+/// The managed part of `ocirun init`, already pid 1 in the container's namespaces (the native
+/// stage put it there). Runs synchronously on the main thread: capabilities, no_new_privs and
+/// the credentials that survive execve are per-thread.
+/// </summary>
+public static class InitStage
+{
+    public static int Run()
+    {
+        var fdText = Environment.GetEnvironmentVariable("_OCIRUN_SYNC_FD");
+        if (fdText == null || !int.TryParse(fdText, out var fd))
+        {
+            System.Console.Error.WriteLine("init: must be started by ocirun");
+            return 1;
+        }
+        using var sync = new SyncSocket(fd);
+        try
+        {
+            var frame = sync.Receive() ?? throw new ContainerException("parent closed the sync socket");
+            if (frame.Type != SyncType.InitConfig)
+            {
+                throw new ContainerException($"unexpected sync frame {frame.Type}");
+            }
+            var config = JsonSerializer.Deserialize(frame.Payload, StateJsonContext.Default.InitConfig)!;
+            var (path, env) = Prepare(config, sync);
+            Exec(config, path, env);
+        }
+        catch (Exception e)
+        {
+            int errno = e is LinuxException le ? le.Errno : 0;
+            try
+            {
+                sync.SendError(errno, e.Message);
+            }
+            catch (LinuxException)
+            {
+                // The parent is gone; nobody is left to tell.
+            }
+        }
+        return 1;
+    }
+
+    private static (string Path, List<string> Env) Prepare(InitConfig config, SyncSocket sync)
+    {
+        var spec = config.Spec;
+        var process = spec.Process!;
+        Libc.umask(0);
+        if (config.FifoFd >= 0)
+        {
+            Sys.SetCloexec(config.FifoFd, true);
+        }
+        if (config.NewMountNamespace)
+        {
+            var plan = MountPlanner.Plan(spec, config.Rootfs, config.NoPivot, config.NewUserNamespace);
+            var builder = new RootfsBuilder(config.Rootfs, config.CgroupPaths, config.NewCgroupNamespace);
+            builder.Run(plan, () => BeforeEnterRoot(config, sync));
+        }
+        else
+        {
+            BeforeEnterRoot(config, sync);
+            LinuxException.Check(Libc.chroot(config.Rootfs), "chroot");
+        }
+        SetHostnames(spec);
+        foreach (var (key, value) in spec.Linux?.Sysctl ?? new())
+        {
+            Sys.WriteFile("/proc/sys/" + key.Replace('.', '/'), value);
+        }
+        Identity.ApplyRlimits(process.Rlimits);
+        Identity.Switch(process, setgroupsAllowed: SetgroupsAllowed());
+        // Checked as the container's user and before Ready, so that a bad cwd or a missing
+        // binary fails `create` rather than a `start` that can no longer report it.
+        var env = ProcessEnv.Build(process);
+        if (Libc.chdir(process.Cwd) < 0)
+        {
+            throw LinuxException.Last($"chdir to cwd (\"{process.Cwd}\") set in config.json failed");
+        }
+        var path = ProcessEnv.LookPath(process.Args![0], env);
+        sync.Send(SyncType.Ready);
+        return (path, env);
+    }
+
+    private static void BeforeEnterRoot(InitConfig config, SyncSocket sync)
+    {
+        var process = config.Spec.Process!;
+        if (process.Terminal && config.ConsoleSocketFd >= 0)
+        {
+            Terminal.Pty.Setup(config.Rootfs, config.ConsoleSocketFd, process.ConsoleSize);
+        }
+        Labels.ApplyExecLabels(process);
+        if (config.ParentHooks)
+        {
+            sync.Send(SyncType.HooksPlease);
+            var reply = sync.Receive() ?? throw new ContainerException("parent closed the sync socket");
+            if (reply.Type != SyncType.HooksDone)
+            {
+                throw new ContainerException($"unexpected sync frame {reply.Type}");
+            }
+        }
+        // createContainer hooks run in the container's namespaces, before pivot_root.
+        LinuxException.Check(Libc.chdir(config.Rootfs), "chdir rootfs");
+        OciHooks.HookRunner.RunAll("createContainer", config.Spec.Hooks?.CreateContainer, HookState(config, "created"));
+    }
+
+    internal static string HookState(InitConfig config, string status) =>
+        JsonSerializer.Serialize(new Spec.Model.ContainerStateDocument
+        {
+            OciVersion = config.Spec.OciVersion,
+            Id = Environment.GetEnvironmentVariable("_OCIRUN_ID") ?? "",
+            Pid = Libc.getpid(),
+            Status = status,
+            Bundle = Environment.GetEnvironmentVariable("_OCIRUN_BUNDLE") ?? "",
+            Rootfs = config.Rootfs,
+            Annotations = config.Spec.Annotations,
+        }, Spec.SpecJsonContext.Default.ContainerStateDocument);
+
+    private static void SetHostnames(Spec.Model.Spec spec)
+    {
+        if (!string.IsNullOrEmpty(spec.Hostname))
+        {
+            LinuxException.Check(Libc.sethostname(spec.Hostname, Encoding.UTF8.GetByteCount(spec.Hostname)), "sethostname");
+        }
+        if (!string.IsNullOrEmpty(spec.Domainname))
+        {
+            LinuxException.Check(Libc.setdomainname(spec.Domainname, Encoding.UTF8.GetByteCount(spec.Domainname)),
+                "setdomainname");
+        }
+    }
+
+    private static bool SetgroupsAllowed()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/self/setgroups").Trim() != "deny";
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Waits for `start` on the exec fifo, runs startContainer hooks, then execs.</summary>
+    private static unsafe void Exec(InitConfig config, string path, List<string> env)
+    {
+        var process = config.Spec.Process!;
+        if (config.FifoFd >= 0)
+        {
+            int w = Sys.Open($"/proc/self/fd/{config.FifoFd}", O_WRONLY);
+            byte zero = (byte)'0';
+            Sys.WriteAll(w, new ReadOnlySpan<byte>(&zero, 1), "exec fifo");
+            Libc.close(w);
+            Libc.close(config.FifoFd);
+        }
+        OciHooks.HookRunner.RunAll("startContainer", config.Spec.Hooks?.StartContainer, HookState(config, "created"));
+        Libc.umask((int)(process.User.Umask ?? 0x12 /* 022 */));
+        ResetSignals();
+        using var argv = new CStringArray(process.Args!);
+        using var envp = new CStringArray(env);
+        fixed (byte* p = Encoding.UTF8.GetBytes(path + "\0"))
+        {
+            Libc.execve(p, argv.Pointer, envp.Pointer);
+        }
+        throw LinuxException.Last($"exec {path}");
+    }
+
+    /// <summary>.NET ignores SIGPIPE and blocks nothing we want passed on; the program starts clean.</summary>
+    private static unsafe void ResetSignals()
+    {
+        for (int s = 1; s < 65; s++)
+        {
+            if (s is 9 or 19 or 32 or 33)
+            {
+                continue;
+            }
+            Libc.signal(s, 0 /* SIG_DFL */);
+        }
+        ulong empty = 0;
+        Libc.sigprocmask(2 /* SIG_SETMASK */, &empty, null);
+    }
+}

@@ -1,0 +1,214 @@
+using System.Text;
+using System.Text.Json;
+using Ocirun.Runtime.Cgroups;
+using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.Linux;
+using Ocirun.Runtime.State;
+using Ocirun.Runtime.Sync;
+using Ocirun.Spec.Known;
+using static Ocirun.Runtime.Interop.Consts;
+
+namespace Ocirun.Runtime.Process;
+
+/// <summary>
+/// The host side of container creation: starts `ocirun init` from a sealed copy of this
+/// binary, answers the native stage (id maps, pid) and the managed stage (hooks, ready).
+/// </summary>
+internal sealed class ParentProcess
+{
+    public required string Id { get; init; }
+    public required string Bundle { get; init; }
+    public required Spec.Model.Spec Spec { get; init; }
+    public required string Rootfs { get; init; }
+    public required CgroupManager Cgroups { get; init; }
+    public string? FifoPath { get; init; }
+    public string? ConsoleSocket { get; init; }
+    public bool NoPivot { get; init; }
+    public int PreserveFds { get; init; }
+
+    /// <summary>The init's host pid once it exists, so a failure can kill it.</summary>
+    public int InitPid { get; private set; }
+
+    /// <summary>Starts the init and returns once it waits on the exec fifo.</summary>
+    public int Start()
+    {
+        var (parentEnd, childEnd) = Sys.SocketPair(SOCK_STREAM);
+        using var sync = new SyncSocket(parentEnd);
+        int stage0;
+        var toClose = new List<int> { childEnd };
+        try
+        {
+            int exe = SealedExe.Create();
+            toClose.Add(exe);
+            int baseFd = 3 + PreserveFds;
+            var fdMap = new List<(int, int)>();
+            for (int i = 3; i < baseFd; i++)
+            {
+                fdMap.Add((i, i));
+            }
+            fdMap.Add((childEnd, baseFd));
+            if (FifoPath != null)
+            {
+                int f = Sys.Open(FifoPath, O_PATH);
+                toClose.Add(f);
+                fdMap.Add((f, baseFd + 1));
+            }
+            if (ConsoleSocket != null && Spec.Process!.Terminal)
+            {
+                int c = FdPassing.Connect(ConsoleSocket);
+                toClose.Add(c);
+                fdMap.Add((c, baseFd + 2));
+            }
+            var env = new List<string>
+            {
+                $"_OCIRUN_SYNC_FD={baseFd}", $"_OCIRUN_ID={Id}", $"_OCIRUN_BUNDLE={Bundle}",
+                // One GC heap and no background GC thread: the init is small and short-lived.
+                "DOTNET_gcConcurrent=0", "DOTNET_GCgen0size=0x400000",
+            };
+            stage0 = Spawner.Spawn($"/proc/self/fd/{exe}", ["ocirun", "init"], env, fdMap);
+        }
+        finally
+        {
+            // Our copy of the child's end must go at once: the init's death then shows as end of stream.
+            foreach (var fd in toClose)
+            {
+                Sys.Close(fd);
+            }
+        }
+        return Drive(sync, stage0, FifoPath != null ? 3 + PreserveFds + 1 : -1,
+            ConsoleSocket != null && Spec.Process!.Terminal ? 3 + PreserveFds + 2 : -1);
+    }
+
+    private int Drive(SyncSocket sync, int stage0, int fifoFd, int consoleFd)
+    {
+        try
+        {
+            Cgroups.Apply(stage0);
+            if (Spec.Process?.OomScoreAdj is { } oom)
+            {
+                Sys.WriteFile($"/proc/{stage0}/oom_score_adj", oom.ToString());
+            }
+            sync.Send(SyncType.Bootstrap, BuildBootstrap().Encode());
+            InitPid = NativeStage(sync, stage0);
+        }
+        finally
+        {
+            Sys.WaitPid(stage0);
+        }
+        var config = new InitConfig
+        {
+            Spec = Spec,
+            Rootfs = Rootfs,
+            NoPivot = NoPivot,
+            FifoFd = fifoFd,
+            ConsoleSocketFd = consoleFd,
+            CgroupPaths = new(Cgroups.Paths),
+            NewMountNamespace = Creates(NamespaceTypes.Mount),
+            NewCgroupNamespace = Creates(NamespaceTypes.Cgroup),
+            NewUserNamespace = Creates(NamespaceTypes.User),
+            ParentHooks = (Spec.Hooks?.Prestart?.Count ?? 0) + (Spec.Hooks?.CreateRuntime?.Count ?? 0) > 0,
+        };
+        sync.Send(SyncType.InitConfig, JsonSerializer.SerializeToUtf8Bytes(config, StateJsonContext.Default.InitConfig));
+        ManagedStage(sync);
+        return InitPid;
+    }
+
+    private bool Creates(string type) =>
+        Spec.Linux?.Namespaces?.Any(n => n.Type == type && string.IsNullOrEmpty(n.Path)) == true;
+
+    public Bootstrap BuildBootstrap()
+    {
+        var b = new Bootstrap();
+        var declared = Spec.Linux?.Namespaces ?? [];
+        foreach (var (type, flag, _) in NamespaceTypes.All)
+        {
+            var ns = declared.FirstOrDefault(n => n.Type == type);
+            if (ns == null)
+            {
+                continue;
+            }
+            if (string.IsNullOrEmpty(ns.Path))
+            {
+                b.UnshareFlags |= flag;
+            }
+            else
+            {
+                b.Joins.Add((flag, ns.Path));
+            }
+        }
+        if (Spec.Linux?.TimeOffsets is { Count: > 0 } offsets)
+        {
+            b.TimensOffsets = string.Join("\n", offsets.Select(o => $"{o.Key} {o.Value.Secs} {o.Value.Nanosecs}"));
+        }
+        return b;
+    }
+
+    private int NativeStage(SyncSocket sync, int stage0)
+    {
+        while (true)
+        {
+            var frame = sync.Receive() ?? throw new ContainerException("container init exited before reporting its pid");
+            switch (frame.Type)
+            {
+                case SyncType.UsermapPlease:
+                    WriteIdMaps(stage0);
+                    sync.Send(SyncType.UsermapAck);
+                    break;
+                case SyncType.Pid:
+                    return BitConverter.ToInt32(frame.Payload);
+                case SyncType.Error:
+                    throw InitError(frame.Payload);
+                default:
+                    throw new ContainerException($"unexpected sync frame {frame.Type} from the namespace stage");
+            }
+        }
+    }
+
+    private void WriteIdMaps(int pid)
+    {
+        static string Format(List<Spec.Model.IdMapping>? maps) =>
+            string.Concat((maps ?? []).Select(m => $"{m.ContainerId} {m.HostId} {m.Size}\n"));
+        Sys.WriteFile($"/proc/{pid}/uid_map", Format(Spec.Linux?.UidMappings));
+        Sys.WriteFile($"/proc/{pid}/gid_map", Format(Spec.Linux?.GidMappings));
+    }
+
+    private void ManagedStage(SyncSocket sync)
+    {
+        while (true)
+        {
+            var frame = sync.Receive() ?? throw new ContainerException("container init exited before it was ready");
+            switch (frame.Type)
+            {
+                case SyncType.HooksPlease:
+                    var state = HookStateJson("creating");
+                    OciHooks.HookRunner.RunAll("prestart", Spec.Hooks?.Prestart, state);
+                    OciHooks.HookRunner.RunAll("createRuntime", Spec.Hooks?.CreateRuntime, state);
+                    sync.Send(SyncType.HooksDone);
+                    break;
+                case SyncType.Ready:
+                    return;
+                case SyncType.Error:
+                    throw InitError(frame.Payload);
+                default:
+                    throw new ContainerException($"unexpected sync frame {frame.Type} from the init");
+            }
+        }
+    }
+
+    private string HookStateJson(string status) => JsonSerializer.Serialize(new Spec.Model.ContainerStateDocument
+    {
+        OciVersion = Spec.OciVersion, Id = Id, Pid = InitPid, Status = status, Bundle = Bundle, Rootfs = Rootfs,
+        Annotations = Spec.Annotations,
+    }, Ocirun.Spec.SpecJsonContext.Default.ContainerStateDocument);
+
+    private static ContainerException InitError(byte[] payload)
+    {
+        var (errno, message) = SyncSocket.DecodeError(payload);
+        // The native stage sends "what failed" and the errno separately; managed errors carry both already.
+        if (errno != 0 && !message.Contains(':'))
+        {
+            message += ": " + LinuxException.ErrnoText(errno);
+        }
+        return new ContainerException(message);
+    }
+}

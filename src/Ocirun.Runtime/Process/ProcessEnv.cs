@@ -1,0 +1,58 @@
+namespace Ocirun.Runtime.Process;
+
+/// <summary>The environment and executable lookup of the container process, as runc does them.</summary>
+public static class ProcessEnv
+{
+    public static List<string> Build(Spec.Model.Process process)
+    {
+        var env = new List<string>(process.Env ?? []);
+        if (!env.Any(e => e.StartsWith("HOME=", StringComparison.Ordinal)))
+        {
+            env.Add("HOME=" + HomeOf(process.User.Uid, "/etc/passwd"));
+        }
+        return env;
+    }
+
+    public static string HomeOf(uint uid, string passwdPath)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines(passwdPath))
+            {
+                var f = line.Split(':');
+                if (f.Length >= 6 && f[2] == uid.ToString())
+                {
+                    return f[5];
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return "/";
+    }
+
+    /// <summary>Finds name on PATH from the container's environment (never the runtime's).</summary>
+    public static string LookPath(string name, IReadOnlyList<string> env)
+    {
+        if (name.Contains('/'))
+        {
+            if (!File.Exists(name))
+            {
+                throw new ContainerException($"exec: \"{name}\": stat {name}: no such file or directory");
+            }
+            return name;
+        }
+        var path = env.LastOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..] ?? "";
+        foreach (var dir in path.Split(':'))
+        {
+            var candidate = Path.Combine(dir.Length == 0 ? "." : dir, name);
+            if (File.Exists(candidate) && (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute
+                | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
+            {
+                return candidate;
+            }
+        }
+        throw new ContainerException($"exec: \"{name}\": executable file not found in $PATH");
+    }
+}

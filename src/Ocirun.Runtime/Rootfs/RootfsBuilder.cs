@@ -1,0 +1,291 @@
+using System.Runtime.InteropServices;
+using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.Linux;
+using static Ocirun.Runtime.Interop.Consts;
+
+namespace Ocirun.Runtime.Rootfs;
+
+/// <summary>Executes a mount plan inside the init's mount namespace.</summary>
+internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, string> cgroupPaths, bool newCgroupNs)
+{
+    /// <summary>Runs the plan; beforeEnter runs just before pivot_root (console, createContainer hooks).</summary>
+    public void Run(IEnumerable<MountOp> plan, Action beforeEnter)
+    {
+        // Opened after the rootfs is bound onto itself: an fd taken before would name the
+        // directory underneath, and every mount would land out of sight.
+        InRoot? opened = null;
+        InRoot Root() => opened ??= InRoot.Open(rootfs);
+        try
+        {
+            foreach (var op in plan)
+            {
+                Execute(op, Root, beforeEnter);
+            }
+        }
+        finally
+        {
+            opened?.Dispose();
+        }
+    }
+
+    private void Execute(MountOp op, Func<InRoot> rootOf, Action beforeEnter)
+    {
+            switch (op)
+            {
+                case MountOp.SetPropagation p:
+                    Sys.Mount(null, p.Target, null, p.Flags, null);
+                    break;
+                case MountOp.BindRootfs b:
+                    Sys.Mount(b.Rootfs, b.Rootfs, "bind", MS_BIND | MS_REC, null);
+                    break;
+                case MountOp.Mount m:
+                    MountOne(rootOf(), m);
+                    break;
+                case MountOp.Device d:
+                    DeviceNode(rootOf(), d);
+                    break;
+                case MountOp.Symlink s:
+                    Link(rootOf(), s.Target, s.LinkPath);
+                    break;
+                case MountOp.Ptmx:
+                    using (var dev = new Fd(rootOf().OpenExisting("/dev")))
+                    {
+                        Unlink(dev.Value, "ptmx");
+                        LinuxException.Check(Libc.symlinkat("pts/ptmx", dev.Value, "ptmx"), "symlink /dev/ptmx");
+                    }
+                    break;
+                case MountOp.EnterRoot e:
+                    beforeEnter();
+                    EnterRoot(e.NoPivot);
+                    break;
+                case MountOp.MaskPath mp:
+                    Mask(mp.Path);
+                    break;
+                case MountOp.ReadonlyPath rp:
+                    ReadonlyBind(rp.Path);
+                    break;
+                case MountOp.RemountRootReadonly:
+                    Sys.Mount(null, "/", null, MS_BIND | MS_REMOUNT | MS_RDONLY | LockedFlags("/"), null);
+                    break;
+            }
+    }
+
+    private void MountOne(InRoot root, MountOp.Mount m)
+    {
+        if (m.Type is "cgroup")
+        {
+            MountCgroupV1(root, m);
+            return;
+        }
+        bool isFile = m.Options.Bind && File.Exists(m.Source) && !Directory.Exists(m.Source);
+        using (var target = new Fd(root.Create(m.Destination, isFile)))
+        {
+            var path = InRoot.ProcPath(target.Value);
+            if (m.Options.Bind)
+            {
+                Sys.Mount(m.Source, path, "bind", MS_BIND | (m.Options.Recursive ? MS_REC : 0), null);
+            }
+            else
+            {
+                Sys.Mount(m.Source, path, m.Type, m.Options.Flags & ~MS_REMOUNT, m.Options.Data);
+            }
+        }
+        // The fd above names the covered directory; reopen to act on the new mount.
+        using var mounted = new Fd(root.OpenExisting(m.Destination));
+        var mpath = InRoot.ProcPath(mounted.Value);
+        if (m.Options.Bind && (m.Options.BindRemountFlags != 0 || m.Options.RecursiveReadonly))
+        {
+            ulong flags = m.Options.BindRemountFlags | (m.Options.RecursiveReadonly ? MS_RDONLY : 0);
+            Remount(mpath, flags);
+        }
+        if (m.Options.Propagation != 0)
+        {
+            Sys.Mount(null, mpath, null, m.Options.Propagation, null);
+        }
+    }
+
+    /// <summary>
+    /// A bind remount may not drop flags that are locked (e.g. nodev inherited in a user
+    /// namespace); on EPERM retry with the mount's current flags added.
+    /// </summary>
+    private static void Remount(string path, ulong flags)
+    {
+        if (Libc.mount(null, path, null, MS_BIND | MS_REMOUNT | flags, null) == 0)
+        {
+            return;
+        }
+        Sys.Mount(null, path, null, MS_BIND | MS_REMOUNT | flags | LockedFlags(path), null);
+    }
+
+    private static unsafe ulong LockedFlags(string path)
+    {
+        StatFs st;
+        if (Libc.statfs(path, &st) < 0)
+        {
+            return 0;
+        }
+        ulong f = 0;
+        if ((st.Flags & ST_NOSUID) != 0) f |= MS_NOSUID;
+        if ((st.Flags & ST_NODEV) != 0) f |= MS_NODEV;
+        if ((st.Flags & ST_NOEXEC) != 0) f |= MS_NOEXEC;
+        if ((st.Flags & ST_RDONLY) != 0) f |= MS_RDONLY;
+        if ((st.Flags & ST_NOATIME) != 0) f |= MS_NOATIME;
+        if ((st.Flags & ST_NODIRATIME) != 0) f |= MS_NODIRATIME;
+        if ((st.Flags & ST_RELATIME) != 0) f |= MS_RELATIME;
+        return f;
+    }
+
+    /// <summary>
+    /// "cgroup" on a v1 or hybrid host: a tmpfs holding one directory per hierarchy, each the
+    /// container's own cgroup (a fresh mount inside a cgroup namespace, else a bind of its directory).
+    /// </summary>
+    private void MountCgroupV1(InRoot root, MountOp.Mount m)
+    {
+        ulong flags = m.Options.Flags & ~(MS_RDONLY | MS_REMOUNT | MS_BIND | MS_REC);
+        if (cgroupPaths.Count == 1 && cgroupPaths.ContainsKey("unified"))
+        {
+            // A pure cgroup2 host: the spec's "cgroup" mount is the unified tree.
+            using var t2 = new Fd(root.Create(m.Destination, false));
+            Sys.Mount("cgroup2", InRoot.ProcPath(t2.Value), "cgroup2", m.Options.Flags & ~MS_REMOUNT, null);
+            return;
+        }
+        using (var t = new Fd(root.Create(m.Destination, false)))
+        {
+            Sys.Mount("tmpfs", InRoot.ProcPath(t.Value), "tmpfs", flags, "mode=755");
+        }
+        foreach (var (key, hostDir) in cgroupPaths)
+        {
+            var name = key.StartsWith("name=", StringComparison.Ordinal) ? key[5..] : key;
+            var dest = m.Destination.TrimEnd('/') + "/" + name;
+            using var t = new Fd(root.Create(dest, false));
+            var p = InRoot.ProcPath(t.Value);
+            if (newCgroupNs)
+            {
+                if (key == "unified")
+                {
+                    Sys.Mount("cgroup2", p, "cgroup2", flags, null);
+                }
+                else
+                {
+                    Sys.Mount("cgroup", p, "cgroup", flags, key);
+                }
+            }
+            else
+            {
+                Sys.Mount(hostDir, p, "bind", MS_BIND | MS_REC, null);
+            }
+            if ((m.Options.Flags & MS_RDONLY) != 0)
+            {
+                using var again = new Fd(root.OpenExisting(dest));
+                Remount(InRoot.ProcPath(again.Value), MS_RDONLY | flags);
+            }
+        }
+        if ((m.Options.Flags & MS_RDONLY) != 0)
+        {
+            using var top = new Fd(root.OpenExisting(m.Destination));
+            Sys.Mount("tmpfs", InRoot.ProcPath(top.Value), "tmpfs", MS_REMOUNT | MS_RDONLY | flags, "mode=755");
+        }
+    }
+
+    private static void DeviceNode(InRoot root, MountOp.Device d)
+    {
+        var dir = Path.GetDirectoryName(d.Path)!;
+        var name = Path.GetFileName(d.Path);
+        using var parent = new Fd(root.Create(dir, false));
+        if (d.BindFromHost)
+        {
+            using var target = new Fd(root.Create(d.Path, true));
+            Sys.Mount(d.Path, InRoot.ProcPath(target.Value), "bind", MS_BIND, null);
+            return;
+        }
+        int type = d.Type switch { 'b' => S_IFBLK, 'p' => S_IFIFO, _ => S_IFCHR };
+        Unlink(parent.Value, name);
+        LinuxException.Check(Libc.mknodat(parent.Value, name, type | (int)(d.Mode & 0xfff), MakeDev(d.Major, d.Minor)),
+            $"mknod {d.Path}");
+        LinuxException.Check(Libc.fchownat(parent.Value, name, d.Uid, d.Gid, AT_SYMLINK_NOFOLLOW), $"chown {d.Path}");
+    }
+
+    public static ulong MakeDev(long major, long minor)
+    {
+        ulong ma = (ulong)major, mi = (ulong)minor;
+        return ((ma & 0xfffff000UL) << 32) | ((ma & 0xfffUL) << 8) | ((mi & 0xffffff00UL) << 12) | (mi & 0xffUL);
+    }
+
+    private static void Link(InRoot root, string target, string linkPath)
+    {
+        using var parent = new Fd(root.Create(Path.GetDirectoryName(linkPath)!, false));
+        if (Libc.symlinkat(target, parent.Value, Path.GetFileName(linkPath)) < 0
+            && Marshal.GetLastPInvokeError() != EEXIST)
+        {
+            throw LinuxException.Last($"symlink {linkPath}");
+        }
+    }
+
+    private static void Unlink(int dirFd, string name)
+    {
+        Libc.unlinkat(dirFd, name, 0);
+    }
+
+    private void EnterRoot(bool noPivot)
+    {
+        if (noPivot)
+        {
+            LinuxException.Check(Libc.chdir(rootfs), "chdir rootfs");
+            Sys.Mount(rootfs, "/", null, MS_MOVE, null);
+            LinuxException.Check(Libc.chroot("."), "chroot");
+            LinuxException.Check(Libc.chdir("/"), "chdir /");
+            return;
+        }
+        using var oldRoot = new Fd(Sys.Open("/", O_DIRECTORY | O_RDONLY));
+        using var newRoot = new Fd(Sys.Open(rootfs, O_DIRECTORY | O_RDONLY));
+        LinuxException.Check(Libc.fchdir(newRoot.Value), "fchdir rootfs");
+        Sys.PivotRoot(".", ".");
+        // The old root now sits on top of the new one; detach it without letting the unmount
+        // propagate back to the host.
+        LinuxException.Check(Libc.fchdir(oldRoot.Value), "fchdir old root");
+        Sys.Mount(null, ".", null, MS_SLAVE | MS_REC, null);
+        LinuxException.Check(Libc.umount2(".", MNT_DETACH), "umount old root");
+        LinuxException.Check(Libc.chdir("/"), "chdir /");
+    }
+
+    private static void Mask(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            Sys.Mount("tmpfs", path, "tmpfs", MS_RDONLY, null);
+        }
+        else if (File.Exists(path) || IsSpecialFile(path))
+        {
+            Sys.Mount("/dev/null", path, "bind", MS_BIND, null);
+        }
+    }
+
+    private static bool IsSpecialFile(string path) => Libc.open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW, 0) is var fd && fd >= 0 && Libc.close(fd) == 0;
+
+    private static void ReadonlyBind(string path)
+    {
+        if (Libc.mount(path, path, null, MS_BIND | MS_REC, null) < 0)
+        {
+            if (Marshal.GetLastPInvokeError() == ENOENT)
+            {
+                return;
+            }
+            throw LinuxException.Last($"bind {path}");
+        }
+        Remount(path, MS_RDONLY | MS_REC);
+    }
+}
+
+/// <summary>Closes an fd at the end of a using block.</summary>
+internal readonly struct Fd(int value) : IDisposable
+{
+    public int Value { get; } = value;
+
+    public void Dispose()
+    {
+        if (Value >= 0)
+        {
+            Libc.close(Value);
+        }
+    }
+}

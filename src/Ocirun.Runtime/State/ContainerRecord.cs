@@ -1,0 +1,26 @@
+using Ocirun.Spec.Model;
+
+namespace Ocirun.Runtime.State;
+
+/// <summary>
+/// What the runtime remembers of a container in ROOT/ID/state.json: everything later
+/// commands need, because callers do not repeat create-time flags.
+/// </summary>
+public sealed class ContainerRecord
+{
+    public string Id { get; set; } = "";
+    public string OciVersion { get; set; } = "";
+    public int InitPid { get; set; }
+    public ulong InitStartTime { get; set; }
+    public string Bundle { get; set; } = "";
+    public string Rootfs { get; set; } = "";
+    public string Created { get; set; } = "";
+    public uint Owner { get; set; }
+    public Dictionary<string, string>? Annotations { get; set; }
+    public Dictionary<string, string> CgroupPaths { get; set; } = new();
+    public bool SystemdCgroup { get; set; }
+    public bool NoPivot { get; set; }
+    public Spec.Model.Hooks? Hooks { get; set; }
+    /// <summary>Namespaces the container shares with the host (or joined by path); `kill --all` needs it.</summary>
+    public bool OwnPidNamespace { get; set; }
+}

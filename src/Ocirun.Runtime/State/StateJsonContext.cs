@@ -1,0 +1,11 @@
+using System.Text.Json.Serialization;
+
+namespace Ocirun.Runtime.State;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ContainerRecord))]
+[JsonSerializable(typeof(Process.InitConfig))]
+internal sealed partial class StateJsonContext : JsonSerializerContext
+{
+}

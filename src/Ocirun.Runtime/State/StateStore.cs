@@ -1,0 +1,121 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.Linux;
+using static Ocirun.Runtime.Interop.Consts;
+
+namespace Ocirun.Runtime.State;
+
+/// <summary>The state root (--root): one directory per container holding state.json and exec.fifo.</summary>
+public sealed partial class StateStore(string root)
+{
+    public const string StateFile = "state.json", FifoFile = "exec.fifo";
+
+    public string Root { get; } = root;
+
+    public string Dir(string id) => Path.Combine(Root, id);
+
+    public string FifoPath(string id) => Path.Combine(Dir(id), FifoFile);
+
+    [GeneratedRegex(@"^[\w+\-.]+$")]
+    private static partial Regex IdPattern();
+
+    public static void ValidateId(string id)
+    {
+        if (id.Length == 0 || id == "." || id == ".." || !IdPattern().IsMatch(id))
+        {
+            throw new ContainerException("invalid container ID format: " + id);
+        }
+    }
+
+    public bool Exists(string id) => File.Exists(Path.Combine(Dir(id), StateFile)) || Directory.Exists(Dir(id));
+
+    /// <summary>Creates the container's directory; fails if the id is taken.</summary>
+    public void CreateDir(string id)
+    {
+        ValidateId(id);
+        try
+        {
+            Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (Libc.mkdirat(AT_FDCWD, Dir(id), 0x1c9 /* 0711 */) < 0)
+            {
+                var e = LinuxException.Last("mkdir " + Dir(id));
+                throw e.Errno == EEXIST ? new ContainerException("container with given ID already exists") : e;
+            }
+        }
+        catch (LinuxException e)
+        {
+            throw new ContainerException(e.Message);
+        }
+    }
+
+    public ContainerRecord? Load(string id)
+    {
+        ValidateId(id);
+        string text;
+        try
+        {
+            text = File.ReadAllText(Path.Combine(Dir(id), StateFile));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        return JsonSerializer.Deserialize(text, StateJsonContext.Default.ContainerRecord);
+    }
+
+    /// <summary>Writes state.json atomically: a crash leaves the old file or the new one.</summary>
+    public void Save(ContainerRecord record)
+    {
+        var dir = Dir(record.Id);
+        var tmp = Path.Combine(dir, "." + StateFile + ".tmp");
+        File.WriteAllText(tmp, JsonSerializer.Serialize(record, StateJsonContext.Default.ContainerRecord));
+        File.Move(tmp, Path.Combine(dir, StateFile), overwrite: true);
+    }
+
+    public void Remove(string id)
+    {
+        var dir = Dir(id);
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    public IEnumerable<string> Ids()
+    {
+        if (!Directory.Exists(Root))
+        {
+            return [];
+        }
+        return Directory.EnumerateDirectories(Root).Select(Path.GetFileName).OfType<string>()
+            .Where(n => IdPattern().IsMatch(n)).Order(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Takes an exclusive lock on the container directory, so that concurrent commands on one
+    /// id run one after another. Returns null when the directory does not exist.
+    /// </summary>
+    public ContainerLock? Lock(string id)
+    {
+        int fd = Libc.open(Dir(id), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            return null;
+        }
+        while (Libc.flock(fd, LOCK_EX) < 0)
+        {
+            if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != EINTR)
+            {
+                Libc.close(fd);
+                throw LinuxException.Last("flock " + Dir(id));
+            }
+        }
+        return new ContainerLock(fd);
+    }
+}
+
+public sealed class ContainerLock(int fd) : IDisposable
+{
+    public void Dispose() => Libc.close(fd);
+}

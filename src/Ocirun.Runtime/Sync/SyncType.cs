@@ -1,0 +1,25 @@
+namespace Ocirun.Runtime.Sync;
+
+/// <summary>Frame types on the parent/init socket. 1–5 must match native/ocirun_sync.h.</summary>
+public enum SyncType : uint
+{
+    Bootstrap = 1,
+    UsermapPlease = 2,
+    UsermapAck = 3,
+    Pid = 4,
+    Error = 5,
+
+    // Managed stage only.
+    InitConfig = 10,
+    HooksPlease = 11,
+    HooksDone = 12,
+    Ready = 13,
+}
+
+/// <summary>Record keys inside the bootstrap frame (native/ocirun_sync.h).</summary>
+public enum BootRecord : uint
+{
+    Unshare = 1,
+    Join = 2,
+    TimensOffsets = 3,
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Ocirun.Spec.Model;
+
+namespace Ocirun.Spec;
+
+// Source-generated (no reflection) so the NativeAOT binary carries no serializer metadata.
+// Case-insensitive property matching mirrors Go's encoding/json, which runc uses.
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    PropertyNameCaseInsensitive = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true,
+    WriteIndented = true,
+    IndentSize = 2)]
+[JsonSerializable(typeof(Model.Spec))]
+[JsonSerializable(typeof(Model.Process))]
+[JsonSerializable(typeof(Resources))]
+[JsonSerializable(typeof(ContainerStateDocument))]
+[JsonSerializable(typeof(List<ContainerListEntry>))]
+[JsonSerializable(typeof(Features))]
+[JsonSerializable(typeof(List<int>))]
+[JsonSerializable(typeof(List<string>))]
+public sealed partial class SpecJsonContext : JsonSerializerContext
+{
+}
+
+/// <summary>Reads and writes spec documents, turning JSON errors into one-line messages.</summary>
+public static class SpecJson
+{
+    public static Model.Spec ParseSpec(string json) => Parse(json, SpecJsonContext.Default.Spec);
+
+    public static Model.Process ParseProcess(string json) => Parse(json, SpecJsonContext.Default.Process);
+
+    public static Resources ParseResources(string json) => Parse(json, SpecJsonContext.Default.Resources);
+
+    public static T Parse<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, info) ?? throw new SpecValidationException("json", "document is null");
+        }
+        catch (JsonException e)
+        {
+            throw new SpecValidationException("json", $"invalid JSON: {e.Message}");
+        }
+    }
+}

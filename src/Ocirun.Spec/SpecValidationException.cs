@@ -1,0 +1,7 @@
+namespace Ocirun.Spec;
+
+/// <summary>A config.json that cannot run; <see cref="Rule"/> names the check that failed.</summary>
+public sealed class SpecValidationException(string rule, string message) : Exception(message)
+{
+    public string Rule { get; } = rule;
+}
