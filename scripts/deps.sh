@@ -30,23 +30,6 @@ if ((${#missing[@]})); then
   rm -f "$log"
 fi
 
-# Podman config drop-in (rewritten when the host limits change):
-# - Podman 4.3 picks CNI or netavark on first use and warns about the CNI config
-#   it ships (no CNI plugins are installed): pin netavark.
-# - As root Podman asks for nofile/nproc=1048576 in every container, but this
-#   sandbox's root lacks CAP_SYS_RESOURCE (hard NOFILE 20000 here), and podman
-#   itself caps its own (hence conmon's/crun's) NPROC at 32768, so setrlimit in
-#   crun/runc fails with EPERM. Default to limits we can actually set.
-lim() { local h; h=$(ulimit -H "$1"); [[ $h == unlimited || $h -gt $2 ]] && h=$2; echo "$h"; }
-nofile=$(lim -n 1048576); nproc=$(lim -u 32768)
-conf=/etc/containers/containers.conf.d/50-ocirun.conf
-want=$(printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n\n[network]\nnetwork_backend = "netavark"' \
-  "$nofile" "$nofile" "$nproc" "$nproc")
-if [[ "$(cat "$conf" 2>/dev/null)" != "$want" ]]; then
-  mkdir -p "${conf%/*}"
-  printf '%s\n' "$want" >"$conf"
-fi
-
 # The host is cgroup-v1 "hybrid" with cgroup2 at /sys/fs/cgroup/unified, where
 # hugetlb is otherwise left attached. crun refuses a hybrid setup whose cgroup2
 # holds a controller; binding hugetlb to its own v1 hierarchy empties it.

@@ -9,6 +9,8 @@ public sealed class InitConfig
     /// <summary>O_PATH fd of exec.fifo in the init, or -1.</summary>
     public int FifoFd { get; set; } = -1;
     public int ConsoleSocketFd { get; set; } = -1;
+    /// <summary>Fds 3 .. 3+PreserveFds-1 go on to the container process; every other fd is closed at exec.</summary>
+    public int PreserveFds { get; set; }
     public Dictionary<string, string> CgroupPaths { get; set; } = new();
     public bool NewMountNamespace { get; set; }
     public bool NewCgroupNamespace { get; set; }

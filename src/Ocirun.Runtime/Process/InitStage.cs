@@ -165,6 +165,7 @@ public static class InitStage
         OciHooks.HookRunner.RunAll("startContainer", config.Spec.Hooks?.StartContainer, HookState(config, "created"));
         Libc.umask((int)(process.User.Umask ?? 0x12 /* 022 */));
         ResetSignals();
+        CloseExecFrom(3 + config.PreserveFds);
         using var argv = new CStringArray(process.Args!);
         using var envp = new CStringArray(env);
         fixed (byte* p = Encoding.UTF8.GetBytes(path + "\0"))
@@ -172,6 +173,21 @@ public static class InitStage
             Libc.execve(p, argv.Pointer, envp.Pointer);
         }
         throw LinuxException.Last($"exec {path}");
+    }
+
+    /// <summary>
+    /// Marks every fd from first on close-on-exec: whatever the caller handed us beyond the
+    /// preserved fds must not reach the container.
+    /// </summary>
+    private static void CloseExecFrom(int first)
+    {
+        foreach (var entry in Directory.GetFiles("/proc/self/fd"))
+        {
+            if (int.TryParse(Path.GetFileName(entry), out var fd) && fd >= first)
+            {
+                Libc.fcntl(fd, F_SETFD, FD_CLOEXEC);
+            }
+        }
     }
 
     /// <summary>.NET ignores SIGPIPE and blocks nothing we want passed on; the program starts clean.</summary>

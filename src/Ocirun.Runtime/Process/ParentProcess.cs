@@ -102,6 +102,7 @@ internal sealed class ParentProcess
             NoPivot = NoPivot,
             FifoFd = fifoFd,
             ConsoleSocketFd = consoleFd,
+            PreserveFds = PreserveFds,
             CgroupPaths = new(Cgroups.Paths),
             NewMountNamespace = Creates(NamespaceTypes.Mount),
             NewCgroupNamespace = Creates(NamespaceTypes.Cgroup),

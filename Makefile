@@ -1,0 +1,46 @@
+# ocirun: build, test, demo and bench. `make demo` and `make test` work on a fresh
+# Debian 12 machine with the .NET SDK: they install what is missing first.
+SHELL := /bin/bash
+DOTNET ?= dotnet
+CONFIG ?= Release
+BIN := bin/ocirun
+ROOTFS := build/rootfs
+PREFIX ?= /usr/local
+
+.PHONY: all deps criu native build test test-unit test-integration demo bench install clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+	@scripts/criu.sh
+	@scripts/rootfs.sh $(ROOTFS)
+
+native:
+	@$(MAKE) -s -C native
+
+build: native
+	@$(DOTNET) publish src/Ocirun.Cli -c $(CONFIG) -r linux-x64 -o build/publish --nologo -v quiet -clp:NoSummary
+	@mkdir -p bin && cp build/publish/ocirun $(BIN)
+	@echo "build: $(BIN) ($$(stat -c %s $(BIN)) bytes)"
+
+test: deps build test-unit test-integration
+
+test-unit:
+	@scripts/dotnet-test.sh unit tests/Ocirun.UnitTests
+
+test-integration: $(BIN)
+	@OCIRUN_BIN=$(abspath $(BIN)) OCIRUN_ROOTFS=$(abspath $(ROOTFS)) \
+		scripts/dotnet-test.sh integration tests/Ocirun.IntegrationTests
+
+demo: deps build
+	@scripts/demo.sh $(abspath $(BIN)) $(abspath $(ROOTFS))
+
+bench: deps build
+	@scripts/bench.sh $(abspath $(BIN)) $(abspath $(ROOTFS))
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ocirun
+
+clean:
+	rm -rf bin build src/*/bin src/*/obj tests/*/bin tests/*/obj

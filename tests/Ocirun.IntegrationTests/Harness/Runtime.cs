@@ -1,0 +1,42 @@
+namespace Ocirun.IntegrationTests.Harness;
+
+/// <summary>
+/// The ocirun binary with a state root of its own. Dispose deletes every container left in
+/// that root (even after a failed test) and checks that nothing leaked.
+/// </summary>
+public sealed class Runtime : IDisposable
+{
+    public Runtime()
+    {
+        Root = Path.Combine("/run/ocirun-it", Guid.NewGuid().ToString("n")[..12]);
+    }
+
+    public string Root { get; }
+
+    public CommandResult Exec(params string[] args) => Exec(args, null);
+
+    public CommandResult Exec(IEnumerable<string> args, TimeSpan? timeout, string? stdin = null,
+        IDictionary<string, string>? env = null, bool clearEnv = false, string? cwd = null) =>
+        Harness.Run.Program(TestEnv.Bin, new[] { "--root", Root }.Concat(args), timeout, env, clearEnv, stdin, cwd);
+
+    public RunningCommand Start(params string[] args) =>
+        Harness.Run.Start(TestEnv.Bin, new[] { "--root", Root }.Concat(args));
+
+    public CommandResult Ok(params string[] args) => Exec(args).EnsureSuccess();
+
+    public List<string> Ids() => Directory.Exists(Root)
+        ? Ok("list", "-q").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList()
+        : new List<string>();
+
+    public void Dispose()
+    {
+        foreach (var id in Ids())
+        {
+            Exec("delete", "--force", id);
+        }
+        if (Directory.Exists(Root))
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+    }
+}
