@@ -38,6 +38,9 @@ internal static unsafe partial class Libc
     public static partial int mknodat(int dirfd, string path, int mode, ulong dev);
 
     [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint readlinkat(int dirfd, string path, byte* buf, nint size);
+
+    [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int unlinkat(int dirfd, string path, int flags);
 
     [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -25,26 +25,46 @@ internal sealed class InRoot(int rootFd) : IDisposable
         return fd >= 0 ? fd : throw LinuxException.Last($"open {path} in rootfs");
     }
 
-    /// <summary>Creates the directories of path (and the path itself as a file or directory); returns its O_PATH fd.</summary>
+    /// <summary>
+    /// Creates the directories of path (and the path itself as a file or directory); returns
+    /// its O_PATH fd. A dangling symlink on the way is followed inside the root, as a kernel
+    /// lookup with the rootfs as "/" would, and its target created there.
+    /// </summary>
     public int Create(string path, bool asFile, int dirMode = 0x1ed /* 0755 */)
     {
-        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        int parent = TryOpen("/");
-        if (parent < 0)
+        var pending = new Queue<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        var done = new List<string>();
+        int links = 0;
+        int parent = OpenExisting("/");
+        while (pending.Count > 0)
         {
-            throw LinuxException.Last("open rootfs");
-        }
-        var prefix = "";
-        for (int i = 0; i < parts.Length; i++)
-        {
-            prefix += "/" + parts[i];
+            var name = pending.Dequeue();
+            var prefix = "/" + string.Join("/", done.Append(name));
             int fd = TryOpen(prefix);
             if (fd < 0 && Marshal.GetLastPInvokeError() == ENOENT)
             {
-                bool last = i == parts.Length - 1;
-                if (last && asFile)
+                var target = ReadLink(parent, name);
+                if (target != null)
                 {
-                    int f = Libc.openat(parent, parts[i], O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0x1a4 /* 0644 */);
+                    if (++links > 40)
+                    {
+                        Libc.close(parent);
+                        throw new LinuxException($"create {path} in rootfs", ELOOP);
+                    }
+                    // Restart from the link's target, then the rest of the path.
+                    var rest = pending.ToList();
+                    pending = new Queue<string>(target.Split('/', StringSplitOptions.RemoveEmptyEntries).Concat(rest));
+                    if (target.StartsWith('/'))
+                    {
+                        done.Clear();
+                        Libc.close(parent);
+                        parent = OpenExisting("/");
+                    }
+                    continue;
+                }
+                if (pending.Count == 0 && asFile)
+                {
+                    int f = Libc.openat(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0x1a4 /* 0644 */);
                     if (f >= 0)
                     {
                         Libc.close(f);
@@ -52,7 +72,7 @@ internal sealed class InRoot(int rootFd) : IDisposable
                 }
                 else
                 {
-                    Libc.mkdirat(parent, parts[i], dirMode);
+                    Libc.mkdirat(parent, name, dirMode);
                 }
                 fd = TryOpen(prefix);
             }
@@ -64,8 +84,26 @@ internal sealed class InRoot(int rootFd) : IDisposable
             }
             Libc.close(parent);
             parent = fd;
+            done.Add(name);
+            if (name == "..")
+            {
+                // Resolved in the root, ".." never climbs above it; keep the textual prefix honest.
+                done.RemoveAt(done.Count - 1);
+                if (done.Count > 0)
+                {
+                    done.RemoveAt(done.Count - 1);
+                }
+            }
         }
         return parent;
+    }
+
+    /// <summary>The target of a symlink name in dirFd, or null when it is not a symlink.</summary>
+    private static unsafe string? ReadLink(int dirFd, string name)
+    {
+        byte* buf = stackalloc byte[4096];
+        nint n = Libc.readlinkat(dirFd, name, buf, 4096);
+        return n < 0 ? null : System.Text.Encoding.UTF8.GetString(buf, (int)n);
     }
 
     /// <summary>The magic-link path mount(2) can use for an O_PATH fd.</summary>

@@ -32,6 +32,11 @@ public static class MountPlanner
             AddDevices(ops, spec, userNamespace);
         }
         ops.Add(new MountOp.EnterRoot(noPivot));
+        if (!string.IsNullOrEmpty(spec.Linux?.RootfsPropagation))
+        {
+            // The new "/" is the rootfs bind mount; give it the asked propagation too.
+            ops.Add(new MountOp.SetPropagation("/", MountOptions.RootPropagation(spec.Linux.RootfsPropagation)));
+        }
         foreach (var p in spec.Linux?.MaskedPaths ?? [])
         {
             ops.Add(new MountOp.MaskPath(Normalize(p)));

@@ -36,6 +36,9 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
                     Sys.Mount(null, p.Target, null, p.Flags, null);
                     break;
                 case MountOp.BindRootfs b:
+                    // pivot_root refuses a shared parent mount (e.g. with rootfsPropagation
+                    // "shared"); the mount holding the rootfs becomes private in our namespace.
+                    Sys.Mount(null, ParentMountPoint(b.Rootfs), null, MS_PRIVATE, null);
                     Sys.Mount(b.Rootfs, b.Rootfs, "bind", MS_BIND | MS_REC, null);
                     break;
                 case MountOp.Mount m:
@@ -68,6 +71,21 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
                     Sys.Mount(null, "/", null, MS_BIND | MS_REMOUNT | MS_RDONLY | LockedFlags("/"), null);
                     break;
             }
+    }
+
+    /// <summary>The mount point under which path lies (the longest mount point that is its prefix).</summary>
+    private static string ParentMountPoint(string path)
+    {
+        var best = "/";
+        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            var mp = line.Split(' ')[4].Replace("\\040", " ");
+            if ((path.StartsWith(mp + "/", StringComparison.Ordinal) || mp == "/") && mp.Length > best.Length)
+            {
+                best = mp;
+            }
+        }
+        return best;
     }
 
     private void MountOne(InRoot root, MountOp.Mount m)

@@ -1,0 +1,128 @@
+using Ocirun.IntegrationTests.Harness;
+using Ocirun.Spec.Model;
+
+namespace Ocirun.IntegrationTests;
+
+/// <summary>process.* of config.json, asserted from inside the container.</summary>
+public sealed class ProcessConfigTests : IDisposable
+{
+    private readonly Harness.Runtime _rt = new();
+
+    public void Dispose() => _rt.Dispose();
+
+    private string RunOk(Bundle b) => _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout;
+
+    [Fact]
+    public void UserGroupsUmaskCwdAndEnv()
+    {
+        using var b = new Bundle();
+        var p = b.Spec.Process!;
+        p.User = new User { Uid = 1000, Gid = 1000, AdditionalGids = [10, 20], Umask = 0x3f /* 077 */ };
+        p.Cwd = "/tmp";
+        p.Env = ["PATH=/bin", "GREETING=hi there"];
+        b.Shell("id -u; id -g; id -G; umask; pwd; echo \"$GREETING\"; echo $HOME");
+        var lines = RunOk(b).Split('\n');
+        Assert.Equal("1000", lines[0]);
+        Assert.Equal("1000", lines[1]);
+        Assert.Equal("1000 10 20", lines[2]);
+        Assert.Equal("0077", lines[3]);
+        Assert.Equal("/tmp", lines[4]);
+        Assert.Equal("hi there", lines[5]);
+        Assert.Equal("/home/user", lines[6]);
+    }
+
+    [Fact]
+    public void CapabilitiesAndNoNewPrivileges()
+    {
+        using var b = new Bundle().Shell("grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)' /proc/self/status");
+        var caps = b.Spec.Process!.Capabilities!;
+        caps.Bounding = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"];
+        caps.Effective = ["CAP_CHOWN", "CAP_KILL"];
+        caps.Permitted = ["CAP_CHOWN", "CAP_KILL"];
+        caps.Inheritable = ["CAP_KILL"];
+        caps.Ambient = ["CAP_KILL"];
+        b.Spec.Process.NoNewPrivileges = true;
+        b.Write();
+        var status = RunOk(b);
+        // CAP_CHOWN is bit 0, CAP_KILL bit 5, CAP_NET_RAW bit 13.
+        Assert.Contains("CapInh:\t0000000000000020", status);
+        Assert.Contains("CapPrm:\t0000000000000021", status);
+        Assert.Contains("CapEff:\t0000000000000021", status);
+        Assert.Contains("CapBnd:\t0000000000002021", status);
+        Assert.Contains("CapAmb:\t0000000000000020", status);
+        Assert.Contains("NoNewPrivs:\t1", status);
+    }
+
+    [Fact]
+    public void NonRootUserKeepsOnlyAmbientCapabilities()
+    {
+        using var b = new Bundle().Shell("grep -E '^(CapEff|NoNewPrivs)' /proc/self/status");
+        b.Spec.Process!.User = new User { Uid = 1000, Gid = 1000 };
+        b.Spec.Process.NoNewPrivileges = false;
+        var caps = b.Spec.Process.Capabilities!;
+        caps.Bounding = caps.Permitted = caps.Effective = caps.Inheritable = ["CAP_NET_BIND_SERVICE"];
+        caps.Ambient = ["CAP_NET_BIND_SERVICE"];
+        b.Write();
+        var status = RunOk(b);
+        Assert.Contains("CapEff:\t0000000000000400", status);
+        Assert.Contains("NoNewPrivs:\t0", status);
+    }
+
+    [Fact]
+    public void RlimitsApply()
+    {
+        using var b = new Bundle().Shell("ulimit -n; ulimit -Hn; ulimit -c");
+        b.Spec.Process!.Rlimits =
+        [
+            new Rlimit { Type = "RLIMIT_NOFILE", Soft = 512, Hard = 1000 },
+            new Rlimit { Type = "RLIMIT_CORE", Soft = 0, Hard = 0 },
+        ];
+        b.Write();
+        Assert.Equal("512\n1000\n0\n", RunOk(b));
+    }
+
+    [Fact]
+    public void OomScoreAdjApplies()
+    {
+        using var b = new Bundle().Shell("cat /proc/self/oom_score_adj");
+        b.Spec.Process!.OomScoreAdj = 500;
+        b.Write();
+        Assert.Equal("500\n", RunOk(b));
+    }
+
+    [Fact]
+    public void MissingExecutableFailsCreateWithRuncWording()
+    {
+        using var b = new Bundle("no-such-binary");
+        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("executable file not found in $PATH", r.Stderr);
+        Assert.Empty(_rt.Ids());
+    }
+
+    [Fact]
+    public void MissingCwdFailsCreate()
+    {
+        using var b = new Bundle("true");
+        b.Spec.Process!.Cwd = "/does/not/exist";
+        b.Write();
+        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("no such file or directory", r.Stderr);
+        Assert.Empty(_rt.Ids());
+        Assert.False(Directory.Exists("/sys/fs/cgroup/pids" + b.Spec.Linux!.CgroupsPath));
+    }
+
+    [Fact]
+    public void OnlyPreservedFdsReachTheContainer()
+    {
+        using var b = new Bundle().Shell("ls /proc/self/fd | sort -n | tr '\\n' ' '");
+        // fd 3 and 4 are open in the caller; --preserve-fds 1 passes 3 only.
+        var r = Harness.Run.Program("sh", ["-c", $"exec 3</dev/null 4</dev/null; exec {TestEnv.Bin} --root {_rt.Root} run --preserve-fds 1 --bundle {b.Dir} c1"]);
+        r.EnsureSuccess();
+        // ls itself has its directory fd open (3 when it is the only extra fd, else the next).
+        Assert.Equal("0 1 2 3 4 ", r.Stdout);
+        var r2 = Harness.Run.Program("sh", ["-c", $"exec 3</dev/null 4</dev/null; exec {TestEnv.Bin} --root {_rt.Root} run --bundle {b.Dir} c2"]);
+        Assert.Equal("0 1 2 3 ", r2.EnsureSuccess().Stdout);
+    }
+}
