@@ -65,17 +65,13 @@ public static class InitStage
         {
             var plan = MountPlanner.Plan(spec, config.Rootfs, config.NoPivot, config.NewUserNamespace);
             var builder = new RootfsBuilder(config.Rootfs, config.CgroupPaths, config.NewCgroupNamespace);
-            builder.Run(plan, () => BeforeEnterRoot(config, sync));
+            builder.Run(plan, () => BeforeEnterRoot(config, sync), () => AfterEnterRoot(spec));
         }
         else
         {
             BeforeEnterRoot(config, sync);
             LinuxException.Check(Libc.chroot(config.Rootfs), "chroot");
-        }
-        SetHostnames(spec);
-        foreach (var (key, value) in spec.Linux?.Sysctl ?? new())
-        {
-            Sys.WriteFile("/proc/sys/" + key.Replace('.', '/'), value);
+            AfterEnterRoot(spec);
         }
         Identity.ApplyRlimits(process.Rlimits);
         Identity.Switch(process, setgroupsAllowed: SetgroupsAllowed());
@@ -124,6 +120,15 @@ public static class InitStage
             Rootfs = config.Rootfs,
             Annotations = config.Spec.Annotations,
         }, Spec.SpecJsonContext.Default.ContainerStateDocument);
+
+    private static void AfterEnterRoot(Spec.Model.Spec spec)
+    {
+        SetHostnames(spec);
+        foreach (var (key, value) in spec.Linux?.Sysctl ?? new())
+        {
+            Sys.WriteFile("/proc/sys/" + key.Replace('.', '/'), value);
+        }
+    }
 
     private static void SetHostnames(Spec.Model.Spec spec)
     {

@@ -8,8 +8,11 @@ namespace Ocirun.Runtime.Rootfs;
 /// <summary>Executes a mount plan inside the init's mount namespace.</summary>
 internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, string> cgroupPaths, bool newCgroupNs)
 {
-    /// <summary>Runs the plan; beforeEnter runs just before pivot_root (console, createContainer hooks).</summary>
-    public void Run(IEnumerable<MountOp> plan, Action beforeEnter)
+    /// <summary>
+    /// Runs the plan. beforeEnter runs just before pivot_root (console, createContainer hooks),
+    /// afterEnter right after it, before paths are masked or made read-only (sysctl needs /proc/sys).
+    /// </summary>
+    public void Run(IEnumerable<MountOp> plan, Action beforeEnter, Action afterEnter)
     {
         // Opened after the rootfs is bound onto itself: an fd taken before would name the
         // directory underneath, and every mount would land out of sight.
@@ -19,7 +22,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         {
             foreach (var op in plan)
             {
-                Execute(op, Root, beforeEnter);
+                Execute(op, Root, beforeEnter, afterEnter);
             }
         }
         finally
@@ -28,7 +31,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         }
     }
 
-    private void Execute(MountOp op, Func<InRoot> rootOf, Action beforeEnter)
+    private void Execute(MountOp op, Func<InRoot> rootOf, Action beforeEnter, Action afterEnter)
     {
             switch (op)
             {
@@ -60,6 +63,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
                 case MountOp.EnterRoot e:
                     beforeEnter();
                     EnterRoot(e.NoPivot);
+                    afterEnter();
                     break;
                 case MountOp.MaskPath mp:
                     Mask(mp.Path);

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using Ocirun.IntegrationTests.Harness;
+using Ocirun.Spec.Model;
+
+namespace Ocirun.IntegrationTests;
+
+/// <summary>linux.namespaces, id mappings, hostname, sysctl and time offsets.</summary>
+public sealed class NamespaceTests : IDisposable
+{
+    private readonly Harness.Runtime _rt = new();
+
+    public void Dispose() => _rt.Dispose();
+
+    private CommandResult RunIn(Bundle b, string id = "c1") => _rt.Exec(["run", "--bundle", b.Dir, id], null);
+
+    private static string HostNs(string name) => new FileInfo($"/proc/self/ns/{name}").LinkTarget!;
+
+    [Fact]
+    public void NewNamespacesDifferFromTheHost()
+    {
+        using var b = new Bundle().Shell("for n in pid net ipc uts mnt cgroup; do readlink /proc/self/ns/$n; done");
+        var lines = RunIn(b).EnsureSuccess().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var names = new[] { "pid", "net", "ipc", "uts", "mnt", "cgroup" };
+        for (int i = 0; i < names.Length; i++)
+        {
+            Assert.NotEqual(HostNs(names[i]), lines[i]);
+        }
+    }
+
+    [Fact]
+    public void WithoutANetworkNamespaceTheHostsIsShared()
+    {
+        using var b = new Bundle().Shell("readlink /proc/self/ns/net");
+        b.Spec.Linux!.Namespaces!.RemoveAll(n => n.Type == "network");
+        b.Write();
+        Assert.Equal(HostNs("net") + "\n", RunIn(b).EnsureSuccess().Stdout);
+    }
+
+    [Fact]
+    public void HostnameAndDomainname()
+    {
+        using var b = new Bundle().Shell("hostname; cat /proc/sys/kernel/domainname");
+        b.Spec.Hostname = "box1";
+        b.Spec.Domainname = "example.test";
+        b.Write();
+        Assert.Equal("box1\nexample.test\n", RunIn(b).EnsureSuccess().Stdout);
+    }
+
+    [Fact]
+    public void JoinsTheNetworkNamespaceOfAnotherContainerByPath()
+    {
+        using var first = new Bundle("sleep", "300");
+        _rt.Ok("run", "-d", "--bundle", first.Dir, "first");
+        int pid = JsonDocument.Parse(_rt.Ok("state", "first").Stdout).RootElement.GetProperty("pid").GetInt32();
+        var target = new FileInfo($"/proc/{pid}/ns/net").LinkTarget;
+
+        using var b = new Bundle().Shell("readlink /proc/self/ns/net");
+        b.Spec.Linux!.Namespaces!.First(n => n.Type == "network").Path = $"/proc/{pid}/ns/net";
+        b.Write();
+        Assert.Equal(target + "\n", RunIn(b, "second").EnsureSuccess().Stdout);
+    }
+
+    [Fact]
+    public void JoiningAMissingNamespacePathFailsAndCleansUp()
+    {
+        using var b = new Bundle("true");
+        b.Spec.Linux!.Namespaces!.First(n => n.Type == "network").Path = "/proc/999999999/ns/net";
+        b.Write();
+        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("/proc/999999999/ns/net", r.Stderr);
+        Assert.Contains("no such file or directory", r.Stderr);
+        Assert.Empty(_rt.Ids());
+        Assert.False(Directory.Exists("/sys/fs/cgroup/memory" + b.Spec.Linux.CgroupsPath));
+    }
+
+    [Fact]
+    public void UserNamespaceWithMappings()
+    {
+        using var b = new Bundle().Shell("cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c %u /proc/1");
+        b.Spec.Linux!.Namespaces!.Add(new Namespace { Type = "user" });
+        b.Spec.Linux.UidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
+        b.Spec.Linux.GidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
+        // The rootfs must be owned by the mapped root to be usable as "/".
+        Harness.Run.Program("chown", ["-R", "100000:100000", b.Rootfs]).EnsureSuccess();
+        b.Write();
+        var r = RunIn(b).EnsureSuccess().Stdout;
+        Assert.Matches(@"^\s*0\s+100000\s+65536\n\s*0\s+100000\s+65536\n0\n0\n$", r);
+    }
+
+    [Fact]
+    public void SysctlIsWrittenInsideTheNamespace()
+    {
+        using var b = new Bundle().Shell("cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni");
+        b.Spec.Linux!.Sysctl = new() { ["net.ipv4.ip_forward"] = "1", ["kernel.shmmni"] = "1234" };
+        b.Write();
+        Assert.Equal("1\n1234\n", RunIn(b).EnsureSuccess().Stdout);
+        Assert.NotEqual("1234", File.ReadAllText("/proc/sys/kernel/shmmni").Trim());
+    }
+
+    [Fact]
+    public void SysctlOfTheHostIsRefused()
+    {
+        using var b = new Bundle("true");
+        b.Spec.Linux!.Sysctl = new() { ["vm.swappiness"] = "10" };
+        b.Write();
+        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("vm.swappiness", r.Stderr);
+        Assert.Empty(_rt.Ids());
+    }
+
+    [Fact]
+    public void TimeNamespaceOffsetsShiftTheMonotonicClocks()
+    {
+        using var b = new Bundle().Shell("cut -d. -f1 /proc/uptime");
+        b.Spec.Linux!.Namespaces!.Add(new Namespace { Type = "time" });
+        b.Spec.Linux.TimeOffsets = new() { ["boottime"] = new TimeOffset { Secs = 86400 * 365 } };
+        b.Write();
+        var inside = long.Parse(RunIn(b).EnsureSuccess().Stdout.Trim());
+        var host = long.Parse(File.ReadAllText("/proc/uptime").Split('.')[0]);
+        Assert.InRange(inside - host, 86400 * 365 - 60, 86400 * 365 + 60);
+    }
+
+    [Fact]
+    public void PidNamespaceMakesTheProcessPidOne()
+    {
+        using var b = new Bundle().Shell("echo $$; ps -o pid | wc -l");
+        var lines = RunIn(b).EnsureSuccess().Stdout.Split('\n');
+        Assert.Equal("1", lines[0]);
+        Assert.True(int.Parse(lines[1].Trim()) <= 4, "only the container's processes are visible");
+    }
+}
