@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Ocirun.IntegrationTests.Harness;
+
+namespace Ocirun.IntegrationTests;
+
+/// <summary>The command line as callers use it: global flags, logs, exit codes, environment.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly Harness.Runtime _rt = new();
+
+    public void Dispose() => _rt.Dispose();
+
+    [Fact]
+    public void VersionHasRuncsLayout()
+    {
+        var r = Harness.Run.Program(TestEnv.Bin, ["--version"]).EnsureSuccess();
+        var lines = r.Stdout.Split('\n');
+        Assert.StartsWith("ocirun version ", lines[0]);
+        Assert.Matches(@"^spec: 1\.\d+\.\d+$", lines.First(l => l.StartsWith("spec:")));
+    }
+
+    [Fact]
+    public void UnknownCommandAndFlagFail()
+    {
+        var cmd = _rt.Exec("frobnicate");
+        Assert.Equal(1, cmd.ExitCode);
+        Assert.NotEmpty(cmd.Stderr);
+        var flag = _rt.Exec("state", "--bogus", "x");
+        Assert.Equal(1, flag.ExitCode);
+        Assert.Contains("flag provided but not defined: -bogus", flag.Stderr);
+    }
+
+    [Fact]
+    public void FeaturesIsJsonWithNothingOnStderr()
+    {
+        var r = _rt.Ok("features");
+        Assert.Equal("", r.Stderr);
+        var doc = JsonDocument.Parse(r.Stdout).RootElement;
+        Assert.Equal("1.0.0", doc.GetProperty("ociVersionMin").GetString());
+        Assert.NotEmpty(doc.GetProperty("ociVersionMax").GetString()!);
+        Assert.Contains("rbind", doc.GetProperty("mountOptions").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains("user", doc.GetProperty("linux").GetProperty("namespaces").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public void SpecWritesARunnableConfig()
+    {
+        using var b = new Bundle();
+        File.Delete(Path.Combine(b.Dir, "config.json"));
+        _rt.Ok("spec", "--bundle", b.Dir);
+        var again = _rt.Exec("spec", "--bundle", b.Dir);
+        Assert.Equal(1, again.ExitCode);
+        // The default spec asks for a terminal; switch it off with the CLI's own JSON model.
+        var text = File.ReadAllText(Path.Combine(b.Dir, "config.json")).Replace("\"terminal\": true", "\"terminal\": false")
+            .Replace("\"sh\"", "\"hostname\"");
+        File.WriteAllText(Path.Combine(b.Dir, "config.json"), text);
+        Assert.Equal("ocirun\n", _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout);
+    }
+
+    [Fact]
+    public void ErrorsGoToStderrAndToTheJsonLog()
+    {
+        var log = Path.Combine(Path.GetTempPath(), $"ocirun-it-{Guid.NewGuid():n}.log");
+        try
+        {
+            var r = _rt.Exec("--log", log, "--log-format=json", "state", "nope");
+            Assert.Equal(1, r.ExitCode);
+            Assert.Equal("container does not exist\n", r.Stderr);
+            var line = File.ReadAllLines(log).Single();
+            var doc = JsonDocument.Parse(line).RootElement;
+            Assert.Equal("error", doc.GetProperty("level").GetString());
+            Assert.Equal("container does not exist", doc.GetProperty("msg").GetString());
+            Assert.True(DateTimeOffset.TryParse(doc.GetProperty("time").GetString(), out _));
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
+
+    [Fact]
+    public void WorksWithOnlyXdgRuntimeDirInTheEnvironment()
+    {
+        using var b = new Bundle("sleep", "300");
+        var env = new Dictionary<string, string> { ["XDG_RUNTIME_DIR"] = "/run/user/0" };
+        var create = _rt.Exec(["create", "--bundle", b.Dir, "c1"], null, env: env, clearEnv: true);
+        Assert.Equal("", create.Stderr);
+        Assert.Equal(0, create.ExitCode);
+        foreach (var args in new[] { new[] { "start", "c1" }, ["kill", "c1", "9"], ["delete", "--force", "c1"] })
+        {
+            var r = _rt.Exec(args, null, env: env, clearEnv: true);
+            Assert.True(r.ExitCode == 0, $"{string.Join(' ', args)}: {r}");
+        }
+    }
+
+    [Fact]
+    public void FlagGrammarVariants()
+    {
+        using var b = new Bundle("sleep", "300");
+        _rt.Ok("create", "-bundle", b.Dir, "--pid-file=" + Path.Combine(b.Dir, "pid"), "c1");
+        _rt.Ok("start", "c1");
+        _rt.Ok("kill", "c1", "SIGKILL");
+        LifecycleTests.WaitFor(() => _rt.Ok("state", "c1").Stdout.Contains("stopped"));
+        _rt.Ok("kill", "-a", "c1", "9");
+        _rt.Ok("delete", "-f=true", "c1");
+        Assert.Empty(_rt.Ids());
+    }
+
+    [Fact]
+    public void InvalidContainerIdIsRejected()
+    {
+        using var b = new Bundle("true");
+        var r = _rt.Exec("create", "--bundle", b.Dir, "../escape");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("invalid container ID format", r.Stderr);
+    }
+
+    [Fact]
+    public void BadConfigFailsWithOneLineAndLeavesNothing()
+    {
+        using var b = new Bundle("true");
+        File.WriteAllText(Path.Combine(b.Dir, "config.json"), "{\"ociVersion\": \"2.0.0\", \"root\": {\"path\": \"rootfs\"}}");
+        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Single(r.Stderr.TrimEnd('\n').Split('\n'));
+        Assert.Contains("unsupported spec version", r.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(_rt.Root, "c1")));
+    }
+}
