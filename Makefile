@@ -32,6 +32,7 @@ test-unit:
 test-integration: $(BIN)
 	@OCIRUN_BIN=$(abspath $(BIN)) OCIRUN_ROOTFS=$(abspath $(ROOTFS)) \
 		scripts/dotnet-test.sh integration tests/Ocirun.IntegrationTests
+	@scripts/check-leaks.sh $(abspath $(BIN))
 
 demo: deps build
 	@scripts/demo.sh $(abspath $(BIN)) $(abspath $(ROOTFS))

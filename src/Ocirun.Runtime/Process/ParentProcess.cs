@@ -81,21 +81,8 @@ internal sealed class ParentProcess
 
     private int Drive(SyncSocket sync, int stage0, int fifoFd, int consoleFd)
     {
-        try
-        {
-            Cgroups.Apply(stage0);
-            if (Spec.Process?.OomScoreAdj is { } oom)
-            {
-                Sys.WriteFile($"/proc/{stage0}/oom_score_adj", oom.ToString());
-            }
-            sync.Send(SyncType.Bootstrap, BuildBootstrap().Encode());
-            InitPid = NativeStage(sync, stage0);
-        }
-        finally
-        {
-            Sys.WaitPid(stage0);
-        }
-        var config = new InitConfig
+        // Serialized while the native stage starts up, sent as soon as the init exists.
+        var config = JsonSerializer.SerializeToUtf8Bytes(new InitConfig
         {
             Spec = Spec,
             Rootfs = Rootfs,
@@ -108,8 +95,22 @@ internal sealed class ParentProcess
             NewCgroupNamespace = Creates(NamespaceTypes.Cgroup),
             NewUserNamespace = Creates(NamespaceTypes.User),
             ParentHooks = (Spec.Hooks?.Prestart?.Count ?? 0) + (Spec.Hooks?.CreateRuntime?.Count ?? 0) > 0,
-        };
-        sync.Send(SyncType.InitConfig, JsonSerializer.SerializeToUtf8Bytes(config, StateJsonContext.Default.InitConfig));
+        }, StateJsonContext.Default.InitConfig);
+        try
+        {
+            Cgroups.Apply(stage0);
+            if (Spec.Process?.OomScoreAdj is { } oom)
+            {
+                Sys.WriteFile($"/proc/{stage0}/oom_score_adj", oom.ToString());
+            }
+            sync.Send(SyncType.Bootstrap, BuildBootstrap().Encode());
+            InitPid = NativeStage(sync, stage0);
+            sync.Send(SyncType.InitConfig, config);
+        }
+        finally
+        {
+            Sys.WaitPid(stage0);
+        }
         ManagedStage(sync);
         return InitPid;
     }

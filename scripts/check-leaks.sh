@@ -1,0 +1,20 @@
+#!/bin/bash
+# Run after the test suites: fails if tests left containers, state dirs, cgroups or mounts.
+set -uo pipefail
+ocirun=${1:?usage: check-leaks.sh OCIRUN}
+problems=()
+for root in /run/ocirun-it/*/; do
+  [[ -d $root ]] || continue
+  ids=$("$ocirun" --root "$root" list -q 2>/dev/null | tr '\n' ' ')
+  problems+=("state root $root left behind${ids:+ with containers: $ids}")
+done
+cgroups=$(find /sys/fs/cgroup -maxdepth 2 -type d -name 'ocirun-it-*' 2>/dev/null | head -5 | tr '\n' ' ')
+[[ -n $cgroups ]] && problems+=("cgroups left behind: $cgroups")
+mounts=$(grep -c -E ' /(tmp|run)/ocirun-it' /proc/self/mountinfo)
+((mounts > 0)) && problems+=("$mounts mounts left under /tmp/ocirun-it or /run/ocirun-it")
+[[ -n $(ls -A /tmp/ocirun-it 2>/dev/null) ]] && problems+=("bundles left in /tmp/ocirun-it")
+if ((${#problems[@]})); then
+  printf 'leak check: %s\n' "${problems[@]}" >&2
+  exit 1
+fi
+echo "leak check: nothing left behind"

@@ -1,0 +1,150 @@
+using Ocirun.Runtime;
+using Ocirun.Runtime.State;
+
+namespace Ocirun.UnitTests;
+
+/// <summary>StateStore in a temp root: ids, directories and atomic state.json.</summary>
+public sealed class StateStoreTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    private readonly StateStore _store;
+
+    public StateStoreTests() => _store = new StateStore(_tmp.Combine("root"));
+
+    public void Dispose() => _tmp.Dispose();
+
+    [Theory]
+    [InlineData("a")]
+    [InlineData("my-container_1.2+3")]
+    [InlineData("...")]
+    [InlineData("ABC")]
+    [InlineData("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+    public void ValidIds(string id) => StateStore.ValidateId(id);
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("a/b")]
+    [InlineData("x y")]
+    [InlineData("a:b")]
+    [InlineData("/abs")]
+    [InlineData("tab\tid")]
+    public void InvalidIds(string id) =>
+        Assert.Equal("invalid container ID format: " + id, Assert.Throws<ContainerException>(() => StateStore.ValidateId(id)).Message);
+
+    /// <summary>
+    /// BUG: .NET's "$" also matches before a final newline and "\w" is Unicode, so "abc\n" and
+    /// non-ASCII ids pass (runc's Go regexp rejects both). Fix: @"^[A-Za-z0-9_+\-.]+\z".
+    /// </summary>
+    [Theory]
+    [InlineData("abc\n")]
+    [InlineData("café")]
+    public void IdsAreAsciiWithoutTrailingNewline(string id) =>
+        Assert.Throws<ContainerException>(() => StateStore.ValidateId(id));
+
+    [Fact]
+    public void CreateDirTwiceFails()
+    {
+        _store.CreateDir("c1");
+        Assert.True(Directory.Exists(_store.Dir("c1")));
+        Assert.True(_store.Exists("c1"));
+        var e = Assert.Throws<ContainerException>(() => _store.CreateDir("c1"));
+        Assert.Equal("container with given ID already exists", e.Message);
+    }
+
+    [Fact]
+    public void CreateDirRejectsBadIdBeforeTouchingDisk()
+    {
+        Assert.Throws<ContainerException>(() => _store.CreateDir("../escape"));
+        Assert.False(Directory.Exists(_tmp.Combine("escape")));
+    }
+
+    [Fact]
+    public void CreateDirIsNotReadableByOthers()
+    {
+        _store.CreateDir("c1");
+        var mode = File.GetUnixFileMode(_store.Dir("c1"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+            mode & (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+        Assert.Equal((UnixFileMode)0, mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite));
+    }
+
+    [Fact]
+    public void SaveLoadRoundTrip()
+    {
+        _store.CreateDir("c1");
+        var record = new ContainerRecord
+        {
+            Id = "c1", OciVersion = "1.2.0", InitPid = 4242, InitStartTime = 123456789, Bundle = "/b", Rootfs = "/b/rootfs",
+            Created = "2024-01-02T03:04:05.000000006Z", Owner = 1000, Annotations = new() { ["k"] = "v" },
+            CgroupPaths = new() { ["memory"] = "/sys/fs/cgroup/memory/c1" }, NoPivot = true, OwnPidNamespace = true,
+            Hooks = new Spec.Model.Hooks { Poststop = [new Spec.Model.Hook { Path = "/bin/true", Timeout = 3 }] },
+        };
+        _store.Save(record);
+        var loaded = _store.Load("c1")!;
+        Assert.Equal((4242, 123456789ul, "/b/rootfs", 1000u, true, true),
+            (loaded.InitPid, loaded.InitStartTime, loaded.Rootfs, loaded.Owner, loaded.NoPivot, loaded.OwnPidNamespace));
+        Assert.Equal("v", loaded.Annotations!["k"]);
+        Assert.Equal("/sys/fs/cgroup/memory/c1", loaded.CgroupPaths["memory"]);
+        Assert.Equal(3, loaded.Hooks!.Poststop![0].Timeout);
+        Assert.Contains("\"initPid\":4242", File.ReadAllText(Path.Combine(_store.Dir("c1"), StateStore.StateFile)));
+    }
+
+    [Fact]
+    public void SaveReplacesAndLeavesNoTempFile()
+    {
+        _store.CreateDir("c1");
+        _store.Save(new ContainerRecord { Id = "c1", InitPid = 1 });
+        _store.Save(new ContainerRecord { Id = "c1", InitPid = 2 });
+        Assert.Equal(2, _store.Load("c1")!.InitPid);
+        Assert.Equal([StateStore.StateFile], Directory.GetFileSystemEntries(_store.Dir("c1")).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void LoadMissing()
+    {
+        Assert.Null(_store.Load("nope"));
+        _store.CreateDir("empty");
+        Assert.Null(_store.Load("empty"));
+    }
+
+    [Fact]
+    public void IdsAreSortedAndFiltered()
+    {
+        Assert.Empty(_store.Ids());
+        foreach (var id in new[] { "b", "a", "c.1", "B" })
+        {
+            _store.CreateDir(id);
+        }
+        Directory.CreateDirectory(Path.Combine(_store.Root, "not valid"));
+        File.WriteAllText(Path.Combine(_store.Root, "file"), "");
+        Assert.Equal(["B", "a", "b", "c.1"], _store.Ids());
+    }
+
+    [Fact]
+    public void RemoveDeletesEverything()
+    {
+        _store.CreateDir("c1");
+        _store.Save(new ContainerRecord { Id = "c1" });
+        _store.Remove("c1");
+        Assert.False(_store.Exists("c1"));
+        _store.Remove("c1");
+        _store.CreateDir("c1");
+    }
+
+    [Fact]
+    public void LockOfMissingContainerIsNull() => Assert.Null(_store.Lock("ghost"));
+
+    [Fact]
+    public void LockCanBeTakenAgainAfterRelease()
+    {
+        _store.CreateDir("c1");
+        using (var l = _store.Lock("c1"))
+        {
+            Assert.NotNull(l);
+        }
+        using var again = _store.Lock("c1");
+        Assert.NotNull(again);
+    }
+}
