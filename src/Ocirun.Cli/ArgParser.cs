@@ -93,7 +93,7 @@ public static class ArgParser
             list.Add(value);
         }
         consumed = i;
-        for (; i < args.Count && stopAtPositional; i++)
+        for (; i < args.Count; i++)
         {
             result.Positional.Add(args[i]);
         }

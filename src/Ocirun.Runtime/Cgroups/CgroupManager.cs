@@ -40,7 +40,7 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
                 inner = inner[m.Root.Length..];
             }
             var full = Path.GetFullPath(Path.Combine(m.MountPoint, inner.TrimStart('/')));
-            if (!full.StartsWith(m.MountPoint, StringComparison.Ordinal))
+            if (full != m.MountPoint && !full.StartsWith(m.MountPoint.TrimEnd('/') + "/", StringComparison.Ordinal))
             {
                 throw new ContainerException($"cgroupsPath {rel} escapes the cgroup hierarchy");
             }

@@ -32,7 +32,7 @@ public static class CgroupMounts
                 continue;
             }
             bool v2 = post[0] == "cgroup2";
-            var controllers = v2 ? new List<string>() : post[2].Split(',').Where(o => !KnownOptions.Contains(o)).ToList();
+            var controllers = v2 ? new List<string>() : post[2].Split(',').Where(o => !KnownOptions.Contains(o) && (!o.Contains('=') || o.StartsWith("name=", StringComparison.Ordinal))).ToList();
             var m = new CgroupMount(Unescape(pre[4]), Unescape(pre[3]), controllers, v2);
             // A hierarchy may be mounted more than once (e.g. inside containers); the first wins.
             if (seen.Add(m.Key))

@@ -29,7 +29,7 @@ public static class ProcFs
     {
         // comm may contain spaces and parentheses: the fields start after the last ')'.
         int close = text.LastIndexOf(')');
-        if (close < 0)
+        if (close < 0 || close + 2 > text.Length)
         {
             return null;
         }

@@ -17,7 +17,7 @@ public sealed partial class StateStore(string root)
 
     public string FifoPath(string id) => Path.Combine(Dir(id), FifoFile);
 
-    [GeneratedRegex(@"^[\w+\-.]+$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_+\-.]+\z")]
     private static partial Regex IdPattern();
 
     public static void ValidateId(string id)

@@ -254,7 +254,7 @@ public static class SpecValidator
             {
                 throw Fail("device-type", $"device {d.Path}: invalid type \"{d.Type}\"");
             }
-            if (!d.Path.StartsWith("/dev/", StringComparison.Ordinal) && d.Path != "/dev")
+            if (!d.Path.StartsWith("/dev/", StringComparison.Ordinal) && d.Path != "/dev" || d.Path.Split('/').Contains(".."))
             {
                 throw Fail("device-path", $"device path \"{d.Path}\" is not under /dev");
             }
