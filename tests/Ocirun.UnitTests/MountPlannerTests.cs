@@ -93,6 +93,7 @@ public class MountPlannerTests
             "mount /proc type=proc src=proc flags=-",
             "mount /dev type=bind src=/dev flags=bind,rec prop=rec,slave",
             "pivot-root",
+            "propagation / private",
         ];
         Assert.Equal(expected, Plan(spec));
         Assert.False(MountPlanner.SetsUpDev(spec));

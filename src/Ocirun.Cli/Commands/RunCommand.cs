@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Ocirun.Runtime.Container;
 
 namespace Ocirun.Cli.Commands;
@@ -30,9 +29,6 @@ public sealed class RunCommand : ICommand
         {
             return 0;
         }
-        return c.WaitForeground(record, keep: args.Flag("keep"), Forwarded);
+        return c.WaitForeground(record, keep: args.Flag("keep"), Signals.Forwarded);
     }
-
-    // Everything a terminal or a supervisor may send, except what the runtime itself needs.
-    private static readonly int[] Forwarded = [1, 2, 3, 10, 12, 14, 15, 18, 20, 21, 22, 23, 28];
 }

@@ -13,19 +13,31 @@ public sealed partial class Containers
     /// </summary>
     public int WaitForeground(ContainerRecord r, bool keep, IEnumerable<int> forwarded)
     {
+        int code = WaitChild(r.InitPid, forwarded);
+        if (!keep)
+        {
+            using var l = Store.Lock(r.Id);
+            Destroy(r);
+        }
+        return code;
+    }
+
+    /// <summary>Waits for a child, passing the given signals on to it; the shell's exit code convention.</summary>
+    private static int WaitChild(int pid, IEnumerable<int> forwarded)
+    {
         var regs = new List<PosixSignalRegistration>();
         foreach (var sig in forwarded)
         {
             regs.Add(PosixSignalRegistration.Create((PosixSignal)sig, ctx =>
             {
                 ctx.Cancel = true;
-                Libc.kill(r.InitPid, sig);
+                Libc.kill(pid, sig);
             }));
         }
         int status;
         try
         {
-            status = Sys.WaitPid(r.InitPid);
+            status = Sys.WaitPid(pid);
         }
         finally
         {
@@ -33,11 +45,6 @@ public sealed partial class Containers
             {
                 reg.Dispose();
             }
-        }
-        if (!keep)
-        {
-            using var l = Store.Lock(r.Id);
-            Destroy(r);
         }
         return status < 0 ? 255 : Sys.ExitCodeOf(status);
     }

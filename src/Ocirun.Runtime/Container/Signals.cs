@@ -3,6 +3,9 @@ namespace Ocirun.Runtime.Container;
 /// <summary>Signal names and numbers as `kill` accepts them: 15, TERM, SIGTERM, term.</summary>
 public static class Signals
 {
+    /// <summary>What a foreground run or exec passes on: all a terminal or supervisor may send, but SIGCHLD.</summary>
+    public static readonly int[] Forwarded = [1, 2, 3, 10, 12, 14, 15, 18, 20, 21, 22, 23, 28];
+
     private static readonly string[] Names =
     {
         "", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE",

@@ -12,6 +12,8 @@ public sealed class InitConfig
     /// <summary>Fds 3 .. 3+PreserveFds-1 go on to the container process; every other fd is closed at exec.</summary>
     public int PreserveFds { get; set; }
     public Dictionary<string, string> CgroupPaths { get; set; } = new();
+    /// <summary>An exec into a running container: no rootfs work, no exec fifo.</summary>
+    public bool Exec { get; set; }
     public bool NewMountNamespace { get; set; }
     public bool NewCgroupNamespace { get; set; }
     public bool NewUserNamespace { get; set; }

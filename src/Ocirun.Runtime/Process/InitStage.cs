@@ -61,7 +61,11 @@ public static class InitStage
         {
             Sys.SetCloexec(config.FifoFd, true);
         }
-        if (config.NewMountNamespace)
+        if (config.Exec)
+        {
+            PrepareProcess(config, bindConsole: false);
+        }
+        else if (config.NewMountNamespace)
         {
             var plan = MountPlanner.Plan(spec, config.Rootfs, config.NoPivot, config.NewUserNamespace);
             var builder = new RootfsBuilder(config.Rootfs, config.CgroupPaths, config.NewCgroupNamespace);
@@ -87,14 +91,20 @@ public static class InitStage
         return (path, env);
     }
 
-    private static void BeforeEnterRoot(InitConfig config, SyncSocket sync)
+    /// <summary>Console and LSM labels: what both a container's init and an exec'd process need.</summary>
+    private static void PrepareProcess(InitConfig config, bool bindConsole)
     {
         var process = config.Spec.Process!;
         if (process.Terminal && config.ConsoleSocketFd >= 0)
         {
-            Terminal.Pty.Setup(config.Rootfs, config.ConsoleSocketFd, process.ConsoleSize);
+            Terminal.Pty.Setup(bindConsole ? config.Rootfs : "", config.ConsoleSocketFd, process.ConsoleSize, bindConsole);
         }
         Labels.ApplyExecLabels(process);
+    }
+
+    private static void BeforeEnterRoot(InitConfig config, SyncSocket sync)
+    {
+        PrepareProcess(config, bindConsole: true);
         if (config.ParentHooks)
         {
             sync.Send(SyncType.HooksPlease);

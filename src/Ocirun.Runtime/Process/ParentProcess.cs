@@ -25,6 +25,8 @@ internal sealed class ParentProcess
     public string? ConsoleSocket { get; init; }
     public bool NoPivot { get; init; }
     public int PreserveFds { get; init; }
+    /// <summary>For exec: the host pid of the running init whose namespaces the process joins.</summary>
+    public int ExecInto { get; init; }
 
     /// <summary>The init's host pid once it exists, so a failure can kill it.</summary>
     public int InitPid { get; private set; }
@@ -91,10 +93,12 @@ internal sealed class ParentProcess
             ConsoleSocketFd = consoleFd,
             PreserveFds = PreserveFds,
             CgroupPaths = new(Cgroups.Paths),
-            NewMountNamespace = Creates(NamespaceTypes.Mount),
-            NewCgroupNamespace = Creates(NamespaceTypes.Cgroup),
-            NewUserNamespace = Creates(NamespaceTypes.User),
-            ParentHooks = (Spec.Hooks?.Prestart?.Count ?? 0) + (Spec.Hooks?.CreateRuntime?.Count ?? 0) > 0,
+            Exec = ExecInto > 0,
+            NewMountNamespace = ExecInto == 0 && Creates(NamespaceTypes.Mount),
+            NewCgroupNamespace = ExecInto == 0 && Creates(NamespaceTypes.Cgroup),
+            NewUserNamespace = ExecInto == 0 && Creates(NamespaceTypes.User),
+            ParentHooks = ExecInto == 0
+                && (Spec.Hooks?.Prestart?.Count ?? 0) + (Spec.Hooks?.CreateRuntime?.Count ?? 0) > 0,
         }, StateJsonContext.Default.InitConfig);
         try
         {
@@ -122,14 +126,19 @@ internal sealed class ParentProcess
     {
         var b = new Bootstrap();
         var declared = Spec.Linux?.Namespaces ?? [];
-        foreach (var (type, flag, _) in NamespaceTypes.All)
+        foreach (var (type, flag, procName) in NamespaceTypes.All)
         {
             var ns = declared.FirstOrDefault(n => n.Type == type);
             if (ns == null)
             {
                 continue;
             }
-            if (string.IsNullOrEmpty(ns.Path))
+            if (ExecInto > 0)
+            {
+                // exec joins whatever the container's init is in, created or joined.
+                b.Joins.Add((flag, $"/proc/{ExecInto}/ns/{procName}"));
+            }
+            else if (string.IsNullOrEmpty(ns.Path))
             {
                 b.UnshareFlags |= flag;
             }
@@ -138,7 +147,7 @@ internal sealed class ParentProcess
                 b.Joins.Add((flag, ns.Path));
             }
         }
-        if (Spec.Linux?.TimeOffsets is { Count: > 0 } offsets)
+        if (ExecInto == 0 && Spec.Linux?.TimeOffsets is { Count: > 0 } offsets)
         {
             b.TimensOffsets = string.Join("\n", offsets.Select(o => $"{o.Key} {o.Value.Secs} {o.Value.Nanosecs}"));
         }

@@ -10,7 +10,7 @@ namespace Ocirun.Runtime.Terminal;
 /// </summary>
 internal static unsafe class Pty
 {
-    public static void Setup(string rootfs, int consoleSocketFd, Spec.Model.ConsoleSize? size)
+    public static void Setup(string rootfs, int consoleSocketFd, Spec.Model.ConsoleSize? size, bool bindConsole)
     {
         var ptmx = File.Exists(rootfs + "/dev/pts/ptmx") ? rootfs + "/dev/pts/ptmx" : "/dev/ptmx";
         int master = Sys.Open(ptmx, O_RDWR | O_NOCTTY);
@@ -30,7 +30,7 @@ internal static unsafe class Pty
         }
         // /dev/console in the container is the pty slave, as in runc and crun.
         var console = rootfs + "/dev/console";
-        if (Directory.Exists(rootfs + "/dev"))
+        if (bindConsole && Directory.Exists(rootfs + "/dev"))
         {
             if (!File.Exists(console))
             {

@@ -1,0 +1,134 @@
+using Ocirun.Runtime.Container;
+using Ocirun.Spec;
+using Ocirun.Spec.Model;
+
+namespace Ocirun.Cli.Commands;
+
+public sealed class ExecCommand : ICommand
+{
+    public string Name => "exec";
+    public string Usage => "execute new process inside the container";
+    public bool StopAtPositional => true;
+
+    public OptSpec[] Options =>
+    [
+        new("process", OptKind.Value, "p"), new("tty", OptKind.Bool, "t"), new("console-socket", OptKind.Value),
+        new("cwd", OptKind.Value), new("env", OptKind.Multi, "e"), new("user", OptKind.Value, "u"),
+        new("additional-gids", OptKind.Multi, "g"), new("cap", OptKind.Multi, "c"), new("no-new-privs", OptKind.Bool),
+        new("apparmor", OptKind.Value), new("process-label", OptKind.Value), new("detach", OptKind.Bool, "d"),
+        new("pid-file", OptKind.Value), new("preserve-fds", OptKind.Value), new("cgroup", OptKind.Multi),
+        new("ignore-paused", OptKind.Bool), new("pidfd-socket", OptKind.Value),
+    ];
+
+    public int Run(CommandContext ctx, ParsedArgs args)
+    {
+        if (args.Positional.Count < 1)
+        {
+            throw new UsageException("\"exec\" requires a minimum of 1 argument(s)");
+        }
+        var id = args.Positional[0];
+        var process = BuildProcess(ctx, id, args);
+        int preserve = 0;
+        if (args.Get("preserve-fds") is { } p && (!int.TryParse(p, out preserve) || preserve < 0))
+        {
+            throw new UsageException($"invalid value \"{p}\" for flag -preserve-fds");
+        }
+        bool detach = args.Flag("detach");
+        int pid = ctx.Containers.Exec(new ExecOptions
+        {
+            Id = id, Process = process, Detach = detach, PidFile = args.Get("pid-file"),
+            ConsoleSocket = args.Get("console-socket"), PreserveFds = preserve,
+            IgnorePaused = args.Flag("ignore-paused"), SubCgroups = ParseCgroups(args.All("cgroup")),
+        });
+        return detach ? 0 : Containers.WaitExec(pid, Signals.Forwarded);
+    }
+
+    /// <summary>
+    /// With --process the file alone defines the process (runc ignores --tty, --env and the
+    /// like then); otherwise the container's own process with the arguments and flags applied.
+    /// </summary>
+    private static Process BuildProcess(CommandContext ctx, string id, ParsedArgs args)
+    {
+        if (args.Get("process") is { } file)
+        {
+            try
+            {
+                return SpecJson.ParseProcess(File.ReadAllText(file));
+            }
+            catch (SpecValidationException e)
+            {
+                throw new Runtime.ContainerException("exec failed: " + e.Message, 255);
+            }
+        }
+        var record = ctx.Containers.Load(id);
+        var p = Containers.LoadSpec(record.Bundle).Process!;
+        p.Args = args.Positional.Skip(1).ToList();
+        p.Terminal = args.Flag("tty");
+        p.Env = MergeEnv(p.Env ?? [], args.All("env"));
+        if (args.Get("cwd") is { } cwd)
+        {
+            p.Cwd = cwd;
+        }
+        if (args.Get("user") is { } user)
+        {
+            var parts = user.Split(':');
+            if (!uint.TryParse(parts[0], out var uid) || parts.Length > 2
+                || (parts.Length == 2 && !uint.TryParse(parts[1], out _)))
+            {
+                throw new UsageException($"invalid --user {user}: only UID[:GID] is supported");
+            }
+            p.User = new User { Uid = uid, Gid = parts.Length == 2 ? uint.Parse(parts[1]) : p.User.Gid, Umask = p.User.Umask };
+        }
+        foreach (var g in args.All("additional-gids"))
+        {
+            (p.User.AdditionalGids ??= []).Add(uint.TryParse(g, out var gid) ? gid : throw new UsageException($"invalid additional gid {g}"));
+        }
+        foreach (var cap in args.All("cap"))
+        {
+            p.Capabilities ??= new Capabilities();
+            foreach (var set in new[] { p.Capabilities.Bounding ??= [], p.Capabilities.Effective ??= [], p.Capabilities.Permitted ??= [] })
+            {
+                set.Add(cap);
+            }
+        }
+        if (args.Flag("no-new-privs"))
+        {
+            p.NoNewPrivileges = true;
+        }
+        p.ApparmorProfile = args.Get("apparmor") ?? p.ApparmorProfile;
+        p.SelinuxLabel = args.Get("process-label") ?? p.SelinuxLabel;
+        return p;
+    }
+
+    public static List<string> MergeEnv(List<string> baseEnv, List<string> extra)
+    {
+        var env = new List<string>(baseEnv);
+        foreach (var e in extra)
+        {
+            var key = e.Split('=')[0] + "=";
+            env.RemoveAll(x => x.StartsWith(key, StringComparison.Ordinal));
+            env.Add(e);
+        }
+        return env;
+    }
+
+    /// <summary>--cgroup PATH (all controllers) or --cgroup CTRL[,CTRL]:PATH.</summary>
+    public static Dictionary<string, string> ParseCgroups(List<string> values)
+    {
+        var map = new Dictionary<string, string>();
+        foreach (var v in values)
+        {
+            int colon = v.IndexOf(':');
+            if (colon < 0)
+            {
+                map[""] = v;
+                continue;
+            }
+            foreach (var ctrl in v[..colon].Split(','))
+            {
+                map[ctrl] = v[(colon + 1)..];
+            }
+        }
+        return map;
+    }
+}

@@ -1,0 +1,102 @@
+using Ocirun.Runtime.Cgroups;
+using Ocirun.Runtime.Process;
+using Ocirun.Runtime.State;
+using Ocirun.Spec.Validation;
+
+namespace Ocirun.Runtime.Container;
+
+public sealed partial class Containers
+{
+    /// <summary>
+    /// Starts a process in a running container: the native stage joins every namespace of
+    /// the container's init, the process joins its cgroup, then it gets its user,
+    /// capabilities and labels. Returns the process's host pid.
+    /// </summary>
+    public int Exec(ExecOptions o)
+    {
+        var r = Load(o.Id);
+        var status = StatusOf(r);
+        if (status == ContainerStatus.Stopped)
+        {
+            throw new ContainerException("cannot exec in a stopped container", 255);
+        }
+        if (status == ContainerStatus.Paused && !o.IgnorePaused)
+        {
+            throw new ContainerException("cannot exec in a paused container (use --ignore-paused to override)", 255);
+        }
+        try
+        {
+            SpecValidator.CheckProcess(o.Process);
+        }
+        catch (Spec.SpecValidationException e)
+        {
+            throw new ContainerException("exec failed: " + e.Message, 255);
+        }
+        if (o.Process.Terminal && o.ConsoleSocket == null)
+        {
+            throw new ContainerException("exec failed: cannot allocate tty if runc will detach without setting console socket", 255);
+        }
+        var spec = LoadSpec(r.Bundle);
+        var execSpec = new Spec.Model.Spec
+        {
+            OciVersion = spec.OciVersion,
+            Root = spec.Root,
+            Process = o.Process,
+            Annotations = spec.Annotations,
+            Linux = new Spec.Model.Linux { Namespaces = spec.Linux?.Namespaces },
+        };
+        var parent = new ParentProcess
+        {
+            Id = r.Id, Bundle = r.Bundle, Spec = execSpec, Rootfs = r.Rootfs,
+            Cgroups = new CgroupManager(SubCgroupPaths(r, o.SubCgroups)), ConsoleSocket = o.ConsoleSocket,
+            PreserveFds = o.PreserveFds, ExecInto = r.InitPid,
+        };
+        int pid;
+        try
+        {
+            pid = parent.Start();
+        }
+        catch (ContainerException e)
+        {
+            if (parent.InitPid > 0)
+            {
+                Interop.Libc.kill(parent.InitPid, Interop.Consts.SIGKILL);
+                Linux.Sys.WaitPid(parent.InitPid);
+            }
+            throw new ContainerException("exec failed: " + e.Message, 255);
+        }
+        if (o.PidFile != null)
+        {
+            PidFile.Write(o.PidFile, pid);
+        }
+        return pid;
+    }
+
+    /// <summary>The container's cgroup paths with --cgroup sub-paths appended (runc's exec --cgroup).</summary>
+    private static Dictionary<string, string> SubCgroupPaths(ContainerRecord r, Dictionary<string, string> sub)
+    {
+        var paths = new Dictionary<string, string>(r.CgroupPaths);
+        foreach (var key in paths.Keys.ToList())
+        {
+            var controllers = key.Split(',');
+            var match = sub.FirstOrDefault(s => s.Key == "" || controllers.Contains(s.Key) || s.Key == key);
+            if (match.Value is { } rel)
+            {
+                var full = Path.GetFullPath(Path.Combine(paths[key], rel.TrimStart('/')));
+                if (!full.StartsWith(paths[key] + "/", StringComparison.Ordinal))
+                {
+                    throw new ContainerException($"exec failed: --cgroup {rel} is not below the container's cgroup", 255);
+                }
+                if (!Directory.Exists(full))
+                {
+                    throw new ContainerException($"exec failed: cgroup {full} does not exist", 255);
+                }
+                paths[key] = full;
+            }
+        }
+        return paths;
+    }
+
+    /// <summary>Waits for an exec'd process (our child) while forwarding signals; returns its status.</summary>
+    public static int WaitExec(int pid, IEnumerable<int> forwarded) => WaitChild(pid, forwarded);
+}
