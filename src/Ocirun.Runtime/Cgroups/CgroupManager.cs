@@ -149,6 +149,36 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
 
 public static class CgroupFreezer
 {
+    /// <summary>Freezes the cgroup and waits until the kernel reports every task frozen.</summary>
+    public static void Freeze(this CgroupManager m)
+    {
+        if (m.FreezerPath is { } f && File.Exists(Path.Combine(f, "freezer.state")))
+        {
+            var state = Path.Combine(f, "freezer.state");
+            for (int i = 0; i < 1000; i++)
+            {
+                Sys.WriteFile(state, "FROZEN");
+                if (File.ReadAllText(state).Trim() == "FROZEN")
+                {
+                    return;
+                }
+                Thread.Sleep(1);
+            }
+            Sys.WriteFile(state, "THAWED");
+            throw new ContainerException("unable to freeze the container: tasks keep running");
+        }
+        if (m.Paths.TryGetValue("unified", out var u) && File.Exists(Path.Combine(u, "cgroup.freeze")))
+        {
+            Sys.WriteFile(Path.Combine(u, "cgroup.freeze"), "1");
+            for (int i = 0; i < 1000 && !File.ReadAllText(Path.Combine(u, "cgroup.events")).Contains("frozen 1"); i++)
+            {
+                Thread.Sleep(1);
+            }
+            return;
+        }
+        throw new ContainerException("cannot pause: no freezer cgroup is available");
+    }
+
     /// <summary>Thaws the container's cgroup (v1 freezer or v2 cgroup.freeze).</summary>
     public static void Thaw(this CgroupManager m)
     {

@@ -1,0 +1,29 @@
+using Ocirun.Runtime.Cgroups;
+using Ocirun.Runtime.State;
+
+namespace Ocirun.Runtime.Container;
+
+public sealed partial class Containers
+{
+    public void Pause(string id)
+    {
+        using var l = Store.Lock(id) ?? throw new ContainerException("container does not exist");
+        var r = Load(id);
+        if (StatusOf(r) != ContainerStatus.Running)
+        {
+            throw new ContainerException("container not running");
+        }
+        new CgroupManager(r.CgroupPaths).Freeze();
+    }
+
+    public void Resume(string id)
+    {
+        using var l = Store.Lock(id) ?? throw new ContainerException("container does not exist");
+        var r = Load(id);
+        if (StatusOf(r) != ContainerStatus.Paused)
+        {
+            throw new ContainerException("container not paused");
+        }
+        new CgroupManager(r.CgroupPaths).Thaw();
+    }
+}
