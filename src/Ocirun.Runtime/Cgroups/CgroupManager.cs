@@ -49,14 +49,74 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         return paths;
     }
 
-    /// <summary>Creates the directories and moves pid into all of them.</summary>
-    public void Apply(int pid)
+    /// <summary>Creates the directories, sets the limits, then moves pid into all of them.</summary>
+    public void Apply(int pid, Spec.Model.Resources? resources = null)
     {
         foreach (var (key, dir) in Paths)
         {
             CreateDir(key, dir);
+        }
+        if (resources != null)
+        {
+            Set(resources, includeDevices: resources.Devices != null);
+        }
+        foreach (var dir in Paths.Values)
+        {
             Sys.WriteFile(Path.Combine(dir, "cgroup.procs"), pid.ToString());
         }
+    }
+
+    public bool IsV2Only => Paths.Count == 1 && Paths.ContainsKey("unified");
+
+    /// <summary>Writes the limits of resources; what the host cannot do is an error, never ignored.</summary>
+    public void Set(Spec.Model.Resources resources, bool includeDevices)
+    {
+        var writes = IsV2Only ? V2Resources.Translate(resources) : V1Resources.Translate(resources, includeDevices);
+        foreach (var w in OrderMemory(writes))
+        {
+            var file = Path.Combine(DirFor(w), w.File);
+            if (!File.Exists(file))
+            {
+                throw new ContainerException($"{w.File} is not supported by this host's {w.Controller} cgroup");
+            }
+            try
+            {
+                Sys.WriteFile(file, w.Value);
+            }
+            catch (LinuxException e)
+            {
+                throw new ContainerException($"failed to write {w.Value} to {file}: {LinuxException.ErrnoText(e.Errno)}");
+            }
+        }
+    }
+
+    private string DirFor(CgroupWrite w) =>
+        Paths.FirstOrDefault(p => p.Key == w.Controller || p.Key.Split(',').Contains(w.Controller)).Value
+        ?? throw new ContainerException($"the {w.Controller} cgroup controller is not available on this host (needed for {w.File})");
+
+    /// <summary>
+    /// v1 refuses a memory limit above memory+swap and a memory+swap below the memory limit,
+    /// so when raising both, memsw goes first.
+    /// </summary>
+    private IEnumerable<CgroupWrite> OrderMemory(List<CgroupWrite> writes)
+    {
+        var limit = writes.FirstOrDefault(w => w.File == "memory.limit_in_bytes");
+        var memsw = writes.FirstOrDefault(w => w.File == "memory.memsw.limit_in_bytes");
+        if (limit == null || memsw == null)
+        {
+            return writes;
+        }
+        var current = Path.Combine(DirFor(memsw), memsw.File);
+        bool raise = File.Exists(current) && long.TryParse(File.ReadAllText(current).Trim(), out var cur)
+            && long.Parse(limit.Value) > cur;
+        if (!raise)
+        {
+            return writes;
+        }
+        var ordered = new List<CgroupWrite>(writes);
+        ordered.Remove(memsw);
+        ordered.Insert(ordered.IndexOf(limit), memsw);
+        return ordered;
     }
 
     private static void CreateDir(string key, string dir)

@@ -102,7 +102,7 @@ internal sealed class ParentProcess
         }, StateJsonContext.Default.InitConfig);
         try
         {
-            Cgroups.Apply(stage0);
+            Cgroups.Apply(stage0, ExecInto == 0 ? DeviceRules.ForCreate(Spec.Linux?.Resources, Spec.Linux?.Devices) : null);
             if (Spec.Process?.OomScoreAdj is { } oom)
             {
                 Sys.WriteFile($"/proc/{stage0}/oom_score_adj", oom.ToString());

@@ -1,0 +1,124 @@
+using Ocirun.Spec.Model;
+
+namespace Ocirun.Runtime.Cgroups;
+
+/// <summary>linux.resources as cgroup v2 file writes (pure: checked by unit tests).</summary>
+public static class V2Resources
+{
+    public const string Controller = "unified";
+
+    public static List<CgroupWrite> Translate(Resources r)
+    {
+        var w = new List<CgroupWrite>();
+        if (r.Memory is { } m)
+        {
+            if (m.Limit is { } limit)
+            {
+                Add(w, "memory.max", Max(limit));
+            }
+            if (m.Swap is { } swap)
+            {
+                // v2 limits swap alone; OCI gives memory+swap.
+                Add(w, "memory.swap.max", swap == -1 ? "max" : m.Limit is { } l and > 0 ? Math.Max(0, swap - l).ToString() : swap.ToString());
+            }
+            if (m.Reservation is { } res)
+            {
+                Add(w, "memory.low", Max(res));
+            }
+            if (m.DisableOOMKiller == true)
+            {
+                throw new ContainerException("disableOOMKiller is not supported on cgroup v2");
+            }
+        }
+        if (r.Cpu is { } c)
+        {
+            if (c.Shares is { } shares and > 0)
+            {
+                Add(w, "cpu.weight", SharesToWeight(shares).ToString());
+            }
+            if (c.Quota is not null || c.Period is not null)
+            {
+                var quota = c.Quota is { } q and > 0 ? q.ToString() : "max";
+                Add(w, "cpu.max", $"{quota} {c.Period ?? 100000}");
+            }
+            if (c.Burst is { } burst)
+            {
+                Add(w, "cpu.max.burst", burst.ToString());
+            }
+            if (c.Idle is { } idle)
+            {
+                Add(w, "cpu.idle", idle.ToString());
+            }
+            if (c.RealtimeRuntime is not null and not 0 || c.RealtimePeriod is not null and not 0UL)
+            {
+                throw new ContainerException("realtime cpu scheduling is not supported on cgroup v2");
+            }
+            if (!string.IsNullOrEmpty(c.Cpus))
+            {
+                Add(w, "cpuset.cpus", c.Cpus);
+            }
+            if (!string.IsNullOrEmpty(c.Mems))
+            {
+                Add(w, "cpuset.mems", c.Mems);
+            }
+        }
+        if (r.Pids?.Limit is { } pids)
+        {
+            Add(w, "pids.max", pids > 0 ? pids.ToString() : "max");
+        }
+        Io(r.BlockIO, w);
+        foreach (var h in r.HugepageLimits ?? [])
+        {
+            Add(w, $"hugetlb.{h.PageSize}.max", h.Limit.ToString());
+        }
+        if (r.Network is { ClassId: not null } or { Priorities.Count: > 0 })
+        {
+            throw new ContainerException("network classID and priorities need cgroup v1 net_cls/net_prio");
+        }
+        foreach (var (file, value) in r.Unified ?? new())
+        {
+            Add(w, file, value);
+        }
+        return w;
+    }
+
+    /// <summary>The mapping runc and crun use from v1 shares (2..262144) to v2 weight (1..10000).</summary>
+    public static ulong SharesToWeight(ulong shares) => shares == 0 ? 0 : 1 + ((Math.Clamp(shares, 2, 262144) - 2) * 9999) / 262142;
+
+    /// <summary>v1 blkio weight (10..1000) to v2 io.weight (1..10000).</summary>
+    public static ulong BlkioToIoWeight(ulong weight) => weight == 0 ? 0 : 1 + ((Math.Clamp(weight, 10, 1000) - 10) * 9999) / 990;
+
+    private static void Io(BlockIo? b, List<CgroupWrite> w)
+    {
+        if (b == null)
+        {
+            return;
+        }
+        if (b.Weight is { } weight and > 0)
+        {
+            Add(w, "io.weight", BlkioToIoWeight(weight).ToString());
+        }
+        foreach (var d in b.WeightDevice ?? [])
+        {
+            if (d.Weight is { } dw)
+            {
+                Add(w, "io.weight", $"{d.Major}:{d.Minor} {BlkioToIoWeight(dw)}");
+            }
+        }
+        foreach (var (list, key) in new[]
+        {
+            (b.ThrottleReadBpsDevice, "rbps"), (b.ThrottleWriteBpsDevice, "wbps"),
+            (b.ThrottleReadIopsDevice, "riops"), (b.ThrottleWriteIopsDevice, "wiops"),
+        })
+        {
+            foreach (var d in list ?? [])
+            {
+                Add(w, "io.max", $"{d.Major}:{d.Minor} {key}={d.Rate}");
+            }
+        }
+    }
+
+    private static string Max(long v) => v < 0 ? "max" : v.ToString();
+
+    private static void Add(List<CgroupWrite> w, string file, string value) => w.Add(new(Controller, file, value));
+}
