@@ -49,8 +49,8 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         return paths;
     }
 
-    /// <summary>Creates the directories, sets the limits, then moves pid into all of them.</summary>
-    public void Apply(int pid, Spec.Model.Resources? resources = null)
+    /// <summary>Creates the directories and sets the limits, before any process joins.</summary>
+    public void Prepare(Spec.Model.Resources? resources)
     {
         foreach (var (key, dir) in Paths)
         {
@@ -60,6 +60,11 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         {
             Set(resources, includeDevices: resources.Devices != null);
         }
+    }
+
+    /// <summary>Moves pid into every hierarchy.</summary>
+    public void Join(int pid)
+    {
         foreach (var dir in Paths.Values)
         {
             Sys.WriteFile(Path.Combine(dir, "cgroup.procs"), pid.ToString());

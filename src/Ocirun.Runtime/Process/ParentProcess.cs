@@ -34,6 +34,8 @@ internal sealed class ParentProcess
     /// <summary>Starts the init and returns once it waits on the exec fifo.</summary>
     public int Start()
     {
+        // Limits first: what the host cannot do fails before any process exists.
+        Cgroups.Prepare(ExecInto == 0 ? DeviceRules.ForCreate(Spec.Linux?.Resources, Spec.Linux?.Devices) : null);
         var (parentEnd, childEnd) = Sys.SocketPair(SOCK_STREAM);
         using var sync = new SyncSocket(parentEnd);
         int stage0;
@@ -100,9 +102,10 @@ internal sealed class ParentProcess
             ParentHooks = ExecInto == 0
                 && (Spec.Hooks?.Prestart?.Count ?? 0) + (Spec.Hooks?.CreateRuntime?.Count ?? 0) > 0,
         }, StateJsonContext.Default.InitConfig);
+        bool ok = false;
         try
         {
-            Cgroups.Apply(stage0, ExecInto == 0 ? DeviceRules.ForCreate(Spec.Linux?.Resources, Spec.Linux?.Devices) : null);
+            Cgroups.Join(stage0);
             if (Spec.Process?.OomScoreAdj is { } oom)
             {
                 Sys.WriteFile($"/proc/{stage0}/oom_score_adj", oom.ToString());
@@ -110,9 +113,15 @@ internal sealed class ParentProcess
             sync.Send(SyncType.Bootstrap, BuildBootstrap().Encode());
             InitPid = NativeStage(sync, stage0);
             sync.Send(SyncType.InitConfig, config);
+            ok = true;
         }
         finally
         {
+            if (!ok)
+            {
+                // It may be waiting for a frame that will never come.
+                Libc.kill(stage0, SIGKILL);
+            }
             Sys.WaitPid(stage0);
         }
         ManagedStage(sync);

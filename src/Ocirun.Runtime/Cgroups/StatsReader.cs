@@ -1,0 +1,154 @@
+namespace Ocirun.Runtime.Cgroups;
+
+/// <summary>Reads a container's cgroup statistics (v1 controllers or the v2 tree).</summary>
+public static class StatsReader
+{
+    public static Stats Read(CgroupManager m) => m.IsV2Only ? ReadV2(m.Paths["unified"]) : ReadV1(m);
+
+    private static Stats ReadV1(CgroupManager m)
+    {
+        var s = new Stats();
+        if (Dir(m, "cpuacct") is { } acct)
+        {
+            s.Cpu.Usage.Total = U(acct, "cpuacct.usage");
+            s.Cpu.Usage.Percpu = Text(acct, "cpuacct.usage_percpu")?.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                .Select(ulong.Parse).ToList();
+            var stat = KeyValues(acct, "cpuacct.stat");
+            // cpuacct.stat is in USER_HZ ticks; runc reports nanoseconds.
+            s.Cpu.Usage.User = stat.GetValueOrDefault("user") * 10_000_000;
+            s.Cpu.Usage.Kernel = stat.GetValueOrDefault("system") * 10_000_000;
+        }
+        if (Dir(m, "cpu") is { } cpu)
+        {
+            var t = KeyValues(cpu, "cpu.stat");
+            s.Cpu.Throttling = new Throttling
+            {
+                Periods = t.GetValueOrDefault("nr_periods"), ThrottledPeriods = t.GetValueOrDefault("nr_throttled"),
+                ThrottledTime = t.GetValueOrDefault("throttled_time"),
+            };
+        }
+        if (Dir(m, "memory") is { } mem)
+        {
+            s.Memory.Usage = Entry(mem, "memory");
+            s.Memory.Swap = Entry(mem, "memory.memsw");
+            s.Memory.Kernel = Entry(mem, "memory.kmem");
+            s.Memory.KernelTcp = Entry(mem, "memory.kmem.tcp");
+            s.Memory.Raw = KeyValues(mem, "memory.stat");
+            s.Memory.Cache = s.Memory.Raw.GetValueOrDefault("cache");
+        }
+        if (Dir(m, "pids") is { } pids)
+        {
+            s.Pids = new PidsStats { Current = U(pids, "pids.current"), Limit = UMax(pids, "pids.max") };
+        }
+        if (Dir(m, "blkio") is { } blk)
+        {
+            s.Blkio.IoServiceBytesRecursive = Blkio(blk, "blkio.throttle.io_service_bytes_recursive");
+            s.Blkio.IoServicedRecursive = Blkio(blk, "blkio.throttle.io_serviced_recursive");
+        }
+        if (Dir(m, "hugetlb") is { } huge)
+        {
+            foreach (var f in Directory.GetFiles(huge, "hugetlb.*.usage_in_bytes"))
+            {
+                var size = Path.GetFileName(f).Split('.')[1];
+                s.Hugetlb[size] = new HugetlbStats
+                {
+                    Usage = U(huge, $"hugetlb.{size}.usage_in_bytes"), Max = U(huge, $"hugetlb.{size}.max_usage_in_bytes"),
+                    Failcnt = U(huge, $"hugetlb.{size}.failcnt"),
+                };
+            }
+        }
+        return s;
+    }
+
+    private static Stats ReadV2(string dir)
+    {
+        var s = new Stats();
+        var cpu = KeyValues(dir, "cpu.stat");
+        s.Cpu.Usage.Total = cpu.GetValueOrDefault("usage_usec") * 1000;
+        s.Cpu.Usage.User = cpu.GetValueOrDefault("user_usec") * 1000;
+        s.Cpu.Usage.Kernel = cpu.GetValueOrDefault("system_usec") * 1000;
+        s.Cpu.Throttling = new Throttling
+        {
+            Periods = cpu.GetValueOrDefault("nr_periods"), ThrottledPeriods = cpu.GetValueOrDefault("nr_throttled"),
+            ThrottledTime = cpu.GetValueOrDefault("throttled_usec") * 1000,
+        };
+        s.Memory.Usage = new MemoryEntry
+        {
+            Usage = U(dir, "memory.current"), Limit = UMax(dir, "memory.max"), Max = U(dir, "memory.peak"),
+            Failcnt = KeyValues(dir, "memory.events").GetValueOrDefault("max"),
+        };
+        s.Memory.Swap = new MemoryEntry { Usage = U(dir, "memory.swap.current"), Limit = UMax(dir, "memory.swap.max") };
+        s.Memory.Raw = KeyValues(dir, "memory.stat");
+        s.Memory.Cache = s.Memory.Raw.GetValueOrDefault("file");
+        s.Pids = new PidsStats { Current = U(dir, "pids.current"), Limit = UMax(dir, "pids.max") };
+        return s;
+    }
+
+    /// <summary>The kernel's count of OOM kills in the cgroup (v1 memory.oom_control, v2 memory.events).</summary>
+    public static ulong OomKills(CgroupManager m)
+    {
+        if (m.IsV2Only)
+        {
+            return KeyValues(m.Paths["unified"], "memory.events").GetValueOrDefault("oom_kill");
+        }
+        return Dir(m, "memory") is { } mem ? KeyValues(mem, "memory.oom_control").GetValueOrDefault("oom_kill") : 0;
+    }
+
+    private static MemoryEntry Entry(string dir, string prefix) => new()
+    {
+        Usage = U(dir, prefix + ".usage_in_bytes"), Max = U(dir, prefix + ".max_usage_in_bytes"),
+        Limit = U(dir, prefix + ".limit_in_bytes"), Failcnt = U(dir, prefix + ".failcnt"),
+    };
+
+    private static List<BlkioEntry>? Blkio(string dir, string file)
+    {
+        var text = Text(dir, file);
+        if (text == null)
+        {
+            return null;
+        }
+        var list = new List<BlkioEntry>();
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var f = line.Split(' ');
+            if (f.Length == 3 && f[0].Split(':') is [var ma, var mi])
+            {
+                list.Add(new BlkioEntry { Major = ulong.Parse(ma), Minor = ulong.Parse(mi), Op = f[1], Value = ulong.Parse(f[2]) });
+            }
+        }
+        return list;
+    }
+
+    private static string? Dir(CgroupManager m, string controller) =>
+        m.Paths.FirstOrDefault(p => p.Key.Split(',').Contains(controller)).Value is { } d && Directory.Exists(d) ? d : null;
+
+    private static string? Text(string dir, string file)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(dir, file)).Trim();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static ulong U(string dir, string file) => ulong.TryParse(Text(dir, file), out var v) ? v : 0;
+
+    private static ulong UMax(string dir, string file) => Text(dir, file) == "max" ? ulong.MaxValue : U(dir, file);
+
+    public static Dictionary<string, ulong> KeyValues(string dir, string file)
+    {
+        var map = new Dictionary<string, ulong>();
+        foreach (var line in (Text(dir, file) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var f = line.Split(' ', 2);
+            if (f.Length == 2 && ulong.TryParse(f[1], out var v))
+            {
+                map[f[0]] = v;
+            }
+        }
+        return map;
+    }
+}

@@ -1,0 +1,20 @@
+using Ocirun.Runtime.Cgroups;
+using Ocirun.Runtime.State;
+
+namespace Ocirun.Runtime.Container;
+
+public sealed partial class Containers
+{
+    /// <summary>Changes the limits of a live container; fields left out stay as they are.</summary>
+    public void Update(string id, Spec.Model.Resources resources)
+    {
+        using var l = Store.Lock(id) ?? throw new ContainerException("container does not exist");
+        var r = Load(id);
+        if (StatusOf(r) == ContainerStatus.Stopped)
+        {
+            throw new ContainerException("container not running");
+        }
+        // Devices are fixed at create, as with runc: update ignores them.
+        new CgroupManager(r.CgroupPaths).Set(resources, includeDevices: false);
+    }
+}

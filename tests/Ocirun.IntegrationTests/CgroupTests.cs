@@ -1,0 +1,122 @@
+using System.Text.Json;
+using Ocirun.IntegrationTests.Harness;
+using Ocirun.Spec.Model;
+
+namespace Ocirun.IntegrationTests;
+
+/// <summary>linux.resources, update and events, asserted in the cgroup files and from inside.</summary>
+public sealed class CgroupTests : IDisposable
+{
+    private readonly Harness.Runtime _rt = new();
+
+    public void Dispose() => _rt.Dispose();
+
+    private static string Cg(Bundle b, string controller, string file) =>
+        File.ReadAllText($"/sys/fs/cgroup/{controller}{b.Spec.Linux!.CgroupsPath}/{file}").Trim();
+
+    [Fact]
+    public void LimitsAreWrittenAtCreate()
+    {
+        using var b = new Bundle("sleep", "300");
+        b.Spec.Linux!.Resources = new Resources
+        {
+            Memory = new MemoryResources { Limit = 64 << 20, Swap = 128 << 20, Reservation = 32 << 20 },
+            Cpu = new CpuResources { Shares = 512, Quota = 50000, Period = 100000, Cpus = "0" },
+            Pids = new PidsResources { Limit = 42 },
+        };
+        b.Write();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        Assert.Equal((64 << 20).ToString(), Cg(b, "memory", "memory.limit_in_bytes"));
+        Assert.Equal((128 << 20).ToString(), Cg(b, "memory", "memory.memsw.limit_in_bytes"));
+        Assert.Equal((32 << 20).ToString(), Cg(b, "memory", "memory.soft_limit_in_bytes"));
+        Assert.Equal("512", Cg(b, "cpu", "cpu.shares"));
+        Assert.Equal("50000", Cg(b, "cpu", "cpu.cfs_quota_us"));
+        Assert.Equal("0", Cg(b, "cpuset", "cpuset.cpus"));
+        Assert.Equal("42", Cg(b, "pids", "pids.max"));
+        Assert.Equal("50000 100000", _rt.Ok("exec", "c1", "sh", "-c",
+            "echo $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)").Stdout.Trim());
+    }
+
+    [Fact]
+    public void AllocationBeyondTheMemoryLimitIsOomKilledAndEventsReportIt()
+    {
+        using var b = new Bundle("sleep", "300");
+        b.Spec.Linux!.Resources = new Resources { Memory = new MemoryResources { Limit = 32 << 20, Swap = 32 << 20 } };
+        b.Write();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        using var events = _rt.Start("events", "--interval", "60s", "c1");
+        LifecycleTests.WaitFor(() => events.StdoutSoFar.Contains("\"type\":\"stats\""));
+        // dd's 64 MiB block buffer is anonymous memory, twice the limit.
+        var r = _rt.Exec("exec", "c1", "sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo rc=$?");
+        Assert.Equal("rc=137\n", r.Stdout);
+        LifecycleTests.WaitFor(() => events.StdoutSoFar.Contains("\"type\":\"oom\""));
+        Assert.Contains("\"id\":\"c1\"", events.StdoutSoFar);
+        Assert.Contains("oom_kill 1", Cg(b, "memory", "memory.oom_control"));
+    }
+
+    [Fact]
+    public void ForkBombStopsAtThePidsLimit()
+    {
+        using var b = new Bundle("sleep", "300");
+        b.Spec.Linux!.Resources = new Resources { Pids = new PidsResources { Limit = 10 } };
+        b.Write();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        var r = _rt.Exec("exec", "c1", "sh", "-c", "for i in $(seq 1 20); do sleep 30 & done 2>&1; wait");
+        Assert.Contains("can't fork", r.Stdout + r.Stderr);
+        Assert.InRange(int.Parse(Cg(b, "pids", "pids.current")), 2, 10);
+        Assert.Contains("\"limit\":10", _rt.Ok("events", "--stats", "c1").Stdout);
+    }
+
+    [Fact]
+    public void UpdateChangesLiveLimits()
+    {
+        using var b = new Bundle("sleep", "300");
+        b.Spec.Linux!.Resources = new Resources { Memory = new MemoryResources { Limit = 64 << 20 }, Pids = new PidsResources { Limit = 50 } };
+        b.Write();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        _rt.Ok("update", "--memory", "128m", "--pids-limit", "77", "--cpu-quota", "20000", "--cpu-period", "100000", "c1");
+        Assert.Equal((128 << 20).ToString(), Cg(b, "memory", "memory.limit_in_bytes"));
+        Assert.Equal("77", Cg(b, "pids", "pids.max"));
+        Assert.Equal("20000", Cg(b, "cpu", "cpu.cfs_quota_us"));
+        var r = _rt.Exec(["update", "--resources", "-", "c1"], null, stdin: "{\"pids\": {\"limit\": 33}, \"memory\": {\"limit\": 104857600, \"swap\": 209715200}}");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("33", Cg(b, "pids", "pids.max"));
+        Assert.Equal("209715200", Cg(b, "memory", "memory.memsw.limit_in_bytes"));
+    }
+
+    [Fact]
+    public void UnsupportedResourcesAreAClearErrorAndLeaveNothing()
+    {
+        using var b = new Bundle("true");
+        b.Spec.Linux!.Resources = new Resources { Network = new NetworkResources { ClassId = 42 } };
+        b.Write();
+        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("net_cls", r.Stderr);
+        Assert.Empty(_rt.Ids());
+        Assert.False(Directory.Exists("/sys/fs/cgroup/memory" + b.Spec.Linux.CgroupsPath));
+    }
+
+    [Fact]
+    public void DeviceRulesDenyWhatIsNotAllowed()
+    {
+        using var b = new Bundle().Shell("head -c1 /dev/zero | od -An -c; mknod /dev/loop9 b 7 9 2>&1; echo rc=$?");
+        b.Spec.Linux!.Resources = new Resources { Devices = [new DeviceCgroup { Allow = false, Access = "rwm" }] };
+        b.Write();
+        var r = _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout;
+        Assert.Contains("\\0", r);
+        Assert.Contains("Operation not permitted", r);
+    }
+
+    [Fact]
+    public void StatsSnapshotIsJson()
+    {
+        using var b = new Bundle("sleep", "300");
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        var doc = JsonDocument.Parse(_rt.Ok("events", "--stats", "c1").Stdout).RootElement;
+        Assert.Equal("stats", doc.GetProperty("type").GetString());
+        Assert.True(doc.GetProperty("data").GetProperty("memory").GetProperty("usage").GetProperty("usage").GetUInt64() > 0);
+        Assert.Equal(1UL, doc.GetProperty("data").GetProperty("pids").GetProperty("current").GetUInt64());
+        Assert.True(doc.GetProperty("data").GetProperty("cpu").GetProperty("usage").GetProperty("total").GetUInt64() > 0);
+    }
+}
