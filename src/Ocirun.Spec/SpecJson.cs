@@ -17,6 +17,7 @@ namespace Ocirun.Spec;
 [JsonSerializable(typeof(Model.Spec))]
 [JsonSerializable(typeof(Model.Process))]
 [JsonSerializable(typeof(Resources))]
+[JsonSerializable(typeof(Model.Seccomp))]
 [JsonSerializable(typeof(ContainerStateDocument))]
 [JsonSerializable(typeof(List<ContainerListEntry>))]
 [JsonSerializable(typeof(Features))]

@@ -31,7 +31,15 @@ public sealed class FeaturesCommand : ICommand
             Namespaces = NamespaceTypes.All.Select(n => n.Type).ToList(),
             Capabilities = CapabilityNames.All.ToList(),
             Cgroup = new CgroupFeatures { V1 = true, V2 = true, Systemd = false, SystemdUser = false, Rdma = false },
-            Seccomp = new SeccompFeatures { Enabled = false },
+            Seccomp = new SeccompFeatures
+            {
+                Enabled = true,
+                Actions = SeccompNames.Actions.Where(a => a != "SCMP_ACT_NOTIFY").ToList(),
+                Operators = SeccompNames.Operators.Keys.ToList(),
+                Archs = SeccompNames.Architectures.Keys.ToList(),
+                KnownFlags = SeccompNames.Flags.Keys.ToList(),
+                SupportedFlags = SeccompNames.Flags.Keys.ToList(),
+            },
             Apparmor = new EnabledFeature { Enabled = true },
             Selinux = new EnabledFeature { Enabled = true },
             IntelRdt = new EnabledFeature { Enabled = false },

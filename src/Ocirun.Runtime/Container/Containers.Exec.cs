@@ -43,7 +43,7 @@ public sealed partial class Containers
             Root = spec.Root,
             Process = o.Process,
             Annotations = spec.Annotations,
-            Linux = new Spec.Model.Linux { Namespaces = spec.Linux?.Namespaces },
+            Linux = new Spec.Model.Linux { Namespaces = spec.Linux?.Namespaces, Seccomp = spec.Linux?.Seccomp },
         };
         var parent = new ParentProcess
         {

@@ -9,7 +9,7 @@ internal static class Consts
 
     public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000;
 
-    public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+    public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1, F_DUPFD_CLOEXEC = 1030;
     public const int F_ADD_SEALS = 1033, F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8;
     public const uint MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_EXEC = 0x10;
 
@@ -36,6 +36,8 @@ internal static class Consts
 
     public const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_SEQPACKET = 5, SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1, SCM_RIGHTS = 1;
+    public const int MSG_PEEK = 2, MSG_CTRUNC = 8, MSG_TRUNC = 0x20, MSG_NOSIGNAL = 0x4000,
+        MSG_CMSG_CLOEXEC = 0x40000000;
 
     public const int WNOHANG = 1;
     public const short POLLIN = 1, POLLHUP = 16;
@@ -46,7 +48,8 @@ internal static class Consts
     public const int SIGKILL = 9, SIGTERM = 15, SIGCHLD = 17;
 
     public const int EINTR = 4, ENOENT = 2, ESRCH = 3, EAGAIN = 11, EEXIST = 17, ENOSYS = 38, EINVAL = 22,
-        ENOTDIR = 20, EPERM = 1, EBUSY = 16, ECHILD = 10, EXDEV = 18, ELOOP = 40, EWOULDBLOCK = 11;
+        ENOTDIR = 20, EPERM = 1, EBUSY = 16, ECHILD = 10, EXDEV = 18, ELOOP = 40, EWOULDBLOCK = 11,
+        EPIPE = 32, ECONNRESET = 104;
 
     // Syscall numbers (x86_64).
     public const long SYS_pivot_root = 155, SYS_capget = 125, SYS_capset = 126, SYS_setns = 308,

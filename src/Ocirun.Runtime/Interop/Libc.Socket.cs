@@ -18,6 +18,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(L, SetLastError = true)]
     public static partial nint recvmsg(int fd, MsgHdr* msg, int flags);
+
+    [LibraryImport(L, SetLastError = true)]
+    public static partial nint recv(int fd, byte* buf, nint len, int flags);
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -11,6 +11,9 @@ public sealed class InitConfig
     public int ConsoleSocketFd { get; set; } = -1;
     /// <summary>Fds 3 .. 3+PreserveFds-1 go on to the container process; every other fd is closed at exec.</summary>
     public int PreserveFds { get; set; }
+    /// <summary>The compiled seccomp filter (libseccomp ran in the parent) and its seccomp(2) flags.</summary>
+    public byte[]? SeccompBpf { get; set; }
+    public uint SeccompFlags { get; set; }
     public Dictionary<string, string> CgroupPaths { get; set; } = new();
     /// <summary>An exec into a running container: no rootfs work, no exec fifo.</summary>
     public bool Exec { get; set; }

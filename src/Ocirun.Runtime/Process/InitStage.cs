@@ -78,7 +78,17 @@ public static class InitStage
             AfterEnterRoot(spec);
         }
         Identity.ApplyRlimits(process.Rlimits);
+        // Without no_new_privs only a privileged thread may load a filter, so it goes in before
+        // the capabilities are dropped; with it, after (as late as possible either way).
+        if (config.SeccompBpf != null && !process.NoNewPrivileges)
+        {
+            Seccomp.SeccompLoader.Load(config.SeccompBpf, config.SeccompFlags);
+        }
         Identity.Switch(process, setgroupsAllowed: SetgroupsAllowed());
+        if (config.SeccompBpf != null && process.NoNewPrivileges)
+        {
+            Seccomp.SeccompLoader.Load(config.SeccompBpf, config.SeccompFlags);
+        }
         // Checked as the container's user and before Ready, so that a bad cwd or a missing
         // binary fails `create` rather than a `start` that can no longer report it.
         var env = ProcessEnv.Build(process);

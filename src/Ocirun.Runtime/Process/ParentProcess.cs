@@ -85,9 +85,12 @@ internal sealed class ParentProcess
 
     private int Drive(SyncSocket sync, int stage0, int fifoFd, int consoleFd)
     {
-        // Serialized while the native stage starts up, sent as soon as the init exists.
+        // Compiled and serialized while the native stage starts up, sent as soon as the init exists.
+        var seccomp = Spec.Linux?.Seccomp is { } profile ? Seccomp.SeccompCompiler.Compile(profile) : null;
         var config = JsonSerializer.SerializeToUtf8Bytes(new InitConfig
         {
+            SeccompBpf = seccomp?.Bpf,
+            SeccompFlags = seccomp?.Flags ?? 0,
             Spec = Spec,
             Rootfs = Rootfs,
             NoPivot = NoPivot,

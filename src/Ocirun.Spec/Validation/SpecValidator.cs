@@ -26,6 +26,49 @@ public static class SpecValidator
         CheckDevices(spec.Linux?.Devices);
         CheckTimeOffsets(spec.Linux?.TimeOffsets, ns);
         CheckHooks(spec.Hooks);
+        CheckSeccomp(spec.Linux?.Seccomp);
+    }
+
+    public static void CheckSeccomp(Model.Seccomp? seccomp)
+    {
+        if (seccomp == null)
+        {
+            return;
+        }
+        SeccompNames.Action(seccomp.DefaultAction, seccomp.DefaultErrnoRet);
+        foreach (var arch in seccomp.Architectures ?? [])
+        {
+            if (!SeccompNames.Architectures.ContainsKey(arch))
+            {
+                throw Fail("seccomp", $"unknown seccomp architecture \"{arch}\"");
+            }
+        }
+        foreach (var flag in seccomp.Flags ?? [])
+        {
+            if (!SeccompNames.Flags.ContainsKey(flag))
+            {
+                throw Fail("seccomp", $"unknown seccomp flag \"{flag}\"");
+            }
+        }
+        foreach (var rule in seccomp.Syscalls ?? [])
+        {
+            if (rule.Names.Count == 0 || rule.Names.Any(string.IsNullOrEmpty))
+            {
+                throw Fail("seccomp", "seccomp rule without syscall names");
+            }
+            SeccompNames.Action(rule.Action, rule.ErrnoRet);
+            foreach (var arg in rule.Args ?? [])
+            {
+                if (arg.Index > 5)
+                {
+                    throw Fail("seccomp", $"seccomp argument index {arg.Index} is out of range (0-5)");
+                }
+                if (!SeccompNames.Operators.ContainsKey(arg.Op))
+                {
+                    throw Fail("seccomp", $"unknown seccomp operator \"{arg.Op}\"");
+                }
+            }
+        }
     }
 
     public static (int Major, int Minor, int Patch) CheckVersion(string version)

@@ -1,0 +1,177 @@
+using System.Collections;
+using System.Runtime.ExceptionServices;
+using Google.Protobuf;
+using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.Linux;
+using static Ocirun.Runtime.Interop.Consts;
+
+namespace Ocirun.Runtime.Criu;
+
+/// <summary>
+/// One `criu swrk 3` worker and the conversation with it. CRIU serves one request per worker
+/// (DUMP/RESTORE close the socket after answering), so callers start one per request.
+/// </summary>
+public sealed class CriuSwrk : IDisposable
+{
+    private const int SwrkFd = 3;
+    private int _sock;
+    private int? _status;
+
+    private CriuSwrk(int sock, int pid)
+    {
+        _sock = sock;
+        Pid = pid;
+    }
+
+    /// <summary>The worker's pid, e.g. to move it into a cgroup before a RESTORE request.</summary>
+    public int Pid { get; }
+
+    /// <summary>
+    /// Starts the worker. extraFds maps runtime fds to CRIU's own fd numbers (0-2 for its stdio,
+    /// 4 and up for inherit_fd); fds the map does not name stay closed in CRIU, because the
+    /// runtime opens everything close-on-exec.
+    /// </summary>
+    public static CriuSwrk Start(string criuPath, IReadOnlyList<(int Source, int Target)>? extraFds = null)
+    {
+        extraFds ??= [];
+        if (extraFds.Any(m => m.Target is < 0 or SwrkFd) || extraFds.DistinctBy(m => m.Target).Count() != extraFds.Count)
+        {
+            throw new ArgumentException($"criu fd targets must be distinct, >= 0 and not {SwrkFd}", nameof(extraFds));
+        }
+        var (client, server) = Sys.SocketPair(SOCK_SEQPACKET);
+        // posix_spawn applies the dup2s in order, so a source that is also some other mapping's
+        // target would be overwritten first; copies above every target cannot be.
+        int floor = Math.Max(SwrkFd, extraFds.Select(m => m.Target).DefaultIfEmpty(0).Max()) + 1;
+        var copies = new List<int>();
+        try
+        {
+            var map = new List<(int, int)> { (Copy(server, floor, copies), SwrkFd) };
+            map.AddRange(extraFds.Select(m => (Copy(m.Source, floor, copies), m.Target)));
+            int pid = Spawner.Spawn(criuPath, [criuPath, "swrk", SwrkFd.ToString()], WorkerEnvironment(), map);
+            return new CriuSwrk(client, pid);
+        }
+        catch
+        {
+            Sys.Close(client);
+            throw;
+        }
+        finally
+        {
+            // Only CRIU may hold the server end: if it dies, the client then reads EOF instead of hanging.
+            Sys.Close(server);
+            copies.ForEach(Sys.Close);
+        }
+    }
+
+    /// <summary>
+    /// Sends req and answers CRIU's NOTIFY callbacks until the final response, which is returned
+    /// whether or not it reports success. onNotify gets (script, pid or 0, fd sent with the
+    /// notify); its result is the script's success. The fd is closed when it returns (dup it to
+    /// keep it). If it throws, CRIU is told the script failed and the exception is rethrown
+    /// once CRIU has answered.
+    /// </summary>
+    public CriuResp Call(CriuReq req, Func<string, int, int?, bool>? onNotify = null)
+    {
+        Send(req, req.Type);
+        ExceptionDispatchInfo? callbackError = null;
+        while (true)
+        {
+            var (data, fd) = CriuSocket.Receive(_sock);
+            if (data == null)
+            {
+                throw Died(req.Type);
+            }
+            CriuResp resp;
+            try
+            {
+                resp = Decode(data);
+                if (resp.Type != CriuReqType.Notify)
+                {
+                    callbackError?.Throw();
+                    return resp.Type == req.Type ? resp : throw Rejected(req.Type, resp);
+                }
+                bool ok = true;
+                if (onNotify != null && callbackError == null)
+                {
+                    try
+                    {
+                        ok = onNotify(resp.Notify?.Script ?? "", resp.Notify?.Pid ?? 0, fd);
+                    }
+                    catch (Exception e)
+                    {
+                        callbackError = ExceptionDispatchInfo.Capture(e);
+                        ok = false;
+                    }
+                }
+                Send(new CriuReq { Type = CriuReqType.Notify, NotifySuccess = ok }, req.Type);
+            }
+            finally
+            {
+                Sys.Close(fd ?? -1);
+            }
+        }
+    }
+
+    /// <summary>Closes the socket (CRIU exits on EOF) and reaps the worker; returns its exit code.</summary>
+    public int Wait()
+    {
+        Sys.Close(_sock);
+        _sock = -1;
+        _status ??= Sys.WaitPid(Pid);
+        return Sys.ExitCodeOf(_status.Value);
+    }
+
+    public void Dispose() => Wait();
+
+    internal static CriuResp Decode(byte[] data)
+    {
+        try
+        {
+            return CriuResp.Parser.ParseFrom(data);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new ContainerException($"criu sent a message ocirun cannot decode: {e.Message}");
+        }
+    }
+
+    private void Send(CriuReq msg, CriuReqType during)
+    {
+        if (!CriuSocket.Send(_sock, msg.ToByteArray()))
+        {
+            throw Died(during);
+        }
+    }
+
+    private ContainerException Died(CriuReqType during) =>
+        new($"criu swrk (pid {Pid}) exited with status {Wait()} without answering the {during} request");
+
+    private static ContainerException Rejected(CriuReqType sent, CriuResp resp) =>
+        new($"criu rejected the {sent} request (answered {resp.Type}, errno {resp.CrErrno})");
+
+    private static int Copy(int fd, int floor, List<int> copies)
+    {
+        int c = LinuxException.Check(Libc.fcntl(fd, F_DUPFD_CLOEXEC, floor), $"dup fd {fd} for criu");
+        copies.Add(c);
+        return c;
+    }
+
+    /// <summary>
+    /// The runtime's environment, with a standard PATH when it has none: Podman runs checkpoint
+    /// with almost no environment, and CRIU execs iptables-restore, ip and tar by name.
+    /// </summary>
+    private static List<string> WorkerEnvironment()
+    {
+        var env = new List<string>();
+        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            if ((string)e.Key != "PATH")
+            {
+                env.Add($"{e.Key}={e.Value}");
+            }
+        }
+        var path = Environment.GetEnvironmentVariable("PATH");
+        env.Add("PATH=" + (string.IsNullOrEmpty(path) ? CriuLocator.StandardPath : path));
+        return env;
+    }
+}

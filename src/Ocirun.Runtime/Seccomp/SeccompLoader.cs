@@ -1,0 +1,23 @@
+using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.Linux;
+
+namespace Ocirun.Runtime.Seccomp;
+
+/// <summary>Loads a compiled filter into the calling thread (or, with TSYNC, all threads) with seccomp(2).</summary>
+internal static unsafe class SeccompLoader
+{
+    private const long SYS_seccomp = 317;
+    private const int SECCOMP_SET_MODE_FILTER = 1;
+
+    public static void Load(byte[] bpf, uint flags)
+    {
+        fixed (byte* filter = bpf)
+        {
+            // struct sock_fprog { unsigned short len; struct sock_filter *filter; }, 8-byte instructions.
+            var prog = stackalloc nint[2];
+            prog[0] = bpf.Length / 8;
+            prog[1] = (nint)filter;
+            LinuxException.Check(Libc.syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, (long)prog, 0, 0), "load seccomp filter");
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using Ocirun.Runtime.Cgroups;
+using Ocirun.Spec.Model;
+
+namespace Ocirun.UnitTests.Cgroups;
+
+/// <summary>One spec, its v1 and v2 file writes.</summary>
+public sealed class ResourceTranslationTests
+{
+    private static Resources Sample() => new()
+    {
+        Memory = new MemoryResources { Limit = 256 << 20, Swap = 512 << 20, Reservation = 128 << 20, Swappiness = 10 },
+        Cpu = new CpuResources { Shares = 1024, Quota = 50000, Period = 100000, Cpus = "0-1", Mems = "0" },
+        Pids = new PidsResources { Limit = 100 },
+        BlockIO = new BlockIo
+        {
+            Weight = 500,
+            ThrottleReadBpsDevice = [new ThrottleDevice { Major = 8, Minor = 0, Rate = 1048576 }],
+        },
+        HugepageLimits = [new HugepageLimit { PageSize = "2MB", Limit = 4 << 20 }],
+        Unified = new() { ["memory.high"] = "300000000" },
+    };
+
+    [Fact]
+    public void V1()
+    {
+        var w = V1Resources.Translate(Sample(), includeDevices: false).Select(x => x.ToString()).ToList();
+        Assert.Equal(
+        [
+            "memory/memory.limit_in_bytes=268435456",
+            "memory/memory.memsw.limit_in_bytes=536870912",
+            "memory/memory.soft_limit_in_bytes=134217728",
+            "memory/memory.swappiness=10",
+            "cpu/cpu.shares=1024",
+            "cpu/cpu.cfs_period_us=100000",
+            "cpu/cpu.cfs_quota_us=50000",
+            "cpuset/cpuset.cpus=0-1",
+            "cpuset/cpuset.mems=0",
+            "pids/pids.max=100",
+            "blkio/blkio.weight=500",
+            "blkio/blkio.throttle.read_bps_device=8:0 1048576",
+            "hugetlb/hugetlb.2MB.limit_in_bytes=4194304",
+            "unified/memory.high=300000000",
+        ], w);
+    }
+
+    [Fact]
+    public void V2()
+    {
+        var w = V2Resources.Translate(Sample()).Select(x => x.ToString()).ToList();
+        Assert.Equal(
+        [
+            "unified/memory.max=268435456",
+            "unified/memory.swap.max=268435456",
+            "unified/memory.low=134217728",
+            "unified/cpu.weight=39",
+            "unified/cpu.max=50000 100000",
+            "unified/cpuset.cpus=0-1",
+            "unified/cpuset.mems=0",
+            "unified/pids.max=100",
+            "unified/io.weight=4950",
+            "unified/io.max=8:0 rbps=1048576",
+            "unified/hugetlb.2MB.max=4194304",
+            "unified/memory.high=300000000",
+        ], w);
+    }
+
+    [Theory]
+    [InlineData(2UL, 1UL)]
+    [InlineData(1024UL, 39UL)]
+    [InlineData(262144UL, 10000UL)]
+    public void SharesToWeight(ulong shares, ulong weight) => Assert.Equal(weight, V2Resources.SharesToWeight(shares));
+
+    [Fact]
+    public void UnlimitedValues()
+    {
+        var r = new Resources { Memory = new MemoryResources { Limit = -1, Swap = -1 }, Pids = new PidsResources { Limit = 0 } };
+        Assert.Equal(["memory/memory.limit_in_bytes=-1", "memory/memory.memsw.limit_in_bytes=-1", "pids/pids.max=max"],
+            V1Resources.Translate(r, false).Select(x => x.ToString()));
+        Assert.Equal(["unified/memory.max=max", "unified/memory.swap.max=max", "unified/pids.max=max"],
+            V2Resources.Translate(r).Select(x => x.ToString()));
+    }
+
+    [Fact]
+    public void V2RefusesWhatOnlyV1Has()
+    {
+        Assert.Throws<Runtime.ContainerException>(() => V2Resources.Translate(new Resources { Network = new NetworkResources { ClassId = 1 } }));
+        Assert.Throws<Runtime.ContainerException>(() => V2Resources.Translate(new Resources { Memory = new MemoryResources { DisableOOMKiller = true } }));
+    }
+
+    [Fact]
+    public void DeviceRulesKeepTheSpecOrderThenTheDefaults()
+    {
+        var rules = DeviceRules.ToV1([new DeviceCgroup { Allow = false, Access = "rwm" }, new DeviceCgroup { Allow = true, Type = "c", Major = 10, Minor = 229, Access = "rw" }]);
+        Assert.Equal("devices/devices.deny=a", rules[0].ToString());
+        Assert.Equal("devices/devices.allow=c 10:229 rw", rules[1].ToString());
+        Assert.Contains("devices/devices.allow=c 136:* rwm", rules.Select(r => r.ToString()));
+        Assert.Equal(2 + DeviceRules.Defaults.Length, rules.Count);
+    }
+
+    [Fact]
+    public void SpecDevicesAreAllowedAtCreate()
+    {
+        var r = DeviceRules.ForCreate(new Resources { Devices = [new DeviceCgroup { Allow = false, Access = "rwm" }] },
+            [new Device { Path = "/dev/fuse", Type = "c", Major = 10, Minor = 229 }])!;
+        Assert.Equal("c 10:229 rwm", DeviceRules.Line(r.Devices![1]));
+        Assert.Null(DeviceRules.ForCreate(null, []));
+    }
+}
