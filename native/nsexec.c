@@ -257,6 +257,10 @@ __attribute__((constructor)) static void ocirun_nsexec(void)
 		_exit(0);
 	}
 	prctl(PR_SET_NAME, "ocirun:[1:INIT]", 0, 0, 0);
+	/* A session of its own: the caller's session leader is outside the pid
+	 * namespace, which CRIU cannot dump, and a terminal needs it anyway. */
+	if (setsid() < 0)
+		die("setsid");
 	free(boot);
 	/* Return into .NET: Main sees `init` and continues with the managed stage. */
 }

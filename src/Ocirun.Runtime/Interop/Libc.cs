@@ -114,3 +114,19 @@ internal static unsafe partial class Libc
     [LibraryImport(L, SetLastError = true)]
     public static partial int pipe2(int* fds, int flags);
 }
+
+internal static unsafe partial class Libc
+{
+    [LibraryImport(L, SetLastError = true)]
+    public static partial int fstat(int fd, StatBuf* buf);
+}
+
+/// <summary>struct stat on x86_64 (glibc): only the fields the runtime reads are named.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 144)]
+internal struct StatBuf
+{
+    [FieldOffset(0)] public ulong Dev;
+    [FieldOffset(8)] public ulong Ino;
+    [FieldOffset(24)] public uint Mode;
+    [FieldOffset(40)] public ulong Rdev;
+}

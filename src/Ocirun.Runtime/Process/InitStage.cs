@@ -143,11 +143,36 @@ public static class InitStage
 
     private static void AfterEnterRoot(Spec.Model.Spec spec)
     {
+        ReopenDevNull();
         SetHostnames(spec);
         foreach (var (key, value) in spec.Linux?.Sysctl ?? new())
         {
             Sys.WriteFile("/proc/sys/" + key.Replace('.', '/'), value);
         }
+    }
+
+    /// <summary>
+    /// stdio that is the host's /dev/null becomes the container's: an open file on a host
+    /// mount would make the container impossible to checkpoint (CRIU cannot find its mount).
+    /// </summary>
+    private static unsafe void ReopenDevNull()
+    {
+        StatBuf null_;
+        int devNull = Libc.open("/dev/null", O_RDWR | O_CLOEXEC, 0);
+        if (devNull < 0 || Libc.fstat(devNull, &null_) < 0)
+        {
+            Sys.Close(devNull);
+            return;
+        }
+        for (int fd = 0; fd < 3; fd++)
+        {
+            StatBuf st;
+            if (Libc.fstat(fd, &st) == 0 && (st.Mode & S_IFMT) == S_IFCHR && st.Rdev == null_.Rdev && st.Dev != null_.Dev)
+            {
+                LinuxException.Check(Libc.dup3(devNull, fd, 0), "reopen /dev/null");
+            }
+        }
+        Libc.close(devNull);
     }
 
     private static void SetHostnames(Spec.Model.Spec spec)

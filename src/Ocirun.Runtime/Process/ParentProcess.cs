@@ -137,20 +137,28 @@ internal sealed class ParentProcess
     public Bootstrap BuildBootstrap()
     {
         var b = new Bootstrap();
-        var declared = Spec.Linux?.Namespaces ?? [];
-        foreach (var (type, flag, procName) in NamespaceTypes.All)
+        if (ExecInto > 0)
         {
-            var ns = declared.FirstOrDefault(n => n.Type == type);
+            // exec joins whatever the init is in, declared or not: a restored container also
+            // has the new time namespace CRIU always creates.
+            foreach (var (_, flag, procName) in NamespaceTypes.All)
+            {
+                var theirs = $"/proc/{ExecInto}/ns/{procName}";
+                if (File.Exists(theirs) && new FileInfo(theirs).LinkTarget != new FileInfo($"/proc/self/ns/{procName}").LinkTarget)
+                {
+                    b.Joins.Add((flag, theirs));
+                }
+            }
+            return b;
+        }
+        foreach (var (type, flag, _) in NamespaceTypes.All)
+        {
+            var ns = Spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == type);
             if (ns == null)
             {
                 continue;
             }
-            if (ExecInto > 0)
-            {
-                // exec joins whatever the container's init is in, created or joined.
-                b.Joins.Add((flag, $"/proc/{ExecInto}/ns/{procName}"));
-            }
-            else if (string.IsNullOrEmpty(ns.Path))
+            if (string.IsNullOrEmpty(ns.Path))
             {
                 b.UnshareFlags |= flag;
             }
@@ -159,7 +167,7 @@ internal sealed class ParentProcess
                 b.Joins.Add((flag, ns.Path));
             }
         }
-        if (ExecInto == 0 && Spec.Linux?.TimeOffsets is { Count: > 0 } offsets)
+        if (Spec.Linux?.TimeOffsets is { Count: > 0 } offsets)
         {
             b.TimensOffsets = string.Join("\n", offsets.Select(o => $"{o.Key} {o.Value.Secs} {o.Value.Nanosecs}"));
         }

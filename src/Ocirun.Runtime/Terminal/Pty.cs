@@ -41,7 +41,7 @@ internal static unsafe class Pty
         FdPassing.Send(consoleSocketFd, master, "/dev/ptmx");
         Libc.close(master);
         Libc.close(consoleSocketFd);
-        LinuxException.Check(Libc.setsid(), "setsid");
+        // The native stage made us a session leader already; only the controlling terminal is new.
         LinuxException.Check(Libc.ioctl(slave, TIOCSCTTY, 0), "set controlling terminal");
         for (int fd = 0; fd < 3; fd++)
         {

@@ -1,0 +1,173 @@
+using System.Text.Json;
+using Ocirun.Runtime.Cgroups;
+using Ocirun.Runtime.Criu;
+using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.Linux;
+using Ocirun.Runtime.State;
+using static Ocirun.Runtime.Interop.Consts;
+
+namespace Ocirun.Runtime.Container;
+
+public sealed partial class Containers
+{
+    public const string DescriptorsFile = "descriptors.json", DumpLog = "dump.log", RestoreLog = "restore.log";
+
+    /// <summary>
+    /// Dumps a running (or paused) container into CRIU images. Without --leave-running the
+    /// container is gone afterwards; if the dump fails it keeps running untouched.
+    /// </summary>
+    public void Checkpoint(string id, CheckpointOptions o)
+    {
+        using var l = Store.Lock(id) ?? throw new ContainerException("container does not exist");
+        var r = Load(id);
+        var status = StatusOf(r);
+        if (status is not (ContainerStatus.Running or ContainerStatus.Paused))
+        {
+            throw new ContainerException($"Container cannot be checkpointed in {status.ToText()} state");
+        }
+        var spec = LoadSpec(r.Bundle);
+        var criu = CriuFor(o.CriuPath);
+        if (o.PreDump || o.ParentPath != null)
+        {
+            RequireFeature(criu, memTrack: true, "pre-dump is impossible here: this kernel does not track dirty memory "
+                + "(no soft-dirty support), so CRIU cannot make incremental checkpoints; checkpoint without --pre-dump/--parent-path");
+        }
+        if (o.LazyPages)
+        {
+            RequireFeature(criu, memTrack: false, "lazy pages need userfaultfd, which this kernel or CRIU lacks");
+        }
+        var imageDir = Path.GetFullPath(o.ImagePath);
+        Directory.CreateDirectory(imageDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
+        Directory.CreateDirectory(workDir);
+        using var images = new Rootfs.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
+        using var work = new Rootfs.Fd(Sys.Open(workDir, O_DIRECTORY | O_RDONLY));
+
+        var opts = CriuOptionsBuilder.Common(o, images.Value, work.Value, DumpLog, spec);
+        opts.Pid = r.InitPid;
+        opts.Root = r.Rootfs;
+        opts.LeaveRunning = o.LeaveRunning || o.PreDump;
+        if (new CgroupManager(r.CgroupPaths).FreezerPath is { } freezer)
+        {
+            opts.FreezeCgroup = freezer;
+        }
+        opts.ExtMnt.AddRange(CriuMounts.ForDump(spec, p => IsFileIn(r.InitPid, p), r.CgroupPaths));
+        opts.External.AddRange(ExternalNamespaces(spec));
+        if (o.ParentPath != null)
+        {
+            opts.ParentImg = o.ParentPath;
+            opts.TrackMem = true;
+        }
+        if (o.PreDump)
+        {
+            opts.TrackMem = true;
+        }
+        if (o.PageServer != null)
+        {
+            opts.Ps = PageServer(o.PageServer);
+        }
+        // The init's stdio, so a restore can wire the caller's new pipes in their place.
+        File.WriteAllText(Path.Combine(imageDir, DescriptorsFile), JsonSerializer.Serialize(
+            Enumerable.Range(0, 3).Select(fd => LinkOrEmpty($"/proc/{r.InitPid}/fd/{fd}")).ToList(),
+            Spec.SpecJsonContext.Default.ListString));
+
+        var req = new CriuReq { Type = o.PreDump ? CriuReqType.PreDump : CriuReqType.Dump, Opts = opts };
+        var resp = criu.Call(req, (script, _, _) =>
+        {
+            if (script == "status-ready" && o.StatusFd >= 0)
+            {
+                // runc's protocol: one NUL byte on --status-fd when the lazy-pages server listens.
+                Sys.WriteAll(o.StatusFd, new byte[1], "--status-fd");
+                Libc.close(o.StatusFd);
+            }
+            return true;
+        });
+        if (!resp.Success)
+        {
+            throw CriuFailure("checkpoint", workDir, DumpLog);
+        }
+        if (!opts.LeaveRunning)
+        {
+            Destroy(r);
+        }
+    }
+
+    private static CriuClient CriuFor(string? explicitPath)
+    {
+        var client = new CriuClient(CriuLocator.Find(explicitPath));
+        CriuVersionGate.Check(client.Version());
+        return client;
+    }
+
+    private static void RequireFeature(CriuClient criu, bool memTrack, string message)
+    {
+        var f = criu.FeatureCheck(memTrack, lazyPages: !memTrack);
+        if (memTrack ? !f.MemTrack : !f.LazyPages)
+        {
+            throw new ContainerException(message);
+        }
+    }
+
+    /// <summary>Namespaces joined by path are outside the dump: CRIU records them under runc's keys.</summary>
+    private static IEnumerable<string> ExternalNamespaces(Spec.Model.Spec spec)
+    {
+        foreach (var ns in spec.Linux?.Namespaces ?? [])
+        {
+            if (string.IsNullOrEmpty(ns.Path) || ns.Type is not ("network" or "pid"))
+            {
+                continue;
+            }
+            var ino = Inode(ns.Path);
+            yield return ns.Type == "network" ? $"net[{ino}]:extRootNetNS" : $"pid[{ino}]:extRootPidNS";
+        }
+    }
+
+    private static ulong Inode(string path)
+    {
+        var link = new FileInfo(path).LinkTarget;
+        // /proc/PID/ns/net -> "net:[4026531840]"
+        if (link != null && link.IndexOf('[') is var open and >= 0)
+        {
+            return ulong.Parse(link[(open + 1)..link.IndexOf(']')]);
+        }
+        throw new ContainerException($"cannot find the namespace inode of {path}");
+    }
+
+    private static bool IsFileIn(int pid, string path)
+    {
+        var full = $"/proc/{pid}/root{path}";
+        return File.Exists(full) || (Path.Exists(full) && !Directory.Exists(full));
+    }
+
+    private static string LinkOrEmpty(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget ?? "";
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    private static CriuPageServerInfo PageServer(string value)
+    {
+        int colon = value.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(value[(colon + 1)..], out var port))
+        {
+            throw new ContainerException($"invalid --page-server {value}: expected ADDRESS:PORT");
+        }
+        return new CriuPageServerInfo { Address = value[..colon], Port = port };
+    }
+
+    /// <summary>CRIU's answer says only "failed": the reason is the first error in its log.</summary>
+    private static ContainerException CriuFailure(string what, string workDir, string logFile)
+    {
+        var logPath = Path.Combine(workDir, logFile);
+        var error = CriuLog.ReadFirstError(workDir, logFile);
+        return new ContainerException(error == null
+            ? $"criu failed during {what}; see {logPath}"
+            : $"criu failed during {what}: {error} (log: {logPath})");
+    }
+}

@@ -1,0 +1,255 @@
+using System.Text.Json;
+using Ocirun.Runtime.Cgroups;
+using Ocirun.Runtime.Criu;
+using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.Linux;
+using Ocirun.Runtime.State;
+using Ocirun.Spec.Known;
+using static Ocirun.Runtime.Interop.Consts;
+
+namespace Ocirun.Runtime.Container;
+
+public sealed partial class Containers
+{
+    /// <summary>
+    /// Restores a container from CRIU images under a (possibly new) id and bundle. CRIU runs in
+    /// the new container's cgroup, so the restored tasks land there and every cgroup path in the
+    /// images is re-rooted to it. Returns the record of the restored container.
+    /// </summary>
+    public ContainerRecord Restore(RestoreOptions o)
+    {
+        StateStore.ValidateId(o.Id);
+        var bundle = Path.GetFullPath(o.Bundle);
+        var spec = LoadSpec(bundle);
+        CheckTerminal(spec.Process!, new CreateOptions { Id = o.Id, ConsoleSocket = o.ConsoleSocket, Detach = o.Detach });
+        var rootfs = Path.GetFullPath(Path.Combine(bundle, spec.Root!.Path));
+        var criu = CriuFor(o.CriuPath);
+        if (o.LazyPages)
+        {
+            RequireFeature(criu, memTrack: false, "lazy pages need userfaultfd, which this kernel or CRIU lacks");
+        }
+        var imageDir = Path.GetFullPath(o.ImagePath);
+        if (!File.Exists(Path.Combine(imageDir, "inventory.img")))
+        {
+            throw new ContainerException($"no checkpoint images in {imageDir}");
+        }
+        var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
+        Directory.CreateDirectory(workDir);
+        var cgroups = CgroupManager.ForPath(spec.Linux?.CgroupsPath, o.Id);
+        Store.CreateDir(o.Id);
+        var criuRoot = Path.Combine(Store.Dir(o.Id), "criu-root");
+        int pid = 0;
+        try
+        {
+            using var dirLock = Store.Lock(o.Id);
+            cgroups.Prepare(DeviceRules.ForCreate(spec.Linux?.Resources, spec.Linux?.Devices));
+            PrepareCriuRoot(spec, rootfs, criuRoot);
+            pid = RunRestore(o, spec, criu, cgroups, imageDir, workDir, criuRoot);
+            var record = new ContainerRecord
+            {
+                Id = o.Id, OciVersion = spec.OciVersion, InitPid = pid,
+                InitStartTime = ProcFs.ReadStat(pid)?.StartTime ?? 0, Bundle = bundle, Rootfs = rootfs,
+                Created = FormatTime(DateTime.UtcNow), Annotations = spec.Annotations,
+                CgroupPaths = new(cgroups.Paths), NoPivot = o.NoPivot, Hooks = spec.Hooks,
+                OwnPidNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.Pid && string.IsNullOrEmpty(n.Path)) == true,
+            };
+            Store.Save(record);
+            if (o.PidFile != null)
+            {
+                PidFile.Write(o.PidFile, pid);
+            }
+            return record;
+        }
+        catch
+        {
+            if (pid > 0)
+            {
+                Libc.kill(pid, SIGKILL);
+                Sys.WaitPid(pid);
+            }
+            try
+            {
+                cgroups.Destroy();
+            }
+            finally
+            {
+                RemoveCriuRoot(criuRoot);
+                Store.Remove(o.Id);
+            }
+            throw;
+        }
+        finally
+        {
+            RemoveCriuRoot(criuRoot);
+        }
+    }
+
+    private int RunRestore(RestoreOptions o, Spec.Model.Spec spec, CriuClient criu, CgroupManager cgroups,
+        string imageDir, string workDir, string criuRoot)
+    {
+        using var images = new Rootfs.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
+        using var work = new Rootfs.Fd(Sys.Open(workDir, O_DIRECTORY | O_RDONLY));
+        var opts = CriuOptionsBuilder.Common(o, images.Value, work.Value, RestoreLog, spec);
+        opts.Root = criuRoot;
+        opts.RstSibling = true;
+        opts.EvasiveDevices = true;
+        if (o.LsmProfile != null)
+        {
+            opts.LsmProfile = o.LsmProfile;
+        }
+        if (o.LsmMountContext != null)
+        {
+            opts.LsmMountContext = o.LsmMountContext;
+        }
+        opts.ExtMnt.AddRange(CriuMounts.ForRestore(spec, cgroups.Paths));
+
+        // CRIU's own fds: 0-2 are ours (the caller's new stdio), 4 and up the inherited ones.
+        var extraFds = new List<(int Source, int Target)>();
+        var toClose = new List<int>();
+        try
+        {
+            AddStdioInheritance(imageDir, opts);
+            AddNamespaces(spec, opts, extraFds, toClose);
+            using var worker = criu.Start(extraFds);
+            // Into the new cgroup before the request: the restored tasks are created there.
+            cgroups.Join(worker.Pid);
+            foreach (var (ctrl, path) in CgroupMounts.ParseProcCgroup(File.ReadAllText($"/proc/{worker.Pid}/cgroup")))
+            {
+                opts.CgRoot.Add(ctrl == "unified" ? new CgroupRoot { Path = path } : new CgroupRoot { Ctrl = ctrl, Path = path });
+            }
+            int restored = 0;
+            var resp = worker.Call(new CriuReq { Type = CriuReqType.Restore, Opts = opts }, (script, pid, fd) =>
+            {
+                switch (script)
+                {
+                    case "setup-namespaces":
+                        var state = HookState(spec, o.Id, pid, "creating");
+                        OciHooks.HookRunner.RunAll("prestart", spec.Hooks?.Prestart, state);
+                        OciHooks.HookRunner.RunAll("createRuntime", spec.Hooks?.CreateRuntime, state);
+                        break;
+                    case "orphan-pts-master" when fd is { } master:
+                        SendConsole(o.ConsoleSocket, master);
+                        break;
+                    case "post-restore":
+                        restored = pid;
+                        break;
+                }
+                return true;
+            });
+            if (!resp.Success)
+            {
+                throw CriuFailure("restore", workDir, RestoreLog);
+            }
+            return restored > 0 ? restored : resp.Restore.Pid;
+        }
+        finally
+        {
+            toClose.ForEach(Sys.Close);
+        }
+    }
+
+    /// <summary>Pipes named in descriptors.json become the caller's fds 0-2 of the same index.</summary>
+    private static void AddStdioInheritance(string imageDir, CriuOpts opts)
+    {
+        var file = Path.Combine(imageDir, DescriptorsFile);
+        if (!File.Exists(file))
+        {
+            return;
+        }
+        var fds = JsonSerializer.Deserialize(File.ReadAllText(file), Spec.SpecJsonContext.Default.ListString) ?? [];
+        for (int i = 0; i < fds.Count && i < 3; i++)
+        {
+            if (fds[i].Contains("pipe:", StringComparison.Ordinal))
+            {
+                opts.InheritFd.Add(new InheritFd { Key = fds[i], Fd = i });
+            }
+        }
+    }
+
+    /// <summary>Namespaces given by path: network/pid handed to CRIU as fds, the others joined.</summary>
+    private static void AddNamespaces(Spec.Model.Spec spec, CriuOpts opts, List<(int, int)> extraFds, List<int> toClose)
+    {
+        foreach (var ns in spec.Linux?.Namespaces ?? [])
+        {
+            if (string.IsNullOrEmpty(ns.Path))
+            {
+                continue;
+            }
+            switch (ns.Type)
+            {
+                case "network" or "pid":
+                    int fd = Sys.Open(ns.Path, O_RDONLY);
+                    toClose.Add(fd);
+                    int target = 4 + extraFds.Count;
+                    extraFds.Add((fd, target));
+                    opts.InheritFd.Add(new InheritFd { Key = ns.Type == "network" ? "extRootNetNS" : "extRootPidNS", Fd = target });
+                    break;
+                case "ipc" or "uts" or "time" or "user":
+                    opts.JoinNs.Add(new JoinNamespace { Ns = ns.Type, NsFile = ns.Path });
+                    break;
+                default:
+                    throw new ContainerException($"restore cannot join a {ns.Type} namespace given by path");
+            }
+        }
+    }
+
+    /// <summary>
+    /// CRIU's root: the rootfs bound at a mount point of its own, with every mount point of the
+    /// spec present (CRIU mounts into them but does not create them).
+    /// </summary>
+    private static void PrepareCriuRoot(Spec.Model.Spec spec, string rootfs, string criuRoot)
+    {
+        using (var root = Rootfs.InRoot.Open(rootfs))
+        {
+            foreach (var m in spec.Mounts ?? [])
+            {
+                var dest = Rootfs.MountPlanner.Normalize(m.Destination);
+                if (m.Type == "cgroup" || UnderTmpfs(spec, dest))
+                {
+                    continue;
+                }
+                bool isFile = Rootfs.MountOptions.Parse(m.Options).Bind && File.Exists(m.Source) && !Directory.Exists(m.Source);
+                Libc.close(root.Create(dest, isFile));
+            }
+        }
+        Directory.CreateDirectory(criuRoot);
+        Sys.Mount(rootfs, criuRoot, "bind", MS_BIND | MS_REC, null);
+        Sys.Mount(null, criuRoot, null, MS_PRIVATE | MS_REC, null);
+    }
+
+    private static bool UnderTmpfs(Spec.Model.Spec spec, string dest) =>
+        (spec.Mounts ?? []).Any(t => t.Type == "tmpfs" && Rootfs.MountPlanner.Normalize(t.Destination) is var td
+            && td != dest && dest.StartsWith(td.TrimEnd('/') + "/", StringComparison.Ordinal));
+
+    private static void RemoveCriuRoot(string criuRoot)
+    {
+        if (Directory.Exists(criuRoot))
+        {
+            Libc.umount2(criuRoot, MNT_DETACH);
+            Directory.Delete(criuRoot);
+        }
+    }
+
+    private static void SendConsole(string? consoleSocket, int master)
+    {
+        if (consoleSocket == null)
+        {
+            throw new ContainerException("the checkpoint has a terminal: restore needs --console-socket");
+        }
+        int sock = FdPassing.Connect(consoleSocket);
+        try
+        {
+            FdPassing.Send(sock, master, "/dev/ptmx");
+        }
+        finally
+        {
+            Libc.close(sock);
+        }
+    }
+
+    private static string HookState(Spec.Model.Spec spec, string id, int pid, string status) =>
+        JsonSerializer.Serialize(new Spec.Model.ContainerStateDocument
+        {
+            OciVersion = spec.OciVersion, Id = id, Pid = pid, Status = status, Annotations = spec.Annotations,
+        }, Spec.SpecJsonContext.Default.ContainerStateDocument);
+}
