@@ -42,6 +42,7 @@ bench: deps build
 
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ocirun
+	install -D -m 0644 packaging/containers-ocirun.conf $(DESTDIR)/etc/containers/containers.conf.d/50-ocirun.conf
 
 clean:
 	rm -rf bin build src/*/bin src/*/obj tests/*/bin tests/*/obj
