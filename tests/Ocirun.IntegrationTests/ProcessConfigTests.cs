@@ -125,4 +125,46 @@ public sealed class ProcessConfigTests : IDisposable
         var r2 = Harness.Run.Program("sh", ["-c", $"exec 3</dev/null 4</dev/null; exec {TestEnv.Bin} --root {_rt.Root} run --bundle {b.Dir} c2"]);
         Assert.Equal("0 1 2 3 ", r2.EnsureSuccess().Stdout);
     }
+
+    [Fact]
+    public void PersonalityIoPrioritySchedulerAndSessionKeyring()
+    {
+        using var b = new Bundle().Shell("uname -m; ionice -p $$; grep ^policy /proc/self/sched | tr -d ' '; grep -c '_ses.c1' /proc/keys");
+        b.Spec.Linux!.Personality = new Personality { Domain = "LINUX32" };
+        b.Spec.Linux.MaskedPaths!.Remove("/proc/keys");
+        b.Spec.Process!.IoPriority = new IoPriority { Class = "IOPRIO_CLASS_IDLE", Priority = 0 };
+        b.Spec.Process.Scheduler = new Scheduler { Policy = "SCHED_BATCH" };
+        b.Write();
+        var lines = RunOk(b).Split('\n');
+        Assert.Equal("i686", lines[0]);
+        Assert.Equal("idle", lines[1]);
+        Assert.Equal("policy:3", lines[2]); // SCHED_BATCH
+        Assert.Equal("1", lines[3]);
+        using var b2 = new Bundle().Shell("grep -c '_ses.c2' /proc/keys || true");
+        b2.Spec.Linux!.MaskedPaths!.Remove("/proc/keys");
+        b2.Write();
+        Assert.Equal("0\n", _rt.Ok("run", "--no-new-keyring", "--bundle", b2.Dir, "c2").Stdout);
+    }
+
+    [Fact]
+    public void UnsupportedIntelRdtIsAClearError()
+    {
+        using var b = new Bundle("true");
+        b.Spec.Linux!.IntelRdt = new IntelRdt { ClosID = "x" };
+        b.Write();
+        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("resctrl is not mounted", r.Stderr);
+        Assert.Empty(_rt.Ids());
+    }
+
+    [Fact]
+    public void InitRunsUnderATightMemoryLimit()
+    {
+        // The managed init stage must fit in a small cgroup: 16 MiB, no swap.
+        using var b = new Bundle().Shell("echo ok");
+        b.Spec.Linux!.Resources = new Resources { Memory = new MemoryResources { Limit = 16 << 20, Swap = 16 << 20 } };
+        b.Write();
+        Assert.Equal("ok\n", RunOk(b));
+    }
 }

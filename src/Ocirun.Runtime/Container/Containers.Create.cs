@@ -26,37 +26,31 @@ public sealed partial class Containers
         {
             throw new ContainerException($"rootfs ({rootfs}) does not exist");
         }
+        if (spec.Linux?.IntelRdt != null && !File.Exists("/sys/fs/resctrl/schemata"))
+        {
+            throw new ContainerException("intelRdt is set, but resctrl is not mounted on this host");
+        }
+        if (spec.Process!.ExecCPUAffinity is { Count: > 0 })
+        {
+            throw new ContainerException("execCPUAffinity is not supported by this runtime");
+        }
         var cgroups = CgroupManager.ForPath(spec.Linux?.CgroupsPath, o.Id);
         Store.CreateDir(o.Id);
         ParentProcess? parent = null;
         try
         {
             using var dirLock = Store.Lock(o.Id);
+            var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot);
             var fifo = Store.FifoPath(o.Id);
             LinuxException.Check(Libc.mkfifo(fifo, 0x192 /* 0622 */), "mkfifo " + fifo);
             File.SetUnixFileMode(fifo, (UnixFileMode)0x192); // mkfifo's mode is masked by the umask
             parent = new ParentProcess
             {
                 Id = o.Id, Bundle = bundle, Spec = spec, Rootfs = rootfs, Cgroups = cgroups, FifoPath = fifo,
-                ConsoleSocket = o.ConsoleSocket, NoPivot = o.NoPivot, PreserveFds = o.PreserveFds,
+                ConsoleSocket = o.ConsoleSocket, NoPivot = o.NoPivot, NoNewKeyring = o.NoNewKeyring, PreserveFds = o.PreserveFds,
             };
             int pid = parent.Start();
-            var record = new ContainerRecord
-            {
-                Id = o.Id,
-                OciVersion = spec.OciVersion,
-                InitPid = pid,
-                InitStartTime = ProcFs.ReadStat(pid)?.StartTime ?? 0,
-                Bundle = bundle,
-                Rootfs = rootfs,
-                Created = FormatTime(DateTime.UtcNow),
-                Annotations = spec.Annotations,
-                CgroupPaths = new(cgroups.Paths),
-                NoPivot = o.NoPivot,
-                Hooks = spec.Hooks,
-                OwnPidNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.Pid && string.IsNullOrEmpty(n.Path)) == true,
-            };
-            Store.Save(record);
+            SaveInit(record, pid);
             if (o.PidFile != null)
             {
                 PidFile.Write(o.PidFile, pid);

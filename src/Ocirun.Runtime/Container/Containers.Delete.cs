@@ -75,6 +75,8 @@ public sealed partial class Containers
     /// <summary>Removes cgroups (killing stragglers), runs poststop hooks and forgets the container.</summary>
     internal void Destroy(ContainerRecord r)
     {
+        // A restore interrupted half-way may have left CRIU's root mounted in the state dir.
+        RemoveCriuRoot(Path.Combine(Store.Dir(r.Id), "criu-root"));
         new CgroupManager(r.CgroupPaths).Destroy();
         try
         {

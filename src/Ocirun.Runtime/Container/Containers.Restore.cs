@@ -42,18 +42,11 @@ public sealed partial class Containers
         try
         {
             using var dirLock = Store.Lock(o.Id);
+            var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot);
             cgroups.Prepare(DeviceRules.ForCreate(spec.Linux?.Resources, spec.Linux?.Devices));
             PrepareCriuRoot(spec, rootfs, criuRoot);
             pid = RunRestore(o, spec, criu, cgroups, imageDir, workDir, criuRoot);
-            var record = new ContainerRecord
-            {
-                Id = o.Id, OciVersion = spec.OciVersion, InitPid = pid,
-                InitStartTime = ProcFs.ReadStat(pid)?.StartTime ?? 0, Bundle = bundle, Rootfs = rootfs,
-                Created = FormatTime(DateTime.UtcNow), Annotations = spec.Annotations,
-                CgroupPaths = new(cgroups.Paths), NoPivot = o.NoPivot, Hooks = spec.Hooks,
-                OwnPidNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.Pid && string.IsNullOrEmpty(n.Path)) == true,
-            };
-            Store.Save(record);
+            SaveInit(record, pid);
             if (o.PidFile != null)
             {
                 PidFile.Write(o.PidFile, pid);
@@ -221,7 +214,7 @@ public sealed partial class Containers
         (spec.Mounts ?? []).Any(t => t.Type == "tmpfs" && Rootfs.MountPlanner.Normalize(t.Destination) is var td
             && td != dest && dest.StartsWith(td.TrimEnd('/') + "/", StringComparison.Ordinal));
 
-    private static void RemoveCriuRoot(string criuRoot)
+    internal static void RemoveCriuRoot(string criuRoot)
     {
         if (Directory.Exists(criuRoot))
         {

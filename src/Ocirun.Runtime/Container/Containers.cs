@@ -26,6 +26,33 @@ public sealed partial class Containers(StateStore store)
         return new CgroupManager(r.CgroupPaths).IsFrozen() ? ContainerStatus.Paused : ContainerStatus.Running;
     }
 
+    /// <summary>
+    /// The record of a container about to be created or restored, saved before any process
+    /// exists: a create or restore killed half-way leaves state that `delete --force` cleans.
+    /// </summary>
+    private ContainerRecord SaveInitialRecord(string id, Spec.Model.Spec spec, string bundle, string rootfs,
+        CgroupManager cgroups, bool noPivot)
+    {
+        var record = new ContainerRecord
+        {
+            Id = id, OciVersion = spec.OciVersion, Bundle = bundle, Rootfs = rootfs,
+            Created = FormatTime(DateTime.UtcNow), Annotations = spec.Annotations, CgroupPaths = new(cgroups.Paths),
+            NoPivot = noPivot, Hooks = spec.Hooks,
+            OwnPidNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == Spec.Known.NamespaceTypes.Pid && string.IsNullOrEmpty(n.Path)) == true,
+        };
+        Store.Save(record);
+        return record;
+    }
+
+    /// <summary>Records the running init (pid and start time, which tell it from a reused pid).</summary>
+    private void SaveInit(ContainerRecord record, int pid)
+    {
+        record.InitPid = pid;
+        record.InitStartTime = ProcFs.ReadStat(pid)?.StartTime ?? 0;
+        record.Created = FormatTime(DateTime.UtcNow);
+        Store.Save(record);
+    }
+
     public static string FormatTime(DateTime utc)
     {
         // RFC 3339 with nanoseconds, as Go prints time.RFC3339Nano (trailing zeros kept: any parser accepts them).

@@ -6,6 +6,7 @@ public sealed class InitConfig
     public Spec.Model.Spec Spec { get; set; } = new();
     public string Rootfs { get; set; } = "";
     public bool NoPivot { get; set; }
+    public bool NoNewKeyring { get; set; }
     /// <summary>O_PATH fd of exec.fifo in the init, or -1.</summary>
     public int FifoFd { get; set; } = -1;
     public int ConsoleSocketFd { get; set; } = -1;

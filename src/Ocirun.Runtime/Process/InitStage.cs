@@ -77,6 +77,11 @@ public static class InitStage
             LinuxException.Check(Libc.chroot(config.Rootfs), "chroot");
             AfterEnterRoot(spec);
         }
+        if (!config.Exec && !config.NoNewKeyring)
+        {
+            ProcessAttributes.JoinSessionKeyring(Environment.GetEnvironmentVariable("_OCIRUN_ID") ?? "");
+        }
+        ProcessAttributes.Apply(spec);
         Identity.ApplyRlimits(process.Rlimits);
         // Without no_new_privs only a privileged thread may load a filter, so it goes in before
         // the capabilities are dropped; with it, after (as late as possible either way).

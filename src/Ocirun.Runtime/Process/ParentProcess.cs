@@ -24,6 +24,7 @@ internal sealed class ParentProcess
     public string? FifoPath { get; init; }
     public string? ConsoleSocket { get; init; }
     public bool NoPivot { get; init; }
+    public bool NoNewKeyring { get; init; }
     public int PreserveFds { get; init; }
     /// <summary>For exec: the host pid of the running init whose namespaces the process joins.</summary>
     public int ExecInto { get; init; }
@@ -94,6 +95,7 @@ internal sealed class ParentProcess
             Spec = Spec,
             Rootfs = Rootfs,
             NoPivot = NoPivot,
+            NoNewKeyring = NoNewKeyring,
             FifoFd = fifoFd,
             ConsoleSocketFd = consoleFd,
             PreserveFds = PreserveFds,

@@ -27,6 +27,10 @@ public static class SpecValidator
         CheckTimeOffsets(spec.Linux?.TimeOffsets, ns);
         CheckHooks(spec.Hooks);
         CheckSeccomp(spec.Linux?.Seccomp);
+        if (spec.Linux?.Personality is { } p && p.Domain is not ("LINUX" or "LINUX32"))
+        {
+            throw Fail("personality", $"invalid personality domain \"{p.Domain}\"");
+        }
     }
 
     public static void CheckSeccomp(Model.Seccomp? seccomp)
@@ -121,6 +125,20 @@ public static class SpecValidator
         }
         CheckRlimits(process.Rlimits);
         CheckCapabilities(process.Capabilities);
+        if (process.IoPriority is { } io && (io.Class is not ("IOPRIO_CLASS_RT" or "IOPRIO_CLASS_BE" or "IOPRIO_CLASS_IDLE")
+            || io.Priority is < 0 or > 7))
+        {
+            throw Fail("process-iopriority", $"invalid ioPriority {io.Class} {io.Priority}");
+        }
+        if (process.Scheduler is { } sch && sch.Policy is not ("SCHED_OTHER" or "SCHED_FIFO" or "SCHED_RR" or "SCHED_BATCH"
+            or "SCHED_ISO" or "SCHED_IDLE" or "SCHED_DEADLINE"))
+        {
+            throw Fail("process-scheduler", $"invalid scheduler policy \"{sch.Policy}\"");
+        }
+        if (process.Scheduler?.Flags?.FirstOrDefault(f => !f.StartsWith("SCHED_FLAG_", StringComparison.Ordinal)) is { } badFlag)
+        {
+            throw Fail("process-scheduler", $"invalid scheduler flag \"{badFlag}\"");
+        }
         if (process.OomScoreAdj is < -1000 or > 1000)
         {
             throw Fail("process-oom", $"oomScoreAdj {process.OomScoreAdj} is outside -1000..1000");
