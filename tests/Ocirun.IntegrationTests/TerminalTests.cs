@@ -84,4 +84,26 @@ public sealed class TerminalTests : IDisposable
         }
         return text;
     }
+
+    [Fact]
+    public void ForegroundRunAndExecWithATerminalUseTheCallersTerminal()
+    {
+        // script(1) gives ocirun a terminal of its own as stdio, as an interactive shell would.
+        using var b = new Bundle().Shell("tty; read line; echo got:$line; exit 5");
+        b.Spec.Process!.Terminal = true;
+        b.Write();
+        var run = Harness.Run.Program("script", ["-qec", $"{TestEnv.Bin} --root {_rt.Root} run --bundle {b.Dir} c1", "/dev/null"],
+            stdin: "hello\n");
+        Assert.Contains("/dev/pts/0", run.Stdout);
+        Assert.Contains("got:hello", run.Stdout);
+        Assert.Equal(5, run.ExitCode);
+
+        b.Spec.Process.Terminal = false;
+        b.Spec.Process.Args = ["sleep", "300"];
+        b.Write();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c2");
+        var exec = Harness.Run.Program("script", ["-qec", $"{TestEnv.Bin} --root {_rt.Root} exec -t c2 sh -c 'tty; exit 3'", "/dev/null"]);
+        Assert.Contains("/dev/pts/", exec.Stdout);
+        Assert.Equal(3, exec.ExitCode);
+    }
 }

@@ -1,4 +1,5 @@
 using Ocirun.Runtime.Container;
+using Ocirun.Runtime.Terminal;
 using Ocirun.Spec;
 using Ocirun.Spec.Model;
 
@@ -34,13 +35,22 @@ public sealed class ExecCommand : ICommand
             throw new UsageException($"invalid value \"{p}\" for flag -preserve-fds");
         }
         bool detach = args.Flag("detach");
+        var consoleSocket = args.Get("console-socket");
+        using var relay = !detach && consoleSocket == null && process.Terminal ? new ConsoleRelay() : null;
         int pid = ctx.Containers.Exec(new ExecOptions
         {
             Id = id, Process = process, Detach = detach, PidFile = args.Get("pid-file"),
-            ConsoleSocket = args.Get("console-socket"), PreserveFds = preserve,
+            ConsoleSocket = consoleSocket, ConsoleFd = relay?.PeerFd ?? -1, PreserveFds = preserve,
             IgnorePaused = args.Flag("ignore-paused"), SubCgroups = ParseCgroups(args.All("cgroup")),
         });
-        return detach ? 0 : Containers.WaitExec(pid, Signals.Forwarded);
+        if (detach)
+        {
+            return 0;
+        }
+        relay?.Start();
+        int code = Containers.WaitExec(pid, Signals.Forwarded);
+        relay?.Drain();
+        return code;
     }
 
     /// <summary>

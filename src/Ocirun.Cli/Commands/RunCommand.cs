@@ -1,4 +1,5 @@
 using Ocirun.Runtime.Container;
+using Ocirun.Runtime.Terminal;
 
 namespace Ocirun.Cli.Commands;
 
@@ -15,9 +16,14 @@ public sealed class RunCommand : ICommand
         var id = CommandContext.RequireId(args, Name);
         bool detach = args.Flag("detach");
         var c = ctx.Containers;
-        var record = c.Create(CreateCommand.Build(id, args, detach));
+        var options = CreateCommand.Build(id, args, detach);
+        // A foreground container with a terminal and no console socket uses our own stdio.
+        using var relay = !detach && options.ConsoleSocket == null
+            && Containers.LoadSpec(Path.GetFullPath(options.Bundle)).Process!.Terminal ? new ConsoleRelay() : null;
+        var record = c.Create(relay == null ? options : options.WithConsoleFd(relay.PeerFd));
         try
         {
+            relay?.Start();
             c.Start(id);
         }
         catch
@@ -29,6 +35,8 @@ public sealed class RunCommand : ICommand
         {
             return 0;
         }
-        return c.WaitForeground(record, keep: args.Flag("keep"), Signals.Forwarded);
+        int code = c.WaitForeground(record, keep: args.Flag("keep"), Signals.Forwarded);
+        relay?.Drain();
+        return code;
     }
 }

@@ -47,7 +47,7 @@ public sealed partial class Containers
             parent = new ParentProcess
             {
                 Id = o.Id, Bundle = bundle, Spec = spec, Rootfs = rootfs, Cgroups = cgroups, FifoPath = fifo,
-                ConsoleSocket = o.ConsoleSocket, NoPivot = o.NoPivot, NoNewKeyring = o.NoNewKeyring, PreserveFds = o.PreserveFds,
+                ConsoleSocket = o.ConsoleSocket, ConsoleFd = o.ConsoleFd, NoPivot = o.NoPivot, NoNewKeyring = o.NoNewKeyring, PreserveFds = o.PreserveFds,
             };
             int pid = parent.Start();
             SaveInit(record, pid);

@@ -32,7 +32,7 @@ public sealed partial class Containers
         {
             throw new ContainerException("exec failed: " + e.Message, 255);
         }
-        if (o.Process.Terminal && o.ConsoleSocket == null)
+        if (o.Process.Terminal && o.ConsoleSocket == null && o.ConsoleFd < 0)
         {
             throw new ContainerException("exec failed: cannot allocate tty if runc will detach without setting console socket", 255);
         }
@@ -48,7 +48,7 @@ public sealed partial class Containers
         var parent = new ParentProcess
         {
             Id = r.Id, Bundle = r.Bundle, Spec = execSpec, Rootfs = r.Rootfs,
-            Cgroups = new CgroupManager(SubCgroupPaths(r, o.SubCgroups)), ConsoleSocket = o.ConsoleSocket,
+            Cgroups = new CgroupManager(SubCgroupPaths(r, o.SubCgroups)), ConsoleSocket = o.ConsoleSocket, ConsoleFd = o.ConsoleFd,
             PreserveFds = o.PreserveFds, ExecInto = r.InitPid,
         };
         int pid;

@@ -6,9 +6,17 @@ public sealed class CreateOptions
     public string Bundle { get; init; } = ".";
     public string? PidFile { get; init; }
     public string? ConsoleSocket { get; init; }
+    /// <summary>A connected socket to send the pty master on, instead of --console-socket (foreground relay).</summary>
+    public int ConsoleFd { get; init; } = -1;
     public bool NoPivot { get; init; }
     public bool NoNewKeyring { get; init; }
     public int PreserveFds { get; init; }
     /// <summary>False for a foreground `run`, which may keep a terminal on its own stdio.</summary>
     public bool Detach { get; init; } = true;
+
+    public CreateOptions WithConsoleFd(int fd) => new()
+    {
+        Id = Id, Bundle = Bundle, PidFile = PidFile, ConsoleSocket = ConsoleSocket, NoPivot = NoPivot,
+        NoNewKeyring = NoNewKeyring, PreserveFds = PreserveFds, Detach = Detach, ConsoleFd = fd,
+    };
 }

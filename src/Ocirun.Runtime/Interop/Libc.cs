@@ -130,3 +130,15 @@ internal struct StatBuf
     [FieldOffset(24)] public uint Mode;
     [FieldOffset(40)] public ulong Rdev;
 }
+
+internal static unsafe partial class Libc
+{
+    [LibraryImport(L, SetLastError = true)]
+    public static partial int tcgetattr(int fd, byte* termios);
+
+    [LibraryImport(L, SetLastError = true)]
+    public static partial int tcsetattr(int fd, int action, byte* termios);
+
+    [LibraryImport(L)]
+    public static partial void cfmakeraw(byte* termios);
+}

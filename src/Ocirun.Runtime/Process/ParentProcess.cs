@@ -23,6 +23,7 @@ internal sealed class ParentProcess
     public required CgroupManager Cgroups { get; init; }
     public string? FifoPath { get; init; }
     public string? ConsoleSocket { get; init; }
+    public int ConsoleFd { get; init; } = -1;
     public bool NoPivot { get; init; }
     public bool NoNewKeyring { get; init; }
     public int PreserveFds { get; init; }
@@ -58,9 +59,10 @@ internal sealed class ParentProcess
                 toClose.Add(f);
                 fdMap.Add((f, baseFd + 1));
             }
-            if (ConsoleSocket != null && Spec.Process!.Terminal)
+            if (HasConsole)
             {
-                int c = FdPassing.Connect(ConsoleSocket);
+                int c = ConsoleFd >= 0 ? LinuxException.Check(Libc.fcntl(ConsoleFd, F_DUPFD_CLOEXEC, 0), "dup console fd")
+                    : FdPassing.Connect(ConsoleSocket!);
                 toClose.Add(c);
                 fdMap.Add((c, baseFd + 2));
             }
@@ -81,8 +83,11 @@ internal sealed class ParentProcess
             }
         }
         return Drive(sync, stage0, FifoPath != null ? 3 + PreserveFds + 1 : -1,
-            ConsoleSocket != null && Spec.Process!.Terminal ? 3 + PreserveFds + 2 : -1);
+            HasConsole ? 3 + PreserveFds + 2 : -1);
     }
+
+    private bool HasConsole => Spec.Process!.Terminal && (ConsoleSocket != null || ConsoleFd >= 0);
+
 
     private int Drive(SyncSocket sync, int stage0, int fifoFd, int consoleFd)
     {
