@@ -26,6 +26,10 @@ public static class Cli
             var globalArgs = ArgParser.Parse(args, GlobalOptions.Specs, out int used);
             var global = GlobalOptions.From(globalArgs);
             log = new Log(global.LogPath, global.LogJson, global.Debug);
+            if (global.Debug)
+            {
+                DebugLog.Sink = log.Debug;
+            }
             if (globalArgs.Flag("version"))
             {
                 Console.Out.Write($"ocirun version {Version}\nspec: {DefaultSpec.SpecVersion}\n");

@@ -29,6 +29,8 @@ public sealed class Log(string? path, bool json, bool debug)
     {
         if (path == null)
         {
+            // runc logs to stderr when no --log is given; only debug lines can get here.
+            Console.Error.WriteLine($"{level}: {message}");
             return;
         }
         var time = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);

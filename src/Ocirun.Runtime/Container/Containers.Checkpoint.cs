@@ -35,6 +35,7 @@ public sealed partial class Containers
         if (o.LazyPages)
         {
             RequireFeature(criu, memTrack: false, "lazy pages need userfaultfd, which this kernel or CRIU lacks");
+            RequirePipeSize();
         }
         var imageDir = Path.GetFullPath(o.ImagePath);
         Directory.CreateDirectory(imageDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -97,6 +98,20 @@ public sealed partial class Containers
         var client = new CriuClient(CriuLocator.Find(explicitPath));
         CriuVersionGate.Check(client.Version());
         return client;
+    }
+
+    /// <summary>
+    /// CRIU's page transfer grows its pipes to 4 MiB; without CAP_SYS_RESOURCE that needs
+    /// fs.pipe-max-size at least that large, or the transfer fails half-way.
+    /// </summary>
+    private static void RequirePipeSize()
+    {
+        const long needed = 4 << 20;
+        if (Directory.Exists("/proc/sys/fs") && long.TryParse(File.ReadAllText("/proc/sys/fs/pipe-max-size").Trim(), out var size)
+            && size < needed)
+        {
+            throw new ContainerException($"lazy pages need fs.pipe-max-size >= {needed} (it is {size}): run `sysctl -w fs.pipe-max-size={needed}`");
+        }
     }
 
     private static void RequireFeature(CriuClient criu, bool memTrack, string message)

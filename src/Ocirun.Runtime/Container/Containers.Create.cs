@@ -35,6 +35,8 @@ public sealed partial class Containers
             throw new ContainerException("execCPUAffinity is not supported by this runtime");
         }
         var cgroups = CgroupManager.ForPath(spec.Linux?.CgroupsPath, o.Id);
+        DebugLog.Write($"{o.Id}: cgroups {string.Join(", ", cgroups.Paths.Values)}");
+        Security.Labels.LogSkipped(spec.Process!);
         Store.CreateDir(o.Id);
         ParentProcess? parent = null;
         try

@@ -73,6 +73,7 @@ internal sealed class ParentProcess
                 "DOTNET_gcConcurrent=0", "DOTNET_GCgen0size=0x400000",
             };
             stage0 = Spawner.Spawn($"/proc/self/fd/{exe}", ["ocirun", "init"], env, fdMap);
+            DebugLog.Write($"{Id}: started the namespace stage as pid {stage0}");
         }
         finally
         {
@@ -122,6 +123,7 @@ internal sealed class ParentProcess
             }
             sync.Send(SyncType.Bootstrap, BuildBootstrap().Encode());
             InitPid = NativeStage(sync, stage0);
+            DebugLog.Write($"{Id}: container process is pid {InitPid}");
             sync.Send(SyncType.InitConfig, config);
             ok = true;
         }
@@ -135,6 +137,7 @@ internal sealed class ParentProcess
             Sys.WaitPid(stage0);
         }
         ManagedStage(sync);
+        DebugLog.Write($"{Id}: container process is ready");
         return InitPid;
     }
 

@@ -10,6 +10,19 @@ internal static class Labels
 
     public static bool SelinuxEnabled() => File.Exists("/sys/fs/selinux/enforce");
 
+    /// <summary>Labels asked for while their LSM is off are skipped, as runc does; --debug says so.</summary>
+    public static void LogSkipped(Spec.Model.Process process)
+    {
+        if (!string.IsNullOrEmpty(process.ApparmorProfile) && !AppArmorEnabled())
+        {
+            DebugLog.Write($"apparmor is not enabled on this host: profile {process.ApparmorProfile} is not applied");
+        }
+        if (!string.IsNullOrEmpty(process.SelinuxLabel) && !SelinuxEnabled())
+        {
+            DebugLog.Write($"selinux is not enabled on this host: label {process.SelinuxLabel} is not applied");
+        }
+    }
+
     public static void ApplyExecLabels(Spec.Model.Process process)
     {
         if (!string.IsNullOrEmpty(process.ApparmorProfile) && AppArmorEnabled())
