@@ -29,8 +29,11 @@ public sealed class Log(string? path, bool json, bool debug)
     {
         if (path == null)
         {
-            // runc logs to stderr when no --log is given; only debug lines can get here.
-            Console.Error.WriteLine($"{level}: {message}");
+            // Without --log, debug lines go to stderr (errors are already there).
+            if (level == "debug")
+            {
+                Console.Error.WriteLine($"debug: {message}");
+            }
             return;
         }
         var time = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);

@@ -139,7 +139,8 @@ public sealed class ProcessConfigTests : IDisposable
         Assert.Equal("i686", lines[0]);
         Assert.Equal("idle", lines[1]);
         Assert.Equal("policy:3", lines[2]); // SCHED_BATCH
-        Assert.Equal("1", lines[3]);
+        // Keyrings of other containers named c1 may still be listed; ours must be there.
+        Assert.NotEqual("0", lines[3]);
         using var b2 = new Bundle().Shell("grep -c '_ses.c2' /proc/keys || true");
         b2.Spec.Linux!.MaskedPaths!.Remove("/proc/keys");
         b2.Write();
