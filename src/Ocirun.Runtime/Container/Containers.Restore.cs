@@ -116,6 +116,11 @@ public sealed partial class Containers
                 switch (script)
                 {
                     case "setup-namespaces":
+                        // CRIU restores the network namespace empty; sockets on 127.0.0.1 need lo up.
+                        if (spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.Network && string.IsNullOrEmpty(n.Path)) == true)
+                        {
+                            Loopback.UpIn(pid);
+                        }
                         var state = HookState(spec, o.Id, pid, "creating");
                         OciHooks.HookRunner.RunAll("prestart", spec.Hooks?.Prestart, state);
                         OciHooks.HookRunner.RunAll("createRuntime", spec.Hooks?.CreateRuntime, state);

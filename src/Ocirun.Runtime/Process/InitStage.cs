@@ -149,6 +149,10 @@ public static class InitStage
     private static void AfterEnterRoot(Spec.Model.Spec spec)
     {
         ReopenDevNull();
+        if (spec.Linux?.Namespaces?.Any(n => n.Type == Ocirun.Spec.Known.NamespaceTypes.Network && string.IsNullOrEmpty(n.Path)) == true)
+        {
+            Loopback.Up();
+        }
         SetHostnames(spec);
         foreach (var (key, value) in spec.Linux?.Sysctl ?? new())
         {

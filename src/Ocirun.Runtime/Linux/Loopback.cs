@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+using Ocirun.Runtime.Interop;
+using static Ocirun.Runtime.Interop.Consts;
+
+namespace Ocirun.Runtime.Linux;
+
+/// <summary>Brings "lo" up: a new network namespace starts with it down (runc and crun raise it too).</summary>
+public static unsafe class Loopback
+{
+    private const int AF_INET = 2, SOCK_DGRAM = 2;
+    private const ulong SIOCGIFFLAGS = 0x8913, SIOCSIFFLAGS = 0x8914;
+    private const short IFF_UP = 1;
+
+    /// <summary>In the calling thread's network namespace.</summary>
+    public static void Up()
+    {
+        int s = LinuxException.Check(Libc.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket for lo");
+        try
+        {
+            // struct ifreq: 16-byte name, then the flags (short) at offset 16.
+            byte* req = stackalloc byte[40];
+            new Span<byte>(req, 40).Clear();
+            "lo"u8.CopyTo(new Span<byte>(req, 16));
+            LinuxException.Check(Libc.ioctl(s, SIOCGIFFLAGS, (nint)req), "get lo flags");
+            *(short*)(req + 16) |= IFF_UP;
+            LinuxException.Check(Libc.ioctl(s, SIOCSIFFLAGS, (nint)req), "bring lo up");
+        }
+        finally
+        {
+            Libc.close(s);
+        }
+    }
+
+    /// <summary>
+    /// In the network namespace of pid (a restored container): a dedicated thread joins it,
+    /// so the runtime's own threads never leave theirs.
+    /// </summary>
+    public static void UpIn(int pid)
+    {
+        Exception? error = null;
+        var t = new Thread(() =>
+        {
+            try
+            {
+                int ns = Sys.Open($"/proc/{pid}/ns/net", O_RDONLY);
+                try
+                {
+                    LinuxException.Check(Libc.syscall(SYS_setns, ns, 0x40000000 /* CLONE_NEWNET */, 0, 0, 0), "setns net");
+                }
+                finally
+                {
+                    Libc.close(ns);
+                }
+                Up();
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        });
+        t.Start();
+        t.Join();
+        if (error != null)
+        {
+            throw error;
+        }
+    }
+}
