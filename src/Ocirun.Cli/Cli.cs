@@ -32,7 +32,8 @@ public static class Cli
             }
             if (globalArgs.Flag("version"))
             {
-                Console.Out.Write($"ocirun version {Version}\nspec: {DefaultSpec.SpecVersion}\n");
+                Console.Out.Write($"ocirun version {Version}\nspec: {DefaultSpec.SpecVersion}\n"
+                    + $"libseccomp: {Runtime.Seccomp.SeccompCompiler.LibraryVersion()}\n");
                 return 0;
             }
             var rest = args.Skip(used).ToList();

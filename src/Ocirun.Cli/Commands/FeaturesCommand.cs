@@ -45,7 +45,11 @@ public sealed class FeaturesCommand : ICommand
             IntelRdt = new EnabledFeature { Enabled = false },
             MountExtensions = new MountExtensions { Idmap = new EnabledFeature { Enabled = false } },
         },
-        Annotations = new() { ["org.opencontainers.runc.checkpoint.enabled"] = "false" },
+        Annotations = new()
+        {
+            ["org.opencontainers.runc.checkpoint.enabled"] = "true",
+            ["io.github.seccomp.libseccomp.version"] = Runtime.Seccomp.SeccompCompiler.LibraryVersion() ?? "",
+        },
         PotentiallyUnsafeConfigAnnotations = ["org.criu.config"],
     };
 }
