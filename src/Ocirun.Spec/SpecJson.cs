@@ -19,7 +19,7 @@ namespace Ocirun.Spec;
 [JsonSerializable(typeof(Resources))]
 [JsonSerializable(typeof(Model.Seccomp))]
 [JsonSerializable(typeof(ContainerStateDocument))]
-[JsonSerializable(typeof(List<ContainerListEntry>))]
+[JsonSerializable(typeof(List<ContainerStateDocument>))]
 [JsonSerializable(typeof(Features))]
 [JsonSerializable(typeof(List<int>))]
 [JsonSerializable(typeof(List<string>))]

@@ -18,7 +18,7 @@ public sealed class ListCommand : ICommand
         {
             throw new UsageException($"invalid format option: {format}");
         }
-        var rows = new List<ContainerListEntry>();
+        var rows = new List<ContainerStateDocument>();
         foreach (var id in ctx.Containers.Store.Ids())
         {
             var r = ctx.Containers.Store.Load(id);
@@ -27,11 +27,8 @@ public sealed class ListCommand : ICommand
                 continue;
             }
             var doc = new Runtime.Container.ContainerStateDocumentView(r, ctx.Containers.StatusOf(r)).Document;
-            rows.Add(new ContainerListEntry
-            {
-                OciVersion = doc.OciVersion, Id = doc.Id, Pid = doc.Pid, Status = doc.Status, Bundle = doc.Bundle,
-                Rootfs = doc.Rootfs, Created = doc.Created, Annotations = doc.Annotations, Owner = OwnerName(r.Owner),
-            });
+            doc.Owner = OwnerName(r.Owner);
+            rows.Add(doc);
         }
         if (args.Flag("quiet"))
         {
@@ -43,7 +40,7 @@ public sealed class ListCommand : ICommand
         }
         if (format == "json")
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(rows, SpecJsonContext.Default.ListContainerListEntry));
+            Console.Out.WriteLine(JsonSerializer.Serialize(rows, SpecJsonContext.Default.ListContainerStateDocument));
             return 0;
         }
         var table = new List<string[]> { new[] { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" } };

@@ -18,14 +18,7 @@ public sealed partial class Containers
     public ContainerRecord Create(CreateOptions o)
     {
         StateStore.ValidateId(o.Id);
-        var bundle = Path.GetFullPath(o.Bundle);
-        var spec = LoadSpec(bundle);
-        CheckTerminal(spec.Process!, o);
-        var rootfs = Path.GetFullPath(Path.Combine(bundle, spec.Root!.Path));
-        if (!Directory.Exists(rootfs))
-        {
-            throw new ContainerException($"rootfs ({rootfs}) does not exist");
-        }
+        var (bundle, spec, rootfs) = OpenBundle(o.Bundle, o);
         if (spec.Linux?.IntelRdt != null && !File.Exists("/sys/fs/resctrl/schemata"))
         {
             throw new ContainerException("intelRdt is set, but resctrl is not mounted on this host");
@@ -61,21 +54,42 @@ public sealed partial class Containers
         }
         catch
         {
-            if (parent?.InitPid > 0)
-            {
-                Libc.kill(parent.InitPid, Consts.SIGKILL);
-                Sys.WaitPid(parent.InitPid);
-            }
-            try
-            {
-                cgroups.Destroy();
-            }
-            finally
-            {
-                Store.Remove(o.Id);
-            }
+            Abandon(o.Id, parent?.InitPid ?? 0, cgroups);
             throw;
         }
+    }
+
+    /// <summary>Undoes a create or restore that failed: its process, cgroups and state directory.</summary>
+    private void Abandon(string id, int pid, CgroupManager cgroups)
+    {
+        if (pid > 0)
+        {
+            Libc.kill(pid, Consts.SIGKILL);
+            Sys.WaitPid(pid);
+        }
+        try
+        {
+            cgroups.Destroy();
+        }
+        finally
+        {
+            RemoveCriuRoot(Path.Combine(Store.Dir(id), "criu-root"));
+            Store.Remove(id);
+        }
+    }
+
+    /// <summary>The bundle's absolute path, its validated spec and its rootfs.</summary>
+    private static (string Bundle, Spec.Model.Spec Spec, string Rootfs) OpenBundle(string path, CreateOptions terminal)
+    {
+        var bundle = Path.GetFullPath(path);
+        var spec = LoadSpec(bundle);
+        CheckTerminal(spec.Process!, terminal);
+        var rootfs = Path.GetFullPath(Path.Combine(bundle, spec.Root!.Path));
+        if (!Directory.Exists(rootfs))
+        {
+            throw new ContainerException($"rootfs ({rootfs}) does not exist");
+        }
+        return (bundle, spec, rootfs);
     }
 
     public static Spec.Model.Spec LoadSpec(string bundle)

@@ -19,10 +19,7 @@ public sealed partial class Containers
     public ContainerRecord Restore(RestoreOptions o)
     {
         StateStore.ValidateId(o.Id);
-        var bundle = Path.GetFullPath(o.Bundle);
-        var spec = LoadSpec(bundle);
-        CheckTerminal(spec.Process!, new CreateOptions { Id = o.Id, ConsoleSocket = o.ConsoleSocket, Detach = o.Detach });
-        var rootfs = Path.GetFullPath(Path.Combine(bundle, spec.Root!.Path));
+        var (bundle, spec, rootfs) = OpenBundle(o.Bundle, new CreateOptions { Id = o.Id, ConsoleSocket = o.ConsoleSocket, Detach = o.Detach });
         var criu = CriuFor(o.CriuPath);
         if (o.LazyPages)
         {
@@ -55,20 +52,7 @@ public sealed partial class Containers
         }
         catch
         {
-            if (pid > 0)
-            {
-                Libc.kill(pid, SIGKILL);
-                Sys.WaitPid(pid);
-            }
-            try
-            {
-                cgroups.Destroy();
-            }
-            finally
-            {
-                RemoveCriuRoot(criuRoot);
-                Store.Remove(o.Id);
-            }
+            Abandon(o.Id, pid, cgroups);
             throw;
         }
         finally
