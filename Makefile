@@ -7,7 +7,7 @@ BIN := bin/ocirun
 ROOTFS := build/rootfs
 PREFIX ?= /usr/local
 
-.PHONY: all deps criu native build test test-unit test-integration demo bench install clean
+.PHONY: all deps criu native build test test-unit test-integration test-e2e demo bench install clean
 
 all: build
 
@@ -24,7 +24,7 @@ build: native
 	@mkdir -p bin && cp build/publish/ocirun $(BIN)
 	@echo "build: $(BIN) ($$(stat -c %s $(BIN)) bytes)"
 
-test: deps build test-unit test-integration
+test: deps build test-unit test-integration test-e2e
 
 test-unit:
 	@scripts/dotnet-test.sh unit tests/Ocirun.UnitTests
@@ -33,6 +33,11 @@ test-integration: $(BIN)
 	@OCIRUN_BIN=$(abspath $(BIN)) OCIRUN_ROOTFS=$(abspath $(ROOTFS)) \
 		scripts/dotnet-test.sh integration tests/Ocirun.IntegrationTests
 	@scripts/check-leaks.sh $(abspath $(BIN))
+
+# Podman and containerd driving ocirun (and runc, side by side).
+test-e2e: $(BIN)
+	@OCIRUN_BIN=$(abspath $(BIN)) OCIRUN_ROOTFS=$(abspath $(ROOTFS)) \
+		scripts/dotnet-test.sh e2e tests/Ocirun.E2ETests
 
 demo: deps build
 	@scripts/demo.sh $(abspath $(BIN)) $(abspath $(ROOTFS))

@@ -77,6 +77,11 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
     public void Set(Spec.Model.Resources resources, bool includeDevices)
     {
         var writes = IsV2Only ? V2Resources.Translate(resources) : V1Resources.Translate(resources, includeDevices);
+        if (IsV2Only && includeDevices)
+        {
+            // cgroup v2 has no devices files: the rules become an eBPF program on the directory.
+            DeviceProgramLoader.Attach(Paths["unified"], DeviceProgram.Build((resources.Devices ?? []).Concat(DeviceRules.Defaults)));
+        }
         foreach (var w in OrderMemory(writes))
         {
             var file = Path.Combine(DirFor(w), w.File);
