@@ -167,3 +167,45 @@ public sealed class SeccompTests : IDisposable
         s.TryGetProperty("excludes", out var exc) && exc.ValueKind == JsonValueKind.Object
         && exc.TryGetProperty("caps", out var caps) && caps.EnumerateArray().Any(c => c.GetString() is "CAP_AUDIT_WRITE" or "CAP_KILL" or "CAP_NET_BIND_SERVICE");
 }
+
+/// <summary>seccomp notify: the agent on listenerPath receives the listener fd and the container's state.</summary>
+public sealed class SeccompListenerTests : IDisposable
+{
+    private readonly Harness.Runtime _rt = new();
+
+    public void Dispose() => _rt.Dispose();
+
+    [Fact]
+    public async Task ListenerReceivesTheNotifyFdAndState()
+    {
+        using var b = new Bundle("sleep", "300");
+        var sockPath = Path.Combine(b.Dir, "agent.sock");
+        b.Spec.Linux!.Seccomp = new Seccomp
+        {
+            DefaultAction = "SCMP_ACT_ALLOW", ListenerPath = sockPath, ListenerMetadata = "meta-1",
+            Syscalls = [new SeccompSyscall { Names = ["mkdirat"], Action = "SCMP_ACT_NOTIFY" }],
+        };
+        b.Write();
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix,
+            System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(sockPath));
+        listener.Listen(1);
+        var accept = listener.AcceptAsync();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        using var conn = await accept;
+        var (fd, json) = Ocirun.Runtime.Linux.FdPassing.Receive((int)conn.Handle);
+        try
+        {
+            Assert.Equal("anon_inode:seccomp notify", new FileInfo($"/proc/self/fd/{fd}").LinkTarget);
+            var doc = JsonDocument.Parse(json).RootElement;
+            Assert.Equal("seccompFd", doc.GetProperty("fds")[0].GetString());
+            Assert.Equal("meta-1", doc.GetProperty("metadata").GetString());
+            Assert.Equal("c1", doc.GetProperty("state").GetProperty("id").GetString());
+            Assert.True(doc.GetProperty("pid").GetInt32() > 0);
+        }
+        finally
+        {
+            new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true).Dispose();
+        }
+    }
+}

@@ -45,8 +45,7 @@ public class FeaturesTests
         Assert.Equal(6, f.Hooks.Distinct().Count());
         Assert.True(f.Linux.Seccomp.Enabled);
         Assert.Contains("SCMP_ACT_ERRNO", f.Linux.Seccomp.Actions);
-        // Notify is not implemented, so the document must not claim it.
-        Assert.DoesNotContain("SCMP_ACT_NOTIFY", f.Linux.Seccomp.Actions);
+        Assert.Contains("SCMP_ACT_NOTIFY", f.Linux.Seccomp.Actions);
         Assert.Contains("SCMP_CMP_MASKED_EQ", f.Linux.Seccomp.Operators);
         Assert.Contains("SCMP_ARCH_X86_64", f.Linux.Seccomp.Archs);
     }

@@ -34,7 +34,7 @@ public sealed class FeaturesCommand : ICommand
             Seccomp = new SeccompFeatures
             {
                 Enabled = true,
-                Actions = SeccompNames.Actions.Where(a => a != "SCMP_ACT_NOTIFY").ToList(),
+                Actions = SeccompNames.Actions.ToList(),
                 Operators = SeccompNames.Operators.Keys.ToList(),
                 Archs = SeccompNames.Architectures.Keys.ToList(),
                 KnownFlags = SeccompNames.Flags.Keys.ToList(),

@@ -87,12 +87,12 @@ public static class InitStage
         // the capabilities are dropped; with it, after (as late as possible either way).
         if (config.SeccompBpf != null && !process.NoNewPrivileges)
         {
-            Seccomp.SeccompLoader.Load(config.SeccompBpf, config.SeccompFlags);
+            LoadSeccomp(config, sync);
         }
         Identity.Switch(process, setgroupsAllowed: SetgroupsAllowed());
         if (config.SeccompBpf != null && process.NoNewPrivileges)
         {
-            Seccomp.SeccompLoader.Load(config.SeccompBpf, config.SeccompFlags);
+            LoadSeccomp(config, sync);
         }
         // Checked as the container's user and before Ready, so that a bad cwd or a missing
         // binary fails `create` rather than a `start` that can no longer report it.
@@ -115,6 +115,26 @@ public static class InitStage
             Terminal.Pty.Setup(bindConsole ? config.Rootfs : "", config.ConsoleSocketFd, process.ConsoleSize, bindConsole);
         }
         Labels.ApplyExecLabels(process);
+    }
+
+    /// <summary>
+    /// Loads the filter; a notification fd goes to the parent (it takes its own copy with
+    /// pidfd_getfd and hands it to the listener) before this process closes it.
+    /// </summary>
+    private static void LoadSeccomp(InitConfig config, SyncSocket sync)
+    {
+        int listener = Seccomp.SeccompLoader.Load(config.SeccompBpf!, config.SeccompFlags);
+        if (listener < 0)
+        {
+            return;
+        }
+        sync.Send(SyncType.SeccompFd, BitConverter.GetBytes(listener));
+        var reply = sync.Receive() ?? throw new ContainerException("parent closed the sync socket");
+        if (reply.Type != SyncType.SeccompDone)
+        {
+            throw new ContainerException($"unexpected sync frame {reply.Type}");
+        }
+        Libc.close(listener);
     }
 
     private static void BeforeEnterRoot(InitConfig config, SyncSocket sync)

@@ -226,6 +226,10 @@ internal sealed class ParentProcess
                     OciHooks.HookRunner.RunAll("createRuntime", Spec.Hooks?.CreateRuntime, state);
                     sync.Send(SyncType.HooksDone);
                     break;
+                case SyncType.SeccompFd:
+                    Seccomp.SeccompListener.Send(Spec, Id, Bundle, Rootfs, InitPid, BitConverter.ToInt32(frame.Payload));
+                    sync.Send(SyncType.SeccompDone);
+                    break;
                 case SyncType.Ready:
                     return;
                 case SyncType.Error:

@@ -11,12 +11,14 @@ public sealed record SeccompProgram(byte[] Bpf, uint Flags);
 /// <summary>Compiles an OCI seccomp profile with libseccomp, in the parent, to BPF bytes for the init.</summary>
 public static unsafe class SeccompCompiler
 {
+    public const uint NewListener = 8; // SECCOMP_FILTER_FLAG_NEW_LISTENER
+
     public static SeccompProgram Compile(Spec.Model.Seccomp profile)
     {
-        if (profile.ListenerPath is { Length: > 0 } || profile.DefaultAction == "SCMP_ACT_NOTIFY"
-            || (profile.Syscalls ?? []).Any(s => s.Action == "SCMP_ACT_NOTIFY"))
+        bool notify = profile.DefaultAction == "SCMP_ACT_NOTIFY" || (profile.Syscalls ?? []).Any(s => s.Action == "SCMP_ACT_NOTIFY");
+        if (notify && string.IsNullOrEmpty(profile.ListenerPath))
         {
-            throw new ContainerException("seccomp notify (SCMP_ACT_NOTIFY, listenerPath) is not supported yet");
+            throw new ContainerException("seccomp: SCMP_ACT_NOTIFY needs listenerPath");
         }
         uint defaultAction = SeccompNames.Action(profile.DefaultAction, profile.DefaultErrnoRet);
         nint ctx = Libseccomp.seccomp_init(defaultAction);
@@ -40,7 +42,8 @@ public static unsafe class SeccompCompiler
             {
                 AddRule(ctx, rule, defaultAction);
             }
-            return new SeccompProgram(Export(ctx), Flags(profile.Flags));
+            // The kernel hands out the notification fd only when asked to at load time.
+            return new SeccompProgram(Export(ctx), Flags(profile.Flags) | (notify ? NewListener : 0));
         }
         finally
         {

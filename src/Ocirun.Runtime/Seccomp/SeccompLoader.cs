@@ -9,7 +9,8 @@ internal static unsafe class SeccompLoader
     private const long SYS_seccomp = 317;
     private const int SECCOMP_SET_MODE_FILTER = 1;
 
-    public static void Load(byte[] bpf, uint flags)
+    /// <summary>Returns the notification fd when flags ask for a listener, else -1.</summary>
+    public static int Load(byte[] bpf, uint flags)
     {
         fixed (byte* filter = bpf)
         {
@@ -17,7 +18,8 @@ internal static unsafe class SeccompLoader
             var prog = stackalloc nint[2];
             prog[0] = bpf.Length / 8;
             prog[1] = (nint)filter;
-            LinuxException.Check(Libc.syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, (long)prog, 0, 0), "load seccomp filter");
+            long r = LinuxException.Check(Libc.syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, (long)prog, 0, 0), "load seccomp filter");
+            return (flags & SeccompCompiler.NewListener) != 0 ? (int)r : -1;
         }
     }
 }

@@ -14,6 +14,8 @@ public enum SyncType : uint
     HooksPlease = 11,
     HooksDone = 12,
     Ready = 13,
+    SeccompFd = 14,
+    SeccompDone = 15,
 }
 
 /// <summary>Record keys inside the bootstrap frame (native/ocirun_sync.h).</summary>

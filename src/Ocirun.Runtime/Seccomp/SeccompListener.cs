@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.Linux;
+
+namespace Ocirun.Runtime.Seccomp;
+
+/// <summary>What a seccomp agent receives on listenerPath, with the notification fd (runc's format).</summary>
+public sealed class ContainerProcessState
+{
+    public string OciVersion { get; set; } = "";
+    public List<string> Fds { get; set; } = ["seccompFd"];
+    public int Pid { get; set; }
+    public string? Metadata { get; set; }
+    public Spec.Model.ContainerStateDocument State { get; set; } = new();
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ContainerProcessState))]
+internal sealed partial class ListenerJsonContext : JsonSerializerContext
+{
+}
+
+internal static class SeccompListener
+{
+    private const long SYS_pidfd_getfd = 438;
+
+    /// <summary>Copies fd out of the init and sends it, with the container's state, to the listener.</summary>
+    public static void Send(Spec.Model.Spec spec, string id, string bundle, string rootfs, int pid, int fd)
+    {
+        var profile = spec.Linux!.Seccomp!;
+        int pidfd = LinuxException.Check(Sys.PidfdOpen(pid), "pidfd_open");
+        int ours;
+        try
+        {
+            ours = (int)LinuxException.Check(Libc.syscall(SYS_pidfd_getfd, pidfd, fd, 0, 0, 0), "pidfd_getfd");
+        }
+        finally
+        {
+            Libc.close(pidfd);
+        }
+        try
+        {
+            var state = new ContainerProcessState
+            {
+                OciVersion = spec.OciVersion, Pid = pid, Metadata = profile.ListenerMetadata,
+                State = new Spec.Model.ContainerStateDocument
+                {
+                    OciVersion = spec.OciVersion, Id = id, Pid = pid, Status = "creating", Bundle = bundle,
+                    Rootfs = rootfs, Annotations = spec.Annotations,
+                },
+            };
+            int sock = FdPassing.Connect(profile.ListenerPath!);
+            try
+            {
+                FdPassing.Send(sock, ours, JsonSerializer.Serialize(state, ListenerJsonContext.Default.ContainerProcessState));
+            }
+            finally
+            {
+                Libc.close(sock);
+            }
+        }
+        finally
+        {
+            Libc.close(ours);
+        }
+    }
+}
