@@ -1,0 +1,404 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Xunit;
+
+namespace Ocirun.E2ETests.Harness;
+
+[CollectionDefinition(Name)]
+public sealed class ContainerdCollection : ICollectionFixture<ContainerdFixture>
+{
+    public const string Name = "containerd";
+}
+
+/// <summary>
+/// A private containerd (config, root, state and socket in a temporary directory, the CRI
+/// plugin disabled) with the busybox rootfs imported as an image into a namespace of its own.
+/// containerd's runc shim calls the runtime with --root /run/containerd/runc/NAMESPACE, so the
+/// unique namespace keeps this run's runtime state apart from everything else on the machine.
+/// Dispose removes every task, container, image and snapshot, the namespace, the daemon, its
+/// shims, mounts, cgroups and directories, and then reports anything it had to clean up by force.
+/// </summary>
+public sealed class ContainerdFixture : IDisposable
+{
+    public const string Image = "localhost/ocirun-e2e-busybox:latest";
+    public const string RuncBinary = "/usr/sbin/runc";
+
+    private readonly Process? daemon;
+    private readonly List<string> leaks = new();
+
+    public ContainerdFixture()
+    {
+        Dir = Directory.CreateTempSubdirectory("ocirun-e2e-ctrd-").FullName;
+        Namespace = "ocirun-e2e-" + Guid.NewGuid().ToString("n")[..10];
+        Socket = Path.Combine(Dir, "containerd.sock");
+        try
+        {
+            var rootfs = Environment.GetEnvironmentVariable("OCIRUN_ROOTFS");
+            if (string.IsNullOrEmpty(rootfs) || !Directory.Exists(rootfs))
+            {
+                throw new InvalidOperationException("OCIRUN_ROOTFS must name the busybox rootfs (scripts/rootfs.sh)");
+            }
+            var config = Path.Combine(Dir, "config.toml");
+            File.WriteAllText(config, $"""
+                version = 2
+                root = "{Dir}/root"
+                state = "{Dir}/state"
+                disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+                [grpc]
+                  address = "{Socket}"
+
+                [ttrpc]
+                  address = "{Socket}.ttrpc"
+
+                [debug]
+                  address = "{Dir}/debug.sock"
+
+                [plugins."io.containerd.internal.v1.opt"]
+                  path = "{Dir}/opt"
+                """);
+            Directory.CreateDirectory(FifoDir);
+            daemon = ContainerdRun.StartLogged("containerd", ["--config", config], DaemonLog);
+            WaitFor(() => daemon.HasExited || ContainerdRun.Program("ctr", ["--address", Socket, "version"]).ExitCode == 0,
+                TimeSpan.FromSeconds(30), "containerd to answer on its socket");
+            if (daemon.HasExited)
+            {
+                throw new InvalidOperationException($"containerd exited with {daemon.ExitCode}\n{DaemonLogTail()}");
+            }
+            var archive = BuildDockerArchive(rootfs);
+            Ctr("images", "import", archive).EnsureSuccess(DaemonLogTail());
+            File.Delete(archive);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The temporary directory holding everything of this daemon.</summary>
+    public string Dir { get; }
+
+    public string Namespace { get; }
+
+    public string Socket { get; }
+
+    /// <summary>Where ctr makes the FIFOs of tasks and execs (its default, /run/containerd/fifo, is shared and `exec -d` leaves them behind).</summary>
+    public string FifoDir => Path.Combine(Dir, "fifo");
+
+    public string DaemonLog => Path.Combine(Dir, "containerd.log");
+
+    /// <summary>The state root the runc shim passes to the runtime as --root.</summary>
+    public string RuntimeRoot => Path.Combine("/run/containerd/runc", Namespace);
+
+    /// <summary>Where the shim mounts a task's rootfs (readable from the host even while the task is paused).</summary>
+    public string TaskRootfs(string id) =>
+        Path.Combine(Dir, "state", "io.containerd.runtime.v2.task", Namespace, id, "rootfs");
+
+    /// <summary>"ocirun" (OCIRUN_BIN) or "runc" (/usr/sbin/runc) as an absolute path.</summary>
+    public static string RuntimeBinary(string runtime)
+    {
+        var path = runtime switch
+        {
+            "ocirun" => Environment.GetEnvironmentVariable("OCIRUN_BIN") is { Length: > 0 } bin
+                ? Path.GetFullPath(bin)
+                : throw new InvalidOperationException("OCIRUN_BIN must name the ocirun binary"),
+            "runc" => RuncBinary,
+            _ => throw new ArgumentException(runtime),
+        };
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException($"{runtime} binary {path} does not exist");
+        }
+        return path;
+    }
+
+    public ContainerdResult Ctr(params string[] args) => Ctr(args, null);
+
+    public ContainerdResult Ctr(IEnumerable<string> args, TimeSpan? timeout) =>
+        ContainerdRun.Program("ctr", new[] { "--address", Socket, "-n", Namespace }.Concat(args), timeout);
+
+    /// <summary>Runs ctr and fails (with the end of the daemon's log) unless it exits 0.</summary>
+    public ContainerdResult CtrOk(params string[] args) => Ctr(args).EnsureSuccess(DaemonLogTail());
+
+    /// <summary>The STATUS column of `ctr task ls` for a task, or null when there is no such task.</summary>
+    public (int Pid, string Status)? Task(string id)
+    {
+        foreach (var line in CtrOk("task", "ls").Stdout.Split('\n').Skip(1))
+        {
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length >= 3 && f[0] == id)
+            {
+                return (int.Parse(f[1]), f[2]);
+            }
+        }
+        return null;
+    }
+
+    public List<string> Containers() =>
+        CtrOk("containers", "ls", "-q").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+
+    public string DaemonLogTail(int lines = 40)
+    {
+        try
+        {
+            var all = File.ReadAllLines(DaemonLog);
+            return "containerd log (end):\n" + string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    public static void WaitFor(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (sw.Elapsed > timeout)
+            {
+                throw new TimeoutException($"timed out after {timeout.TotalSeconds}s waiting for {what}");
+            }
+            Thread.Sleep(50);
+        }
+    }
+
+    /// <summary>
+    /// Writes a docker-archive (what `docker save` makes) with the rootfs as its one layer;
+    /// `ctr images import` unpacks it into the overlayfs snapshotter.
+    /// </summary>
+    private string BuildDockerArchive(string rootfs)
+    {
+        var dir = Path.Combine(Dir, "image");
+        Directory.CreateDirectory(dir);
+        var layer = Path.Combine(dir, "layer.tar");
+        ContainerdRun.Program("tar", ["-C", rootfs, "-cf", layer, "."]).EnsureSuccess();
+        string diffId;
+        using (var stream = File.OpenRead(layer))
+        {
+            diffId = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
+        }
+        var arch = RuntimeInformation.OSArchitecture switch
+        {
+            Architecture.X64 => "amd64",
+            Architecture.Arm64 => "arm64",
+            var a => a.ToString().ToLowerInvariant(),
+        };
+        var config = new Dictionary<string, object>
+        {
+            ["architecture"] = arch,
+            ["os"] = "linux",
+            ["config"] = new Dictionary<string, object>
+            {
+                ["Env"] = new[] { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+                ["Cmd"] = new[] { "sh" },
+            },
+            ["rootfs"] = new Dictionary<string, object> { ["type"] = "layers", ["diff_ids"] = new[] { diffId } },
+        };
+        File.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(config));
+        var manifest = new[]
+        {
+            new Dictionary<string, object>
+            {
+                ["Config"] = "config.json",
+                ["RepoTags"] = new[] { Image },
+                ["Layers"] = new[] { "layer.tar" },
+            },
+        };
+        File.WriteAllText(Path.Combine(dir, "manifest.json"), JsonSerializer.Serialize(manifest));
+        var archive = Path.Combine(Dir, "busybox.tar");
+        ContainerdRun.Program("tar", ["-C", dir, "-cf", archive, "config.json", "manifest.json", "layer.tar"])
+            .EnsureSuccess();
+        Directory.Delete(dir, recursive: true);
+        return archive;
+    }
+
+    public void Dispose()
+    {
+        if (daemon is not null && !daemon.HasExited)
+        {
+            RemoveEverything();
+            ContainerdRun.Signal(daemon.Id, ContainerdRun.SIGTERM);
+            if (!daemon.WaitForExit(TimeSpan.FromSeconds(15)))
+            {
+                leaks.Add("containerd ignored SIGTERM");
+                daemon.Kill(entireProcessTree: true);
+                daemon.WaitForExit();
+            }
+        }
+        daemon?.Dispose();
+        KillLeftoverShims();
+        UnmountUnder(Dir);
+        RemoveCgroups();
+        if (Directory.Exists(RuntimeRoot))
+        {
+            var left = Directory.GetFileSystemEntries(RuntimeRoot);
+            if (left.Length > 0)
+            {
+                leaks.Add($"runtime state left in {RuntimeRoot}: {string.Join(", ", left.Select(Path.GetFileName))}");
+                Directory.Delete(RuntimeRoot, recursive: true);
+            }
+            else
+            {
+                Directory.Delete(RuntimeRoot);
+            }
+        }
+        Directory.Delete(Dir, recursive: true);
+        if (leaks.Count > 0)
+        {
+            throw new InvalidOperationException("containerd fixture had to clean up by force:\n" + string.Join('\n', leaks));
+        }
+    }
+
+    /// <summary>Removes what the tests left in the namespace (normally nothing) and the namespace itself.</summary>
+    private void RemoveEverything()
+    {
+        try
+        {
+            foreach (var line in CtrOk("task", "ls").Stdout.Split('\n').Skip(1))
+            {
+                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length >= 3)
+                {
+                    leaks.Add($"task {f[0]} ({f[2]})");
+                    Ctr("task", "resume", f[0]);
+                    Ctr("task", "kill", "-s", "SIGKILL", f[0]);
+                }
+            }
+            foreach (var id in Containers())
+            {
+                leaks.Add($"container {id}");
+                Ctr("task", "rm", "-f", id);
+                Ctr("containers", "rm", id);
+            }
+            var images = CtrOk("images", "ls", "-q").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            foreach (var image in images.Where(i => i != Image))
+            {
+                leaks.Add($"image {image}");
+            }
+            if (images.Length > 0)
+            {
+                Ctr(new[] { "images", "rm", "--sync" }.Concat(images), null);
+            }
+            foreach (var line in CtrOk("snapshots", "ls").Stdout.Split('\n').Skip(1))
+            {
+                var key = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+                if (key is not null)
+                {
+                    Ctr("snapshots", "rm", key);
+                }
+            }
+            ContainerdRun.Program("ctr", ["--address", Socket, "namespaces", "rm", Namespace])
+                .EnsureSuccess(DaemonLogTail());
+        }
+        catch (Exception e)
+        {
+            leaks.Add("cleanup through ctr failed: " + e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Shims outlive a dead daemon. Any still serving our socket: delete their containers with
+    /// both runtimes (whichever made them) and kill them.
+    /// </summary>
+    private void KillLeftoverShims()
+    {
+        var shims = new List<int>();
+        foreach (var proc in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(proc), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(proc, "cmdline")).Split('\0');
+                if (cmdline.Any(a => a.Contains("containerd-shim")) && cmdline.Contains(Socket))
+                {
+                    shims.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        if (Directory.Exists(RuntimeRoot))
+        {
+            foreach (var id in Directory.GetDirectories(RuntimeRoot).Select(Path.GetFileName))
+            {
+                foreach (var runtime in new[] { "ocirun", "runc" })
+                {
+                    try
+                    {
+                        ContainerdRun.Program(RuntimeBinary(runtime), ["--root", RuntimeRoot, "delete", "--force", id!]);
+                    }
+                    catch (InvalidOperationException)
+                    {
+                    }
+                }
+            }
+        }
+        foreach (var pid in shims)
+        {
+            leaks.Add($"shim {pid}");
+            ContainerdRun.Signal(pid, ContainerdRun.SIGKILL);
+        }
+    }
+
+    /// <summary>Unmounts (lazily, deepest first) everything mounted at or below a directory.</summary>
+    public static void UnmountUnder(string dir)
+    {
+        var points = File.ReadAllLines("/proc/self/mountinfo")
+            .Select(l => l.Split(' ')[4].Replace("\\040", " "))
+            .Where(p => p == dir || p.StartsWith(dir + "/", StringComparison.Ordinal))
+            .Distinct()
+            .OrderByDescending(p => p.Length);
+        foreach (var p in points)
+        {
+            ContainerdRun.Program("umount", ["-l", p]);
+        }
+    }
+
+    /// <summary>Paths of the cgroup directories `ctr` puts this namespace's containers under (/NAMESPACE/ID).</summary>
+    public IEnumerable<string> CgroupDirs(string? id = null)
+    {
+        var rel = id is null ? Namespace : Path.Combine(Namespace, id);
+        if (File.Exists("/sys/fs/cgroup/cgroup.controllers"))
+        {
+            return new[] { Path.Combine("/sys/fs/cgroup", rel) }.Where(Directory.Exists);
+        }
+        return Directory.GetDirectories("/sys/fs/cgroup").Select(c => Path.Combine(c, rel)).Where(Directory.Exists);
+    }
+
+    /// <summary>The runtimes remove /NAMESPACE/ID; /NAMESPACE itself, created on the way, is ours to remove.</summary>
+    private void RemoveCgroups()
+    {
+        foreach (var dir in CgroupDirs())
+        {
+            foreach (var sub in Directory.GetDirectories(dir, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length))
+            {
+                leaks.Add($"cgroup {sub}");
+                TryRmdir(sub);
+            }
+            TryRmdir(dir);
+        }
+    }
+
+    private void TryRmdir(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir);
+        }
+        catch (IOException e)
+        {
+            leaks.Add($"cannot remove cgroup {dir}: {e.Message}");
+        }
+    }
+}
