@@ -62,6 +62,27 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         }
     }
 
+    /// <summary>
+    /// The first task migration after a quiet spell waits for an RCU grace period (the kernel's
+    /// cgroup_threadgroup_rwsem), about 10 ms. A no-op migration of ourselves, started in the
+    /// background now, lets that wait overlap with reading the spec and spawning the init.
+    /// </summary>
+    public static Task WarmUpMigration() => Task.Run(() =>
+    {
+        try
+        {
+            var own = CgroupMounts.ParseProcCgroup(File.ReadAllText("/proc/self/cgroup"));
+            if (own.TryGetValue("pids", out var path) && File.Exists($"/sys/fs/cgroup/pids{path}/cgroup.procs"))
+            {
+                Sys.WriteFile($"/sys/fs/cgroup/pids{path}/cgroup.procs", Environment.ProcessId.ToString());
+            }
+        }
+        catch (Exception e) when (e is IOException or LinuxException or UnauthorizedAccessException)
+        {
+            // Only an optimisation.
+        }
+    });
+
     /// <summary>Moves pid into every hierarchy.</summary>
     public void Join(int pid)
     {
