@@ -92,9 +92,41 @@ internal sealed class ParentProcess
 
     private int Drive(SyncSocket sync, int stage0, int fifoFd, int consoleFd)
     {
-        // Compiled and serialized while the native stage starts up, sent as soon as the init exists.
+        bool ok = false;
+        try
+        {
+            Cgroups.Join(stage0);
+            if (Spec.Process?.OomScoreAdj is { } oom)
+            {
+                Sys.WriteFile($"/proc/{stage0}/oom_score_adj", oom.ToString());
+            }
+            sync.Send(SyncType.Bootstrap, BuildBootstrap().Encode());
+            // Built while the native stage creates the namespaces and the init's runtime starts.
+            var config = BuildInitConfig(fifoFd, consoleFd);
+            InitPid = NativeStage(sync, stage0);
+            DebugLog.Write($"{Id}: container process is pid {InitPid}");
+            sync.Send(SyncType.InitConfig, config);
+            ok = true;
+        }
+        finally
+        {
+            if (!ok)
+            {
+                // It may be waiting for a frame that will never come.
+                Libc.kill(stage0, SIGKILL);
+            }
+            Sys.WaitPid(stage0);
+        }
+        ManagedStage(sync);
+        DebugLog.Write($"{Id}: container process is ready");
+        return InitPid;
+    }
+
+    /// <summary>The managed init's instructions, with the seccomp profile compiled here, in the parent.</summary>
+    private byte[] BuildInitConfig(int fifoFd, int consoleFd)
+    {
         var seccomp = Spec.Linux?.Seccomp is { } profile ? Seccomp.SeccompCompiler.Compile(profile) : null;
-        var config = JsonSerializer.SerializeToUtf8Bytes(new InitConfig
+        return JsonSerializer.SerializeToUtf8Bytes(new InitConfig
         {
             SeccompBpf = seccomp?.Bpf,
             SeccompFlags = seccomp?.Flags ?? 0,
@@ -113,32 +145,6 @@ internal sealed class ParentProcess
             ParentHooks = ExecInto == 0
                 && (Spec.Hooks?.Prestart?.Count ?? 0) + (Spec.Hooks?.CreateRuntime?.Count ?? 0) > 0,
         }, StateJsonContext.Default.InitConfig);
-        bool ok = false;
-        try
-        {
-            Cgroups.Join(stage0);
-            if (Spec.Process?.OomScoreAdj is { } oom)
-            {
-                Sys.WriteFile($"/proc/{stage0}/oom_score_adj", oom.ToString());
-            }
-            sync.Send(SyncType.Bootstrap, BuildBootstrap().Encode());
-            InitPid = NativeStage(sync, stage0);
-            DebugLog.Write($"{Id}: container process is pid {InitPid}");
-            sync.Send(SyncType.InitConfig, config);
-            ok = true;
-        }
-        finally
-        {
-            if (!ok)
-            {
-                // It may be waiting for a frame that will never come.
-                Libc.kill(stage0, SIGKILL);
-            }
-            Sys.WaitPid(stage0);
-        }
-        ManagedStage(sync);
-        DebugLog.Write($"{Id}: container process is ready");
-        return InitPid;
     }
 
     private bool Creates(string type) =>
