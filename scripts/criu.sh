@@ -1,10 +1,12 @@
 #!/bin/bash
-# Provisions a private CRIU 4.1.1 (Debian 13 "trixie") under /opt/ocirun/criu:
-# bookworm's criu 3.17 fails on this kernel (6.x). trixie's criu needs trixie's
-# glibc (>= 2.38), so its libc6 goes into the private prefix too and criu runs
-# through that prefix's ld.so with --library-path (not LD_LIBRARY_PATH, so the
-# helpers criu execs keep using the system's libc). The system libc is never
-# touched: the trixie source is pinned at priority 1 and used only for
+# Provisions a private CRIU 4.2.1 (Debian unstable, "sid") under /opt/ocirun/criu.
+# bookworm's criu 3.17 fails on this kernel (6.x: vDSO layout); trixie's 4.1.1
+# works except that it cannot dump any TCP socket on Linux >= 6.16 (SO_PASSCRED
+# is refused on inet sockets; fixed in CRIU 4.2), which --tcp-established needs.
+# sid's criu needs sid's glibc, so its libc6 goes into the private prefix too and
+# criu runs through that prefix's ld.so with --library-path (not LD_LIBRARY_PATH,
+# so the helpers criu execs keep using the system's libc). The system libc is
+# never touched: the sid source is pinned at priority 1 and used only for
 # `apt-get download`.
 #
 # What CRIU execs at run time (all system packages, see scripts/deps.sh):
@@ -17,13 +19,13 @@
 # (not done here).
 set -euo pipefail
 prefix=/opt/ocirun/criu
-want=4.1.1
-have() { "$1" --version 2>/dev/null | grep -q '^Version: 4\.'; }
+want=4.2.1
+have() { [[ $("$1" --version 2>/dev/null | awk '/^Version/{print $2}') == "$want" ]]; }
 if have /usr/local/sbin/criu && have "$prefix/criu"; then
   echo "criu: $("$prefix/criu" --version | awk '/^Version/{print $2}') already at $prefix"; exit 0
 fi
 
-# bookworm packages the trixie criu links against whose bookworm versions are
+# bookworm packages the sid criu links against whose bookworm versions are
 # fine (used from /lib): libbsd0 libuuid1 libnftables1 (+ its deps).
 export DEBIAN_FRONTEND=noninteractive
 need=()
@@ -34,7 +36,7 @@ if ((${#need[@]})); then
   apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# trixie source derived from this machine's own main Debian entry (same URI and
+# sid source derived from this machine's own main Debian entry (same URI and
 # keyring), pinned so that nothing is ever installed/upgraded from it.
 . /etc/os-release
 src=$(if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
@@ -54,26 +56,27 @@ else
 fi)
 uris=${src%%|*}; keyring=${src#*|}
 [[ -n $uris ]] || { echo "criu: no Debian '$VERSION_CODENAME' source found" >&2; exit 1; }
-{ echo "Types: deb"; echo "URIs: $uris"; echo "Suites: trixie"; echo "Components: main"
-  [[ -n $keyring ]] && echo "Signed-By: $keyring"; } >/etc/apt/sources.list.d/ocirun-trixie.sources
-printf 'Package: *\nPin: release n=trixie\nPin-Priority: 1\n' >/etc/apt/preferences.d/ocirun-trixie
+rm -f /etc/apt/sources.list.d/ocirun-trixie.sources /etc/apt/preferences.d/ocirun-trixie
+{ echo "Types: deb"; echo "URIs: $uris"; echo "Suites: sid"; echo "Components: main"
+  [[ -n $keyring ]] && echo "Signed-By: $keyring"; } >/etc/apt/sources.list.d/ocirun-sid.sources
+printf 'Package: *\nPin: release n=sid\nPin-Priority: 1\n' >/etc/apt/preferences.d/ocirun-sid
 apt-get update -qq
 
-# criu + libcompel1, trixie's libc6, and the libraries whose bookworm versions
+# criu + libcompel1, sid's libc6, and the libraries whose bookworm versions
 # are too old or have another soname: gnutls 3.8 (libgnutls30t64) with its
-# nettle/hogweed 3.10, gmp 6.3, p11-kit 0.25, libunistring5; libnet1, libnl-3,
-# libprotobuf-c1 are taken from trixie too so no extra system packages are needed.
+# nettle/hogweed 3.10, gmp 6.3, p11-kit, libunistring5, libnet9; libnl-3 and
+# libprotobuf-c1 are taken from sid too so no extra system packages are needed.
 pkgs=(criu libcompel1 libc6 libgnutls30t64 libnettle8t64 libhogweed6t64 libgmp10
-      libp11-kit0 libunistring5 libnet1 libnl-3-200 libprotobuf-c1)
+      libp11-kit0 libunistring5 libnet9 libnl-3-200 libprotobuf-c1)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 chown _apt "$tmp" 2>/dev/null || true   # apt downloads as the _apt user
-(cd "$tmp" && apt-get download -qq -t trixie "${pkgs[@]}")
+(cd "$tmp" && apt-get download -qq -t sid "${pkgs[@]}")
 rm -rf "$prefix"; mkdir -p "$prefix"
 for d in "$tmp"/*.deb; do dpkg -x "$d" "$prefix"; done
 
 lib=$prefix/usr/lib/x86_64-linux-gnu
 wrapper="#!/bin/sh
-# private CRIU $want from Debian trixie, run with trixie's glibc (scripts/criu.sh)
+# private CRIU $want from Debian sid, run with sid's glibc (scripts/criu.sh)
 exec $prefix/usr/lib64/ld-linux-x86-64.so.2 --library-path $lib:/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu $prefix/usr/sbin/criu \"\$@\""
 for w in "$prefix/criu" /usr/local/sbin/criu; do printf '%s\n' "$wrapper" >"$w"; chmod 755 "$w"; done
 

@@ -90,6 +90,7 @@ public sealed class CheckpointTests(PodmanFixture fixture) : PodmanTest(fixture)
         Poll.Until(() => Received() >= 5, "data over the connection");
         Assert.Contains("ESTABLISHED", p.Ok("exec", name, "netstat", "-tn").Stdout);
 
+        var before = Received();
         var cp = p.Run("container", "checkpoint", "--keep", "--tcp-established", name);
         if (cp.ExitCode != 0)
         {
@@ -103,8 +104,16 @@ public sealed class CheckpointTests(PodmanFixture fixture) : PodmanTest(fixture)
                 "AF_INET fails with EOPNOTSUPP (checkpoint-restore/criu#2705, fixed by #2719). Same for every runtime.");
             Assert.Fail(cp.ToString());
         }
-        var before = Received();
-        p.Ok("container", "restore", "--tcp-established", name);
+        var restore = p.Run("container", "restore", "--keep", "--tcp-established", name);
+        if (restore.ExitCode != 0)
+        {
+            var log = Path.Combine(p.Inspect(name).GetProperty("StaticDir").GetString()!, "restore.log");
+            // runc restores the (empty) network namespace without bringing lo up, so a connection
+            // on 127.0.0.1 cannot be put back; ocirun raises lo while CRIU sets the namespaces up.
+            Skip.If(rt == "runc" && File.Exists(log) && File.ReadAllText(log).Contains("Can't connect inet socket back: Network is unreachable"),
+                "runc 1.1.5 restores the network namespace with lo down: the loopback connection cannot be re-established");
+            Assert.Fail(restore.ToString());
+        }
         Poll.Until(() => Received() >= before + 5, "data over the restored connection");
         var recv = Counter.Numbers(p.Ok("exec", name, "cat", "/tmp/recv").Stdout);
         Assert.Equal(Enumerable.Range(0, recv.Count).Select(i => (long)i), recv); // not one byte lost or repeated
