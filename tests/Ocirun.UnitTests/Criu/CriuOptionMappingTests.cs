@@ -1,0 +1,97 @@
+using Ocirun.Runtime.Container;
+using Ocirun.Runtime.Criu;
+using Ocirun.Spec.Model;
+
+namespace Ocirun.UnitTests.Criu;
+
+/// <summary>How runc's checkpoint/restore flags and a spec become criu_opts.</summary>
+public sealed class CriuOptionMappingTests
+{
+    private static Spec.Model.Spec SpecWith(params Mount[] mounts) => new()
+    {
+        OciVersion = "1.2.0",
+        Mounts = mounts.ToList(),
+        Linux = new Spec.Model.Linux
+        {
+            Namespaces = [new Namespace { Type = "pid" }, new Namespace { Type = "mount" }, new Namespace { Type = "cgroup" }],
+            MaskedPaths = ["/proc/keys", "/proc/acpi"],
+        },
+    };
+
+    private static readonly Dictionary<string, string> Cgroups = new()
+    {
+        ["memory"] = "/sys/fs/cgroup/memory/new", ["name=systemd"] = "/sys/fs/cgroup/systemd/new",
+    };
+
+    [Fact]
+    public void BindMountsAndMaskedFilesAreExternalAtDump()
+    {
+        var spec = SpecWith(new Mount { Destination = "/data/", Type = "bind", Source = "/srv/vol", Options = ["rbind"] },
+            new Mount { Destination = "/tmp", Type = "tmpfs", Source = "tmpfs" });
+        var ext = CriuMounts.ForDump(spec, p => p == "/proc/keys", Cgroups);
+        Assert.Equal(["/data=/data", "/proc/keys=/dev/null"], ext.Select(e => $"{e.Key}={e.Val}"));
+    }
+
+    [Fact]
+    public void RestoreMapsRecordedNamesToTheNewSources()
+    {
+        // The bundle of the restored copy binds another host directory at the same place.
+        var spec = SpecWith(new Mount { Destination = "/data", Type = "bind", Source = "/srv/other", Options = ["rbind"] });
+        var ext = CriuMounts.ForRestore(spec, Cgroups);
+        Assert.Equal(["/data=/srv/other", "/dev/null=/dev/null"], ext.Select(e => $"{e.Key}={e.Val}"));
+    }
+
+    [Fact]
+    public void V1CgroupBindsAreExternalOnlyWithoutACgroupNamespace()
+    {
+        var spec = SpecWith(new Mount { Destination = "/sys/fs/cgroup", Type = "cgroup", Source = "cgroup" });
+        Assert.Empty(CriuMounts.ForDump(spec, _ => false, Cgroups));
+        spec.Linux!.Namespaces!.RemoveAll(n => n.Type == "cgroup");
+        var dump = CriuMounts.ForDump(spec, _ => false, Cgroups).Select(e => $"{e.Key}={e.Val}");
+        Assert.Equal(["/sys/fs/cgroup/memory=/sys/fs/cgroup/memory", "/sys/fs/cgroup/systemd=/sys/fs/cgroup/systemd"], dump);
+        // Restore binds the new container's own directories, not the runtime's.
+        var restore = CriuMounts.ForRestore(spec, Cgroups).Where(e => e.Key.StartsWith("/sys")).Select(e => $"{e.Key}={e.Val}");
+        Assert.Equal(["/sys/fs/cgroup/memory=/sys/fs/cgroup/memory/new", "/sys/fs/cgroup/systemd=/sys/fs/cgroup/systemd/new"], restore);
+    }
+
+    [Theory]
+    [InlineData(null, CriuCgMode.Soft)]
+    [InlineData("soft", CriuCgMode.Soft)]
+    [InlineData("full", CriuCgMode.Full)]
+    [InlineData("strict", CriuCgMode.Strict)]
+    [InlineData("ignore", CriuCgMode.Ignore)]
+    public void CgroupModes(string? flag, CriuCgMode mode) => Assert.Equal(mode, CriuOptionsBuilder.CgroupMode(flag));
+
+    [Fact]
+    public void UnknownCgroupModeIsAnError() =>
+        Assert.Throws<Runtime.ContainerException>(() => CriuOptionsBuilder.CgroupMode("sometimes"));
+
+    [Fact]
+    public void CommonOptionsFollowTheFlags()
+    {
+        var o = new CheckpointOptions { TcpEstablished = true, FileLocks = true, ShellJob = true, ExtUnixSk = true, AutoDedup = true };
+        var opts = CriuOptionsBuilder.Common(o, 7, 8, "dump.log", SpecWith());
+        Assert.Equal((7, 8, "dump.log", 4), (opts.ImagesDirFd, opts.WorkDirFd, opts.LogFile, opts.LogLevel));
+        Assert.True(opts.TcpEstablished && opts.FileLocks && opts.ShellJob && opts.ExtUnixSk && opts.AutoDedup);
+        Assert.True(opts.ManageCgroups && opts.NotifyScripts && opts.OrphanPtsMaster);
+        // A private network namespace always comes back empty.
+        Assert.Equal(CriuOptionsBuilder.CloneNewNet, opts.EmptyNs);
+    }
+
+    [Fact]
+    public void EmptyNsAcceptsOnlyNetwork()
+    {
+        Assert.Throws<Runtime.ContainerException>(() =>
+            CriuOptionsBuilder.Common(new CheckpointOptions { EmptyNs = ["ipc"] }, 0, 0, "dump.log", SpecWith()));
+    }
+
+    [Fact]
+    public void ConfigFileComesFromTheAnnotation()
+    {
+        var spec = SpecWith();
+        spec.Annotations = new() { ["org.criu.config"] = "/etc/criu/special.conf" };
+        Assert.Equal("/etc/criu/special.conf", CriuOptionsBuilder.ConfigFile(spec));
+        spec.Annotations["org.criu.config"] = "";
+        Assert.Null(CriuOptionsBuilder.ConfigFile(spec));
+    }
+}
