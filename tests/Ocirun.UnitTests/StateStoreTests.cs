@@ -48,7 +48,7 @@ public sealed class StateStoreTests : IDisposable
     {
         _store.CreateDir("c1");
         Assert.True(Directory.Exists(_store.Dir("c1")));
-        Assert.True(_store.Exists("c1"));
+        Assert.True(Directory.Exists(_store.Dir("c1")));
         var e = Assert.Throws<ContainerException>(() => _store.CreateDir("c1"));
         Assert.Equal("container with given ID already exists", e.Message);
     }
@@ -78,13 +78,13 @@ public sealed class StateStoreTests : IDisposable
         {
             Id = "c1", OciVersion = "1.2.0", InitPid = 4242, InitStartTime = 123456789, Bundle = "/b", Rootfs = "/b/rootfs",
             Created = "2024-01-02T03:04:05.000000006Z", Owner = 1000, Annotations = new() { ["k"] = "v" },
-            CgroupPaths = new() { ["memory"] = "/sys/fs/cgroup/memory/c1" }, NoPivot = true, OwnPidNamespace = true,
+            CgroupPaths = new() { ["memory"] = "/sys/fs/cgroup/memory/c1" }, NoPivot = true,
             Hooks = new Spec.Model.Hooks { Poststop = [new Spec.Model.Hook { Path = "/bin/true", Timeout = 3 }] },
         };
         _store.Save(record);
         var loaded = _store.Load("c1")!;
-        Assert.Equal((4242, 123456789ul, "/b/rootfs", 1000u, true, true),
-            (loaded.InitPid, loaded.InitStartTime, loaded.Rootfs, loaded.Owner, loaded.NoPivot, loaded.OwnPidNamespace));
+        Assert.Equal((4242, 123456789ul, "/b/rootfs", 1000u, true),
+            (loaded.InitPid, loaded.InitStartTime, loaded.Rootfs, loaded.Owner, loaded.NoPivot));
         Assert.Equal("v", loaded.Annotations!["k"]);
         Assert.Equal("/sys/fs/cgroup/memory/c1", loaded.CgroupPaths["memory"]);
         Assert.Equal(3, loaded.Hooks!.Poststop![0].Timeout);
@@ -128,7 +128,7 @@ public sealed class StateStoreTests : IDisposable
         _store.CreateDir("c1");
         _store.Save(new ContainerRecord { Id = "c1" });
         _store.Remove("c1");
-        Assert.False(_store.Exists("c1"));
+        Assert.False(Directory.Exists(_store.Dir("c1")));
         _store.Remove("c1");
         _store.CreateDir("c1");
     }

@@ -189,8 +189,6 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
     private IEnumerable<string> PreferredKeys() =>
         Paths.Keys.OrderBy(k => k.Contains("pids") ? 0 : k.Contains("memory") ? 1 : k == "unified" ? 3 : 2);
 
-    public bool Exists => Paths.Values.Any(Directory.Exists);
-
     /// <summary>Kills what is left and removes the directories; tolerates a partial state.</summary>
     public void Destroy()
     {

@@ -38,7 +38,6 @@ public sealed partial class Containers(StateStore store)
             Id = id, OciVersion = spec.OciVersion, Bundle = bundle, Rootfs = rootfs,
             Created = FormatTime(DateTime.UtcNow), Annotations = spec.Annotations, CgroupPaths = new(cgroups.Paths),
             NoPivot = noPivot, Hooks = spec.Hooks,
-            OwnPidNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == Spec.Known.NamespaceTypes.Pid && string.IsNullOrEmpty(n.Path)) == true,
         };
         Store.Save(record);
         return record;

@@ -18,9 +18,6 @@ public sealed class ContainerRecord
     public uint Owner { get; set; }
     public Dictionary<string, string>? Annotations { get; set; }
     public Dictionary<string, string> CgroupPaths { get; set; } = new();
-    public bool SystemdCgroup { get; set; }
     public bool NoPivot { get; set; }
     public Spec.Model.Hooks? Hooks { get; set; }
-    /// <summary>Namespaces the container shares with the host (or joined by path); `kill --all` needs it.</summary>
-    public bool OwnPidNamespace { get; set; }
 }

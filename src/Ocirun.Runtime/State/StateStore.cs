@@ -28,8 +28,6 @@ public sealed partial class StateStore(string root)
         }
     }
 
-    public bool Exists(string id) => File.Exists(Path.Combine(Dir(id), StateFile)) || Directory.Exists(Dir(id));
-
     /// <summary>Creates the container's directory; fails if the id is taken.</summary>
     public void CreateDir(string id)
     {
