@@ -64,7 +64,8 @@ public sealed class LifecycleTests : IDisposable
 
         _rt.Ok("start", "c1");
         Assert.Equal("running", State("c1").GetProperty("status").GetString());
-        Assert.Contains("sleep", File.ReadAllText($"/proc/{pidText}/cmdline"));
+        // start returns once the fifo is read; the exec follows a moment later, as with runc.
+        WaitFor(() => File.ReadAllText($"/proc/{pidText}/cmdline").Contains("sleep"));
         var start2 = _rt.Exec("start", "c1");
         Assert.Equal(1, start2.ExitCode);
         Assert.Contains("cannot start an already running container", start2.Stderr);
