@@ -65,8 +65,7 @@ public sealed partial class Containers
     {
         if (pid > 0)
         {
-            Libc.kill(pid, Consts.SIGKILL);
-            Sys.WaitPid(pid);
+            Sys.KillAndReap(pid);
         }
         try
         {

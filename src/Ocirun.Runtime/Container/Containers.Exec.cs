@@ -60,8 +60,7 @@ public sealed partial class Containers
         {
             if (parent.InitPid > 0)
             {
-                Interop.Libc.kill(parent.InitPid, Interop.Consts.SIGKILL);
-                Linux.Sys.WaitPid(parent.InitPid);
+                Linux.Sys.KillAndReap(parent.InitPid);
             }
             throw new ContainerException("exec failed: " + e.Message, 255);
         }

@@ -11,8 +11,8 @@ namespace Ocirun.Runtime.Criu;
 /// </summary>
 internal static unsafe class CriuSocket
 {
-    // cmsghdr is { size_t len; int level; int type; } then the fds; room for a few, CRIU sends one.
-    private const int CmsgHeader = 16, ControlSize = 64;
+    // Room for a cmsghdr and a few fds; CRIU sends at most one.
+    private const int ControlSize = 64;
 
     /// <summary>Sends one datagram; false when the peer is gone (EPIPE/ECONNRESET).</summary>
     public static bool Send(int sock, ReadOnlySpan<byte> data)
@@ -66,30 +66,13 @@ internal static unsafe class CriuSocket
             }
             while (Interrupted(n, "receive criu message"));
         }
-        int? fd = TakeFd(control, msg.ControlLen);
+        int? fd = FdPassing.TakeFd(control, msg.ControlLen);
         if (n != size || (msg.Flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
         {
             Sys.Close(fd ?? -1);
             throw new ContainerException($"criu message truncated ({n} of {size} bytes, flags 0x{msg.Flags:x})");
         }
         return (data, fd);
-    }
-
-    /// <summary>The first SCM_RIGHTS descriptor; further ones are closed, CRIU never sends them.</summary>
-    private static int? TakeFd(byte* control, nint controlLen)
-    {
-        if (controlLen < CmsgHeader + sizeof(int) || *(int*)(control + 8) != SOL_SOCKET
-            || *(int*)(control + 12) != SCM_RIGHTS)
-        {
-            return null;
-        }
-        int count = (int)((*(nint*)control - CmsgHeader) / sizeof(int));
-        var fds = (int*)(control + CmsgHeader);
-        for (int i = 1; i < count; i++)
-        {
-            Sys.Close(fds[i]);
-        }
-        return fds[0];
     }
 
     /// <summary>True to retry after EINTR; throws for any other failure.</summary>

@@ -43,11 +43,24 @@ public static unsafe class FdPassing
         {
             throw LinuxException.Last("recvmsg");
         }
-        if (msg.ControlLen < CmsgLen || *(int*)(control + 12) != SCM_RIGHTS)
+        int fd = TakeFd(control, msg.ControlLen) ?? throw new InvalidDataException("message carried no file descriptor");
+        return (fd, Encoding.UTF8.GetString(buf, (int)n).TrimEnd('\0'));
+    }
+
+    /// <summary>The first SCM_RIGHTS descriptor of a received control buffer; any further ones are closed.</summary>
+    internal static int? TakeFd(byte* control, nint controlLen)
+    {
+        if (controlLen < CmsgLen || *(int*)(control + 8) != SOL_SOCKET || *(int*)(control + 12) != SCM_RIGHTS)
         {
-            throw new InvalidDataException("message carried no file descriptor");
+            return null;
         }
-        return (*(int*)(control + CmsgHeader), Encoding.UTF8.GetString(buf, (int)n).TrimEnd('\0'));
+        int count = (int)((*(nint*)control - CmsgHeader) / sizeof(int));
+        var fds = (int*)(control + CmsgHeader);
+        for (int i = 1; i < count; i++)
+        {
+            Sys.Close(fds[i]);
+        }
+        return fds[0];
     }
 
     /// <summary>Connects a SOCK_STREAM unix socket to path; returns the fd.</summary>

@@ -175,6 +175,13 @@ internal static unsafe class Sys
         }
     }
 
+    /// <summary>SIGKILL and reap a child that must not outlive a failed operation.</summary>
+    public static void KillAndReap(int pid)
+    {
+        Libc.kill(pid, SIGKILL);
+        WaitPid(pid);
+    }
+
     /// <summary>Shell convention for a wait status: the exit code, or 128+signal.</summary>
     public static int ExitCodeOf(int status) => (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
 }
