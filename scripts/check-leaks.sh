@@ -17,4 +17,5 @@ if ((${#problems[@]})); then
   printf 'leak check: %s\n' "${problems[@]}" >&2
   exit 1
 fi
+rmdir /tmp/ocirun-it 2>/dev/null
 echo "leak check: nothing left behind"

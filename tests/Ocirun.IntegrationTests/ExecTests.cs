@@ -91,7 +91,8 @@ public sealed class ExecTests : IDisposable
     [Fact]
     public void PauseFreezesAndResumeContinues()
     {
-        _rt.Ok("exec", "-d", "c1", "sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /marker/count; sleep 0.05; done");
+        _rt.Ok("exec", "-d", "c1", "sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /marker/next; mv /marker/next /marker/count; sleep 0.05; done");
+        // The rename keeps /marker/count whole: the freezer may stop the loop mid-write.
         LifecycleTests.WaitFor(() => _rt.Ok("exec", "c1", "cat", "/marker/count").Stdout.Trim() is { Length: > 0 } c && int.Parse(c) > 2);
         _rt.Ok("pause", "c1");
         Assert.Contains("\"status\": \"paused\"", _rt.Ok("state", "c1").Stdout);
