@@ -129,22 +129,24 @@ public sealed class ProcessConfigTests : IDisposable
     [Fact]
     public void PersonalityIoPrioritySchedulerAndSessionKeyring()
     {
-        using var b = new Bundle().Shell("uname -m; ionice -p $$; grep ^policy /proc/self/sched | tr -d ' '; grep -c '_ses.c1' /proc/keys");
+        // Ids no other test uses: /proc/keys lists every root-owned keyring, other tests' too.
+        var withKeyring = "keyring" + Guid.NewGuid().ToString("n")[..8];
+        var without = "nokeyring" + Guid.NewGuid().ToString("n")[..8];
+        using var b = new Bundle().Shell($"uname -m; ionice -p $$; grep ^policy /proc/self/sched | tr -d ' '; grep -c '_ses.{withKeyring}' /proc/keys");
         b.Spec.Linux!.Personality = new Personality { Domain = "LINUX32" };
         b.Spec.Linux.MaskedPaths!.Remove("/proc/keys");
         b.Spec.Process!.IoPriority = new IoPriority { Class = "IOPRIO_CLASS_IDLE", Priority = 0 };
         b.Spec.Process.Scheduler = new Scheduler { Policy = "SCHED_BATCH" };
         b.Write();
-        var lines = RunOk(b).Split('\n');
+        var lines = _rt.Ok("run", "--bundle", b.Dir, withKeyring).Stdout.Split('\n');
         Assert.Equal("i686", lines[0]);
         Assert.Equal("idle", lines[1]);
         Assert.Equal("policy:3", lines[2]); // SCHED_BATCH
-        // Keyrings of other containers named c1 may still be listed; ours must be there.
-        Assert.NotEqual("0", lines[3]);
-        using var b2 = new Bundle().Shell("grep -c '_ses.c2' /proc/keys || true");
+        Assert.Equal("1", lines[3]);
+        using var b2 = new Bundle().Shell($"grep -c '_ses.{without}' /proc/keys || true");
         b2.Spec.Linux!.MaskedPaths!.Remove("/proc/keys");
         b2.Write();
-        Assert.Equal("0\n", _rt.Ok("run", "--no-new-keyring", "--bundle", b2.Dir, "c2").Stdout);
+        Assert.Equal("0\n", _rt.Ok("run", "--no-new-keyring", "--bundle", b2.Dir, without).Stdout);
     }
 
     [Fact]
