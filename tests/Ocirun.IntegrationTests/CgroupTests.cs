@@ -112,7 +112,7 @@ public sealed class CgroupTests : IDisposable
     public void StatsSnapshotIsJson()
     {
         using var b = new Bundle("sleep", "300");
-        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        _rt.RunDetached(b.Dir, "c1", "sleep");
         var doc = JsonDocument.Parse(_rt.Ok("events", "--stats", "c1").Stdout).RootElement;
         Assert.Equal("stats", doc.GetProperty("type").GetString());
         Assert.True(doc.GetProperty("data").GetProperty("memory").GetProperty("usage").GetProperty("usage").GetUInt64() > 0);

@@ -174,7 +174,9 @@ public sealed class CheckpointTests : IDisposable
         {
             set!.Add("CAP_NET_ADMIN");
         }
-        b.Shell("ip link set lo up; sleep 100000 | nc -l -p 5555 & sleep 0.3; "
+        // The client waits for the listener; probing with a connection would use it up.
+        b.Shell("ip link set lo up; sleep 100000 | nc -l -p 5555 & "
+            + "until netstat -ltn | grep -q ':5555 '; do sleep 0.05; done; "
             + "i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done | nc 127.0.0.1 5555");
         var run = RunPiped(b, "c1");
         var last = CheckpointAndLastNumber(run, "c1", "--tcp-established");

@@ -14,7 +14,20 @@ public sealed class DeviceProgramTests : IDisposable
 
     public DeviceProgramTests() => Directory.CreateDirectory(_dir);
 
-    public void Dispose() => Directory.Delete(_dir);
+    // The shell that joined the cgroup has been reaped, but the kernel may unlink it from the
+    // cgroup a moment later: rmdir is retried while the directory is busy.
+    public void Dispose() => LifecycleTests.WaitFor(() =>
+    {
+        try
+        {
+            Directory.Delete(_dir);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    });
 
     [Fact]
     public void DeniedDevicesCannotBeOpenedAndAllowedOnesCan()

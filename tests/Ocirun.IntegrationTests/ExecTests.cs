@@ -15,7 +15,7 @@ public sealed class ExecTests : IDisposable
         _b.Spec.Hostname = "exechost";
         _b.Spec.Mounts!.Add(new Spec.Model.Mount { Destination = "/marker", Type = "tmpfs", Source = "tmpfs", Options = ["size=1m"] });
         _b.Write();
-        _rt.Ok("run", "-d", "--bundle", _b.Dir, "c1");
+        _rt.RunDetached(_b.Dir, "c1", "sleep");
     }
 
     public void Dispose()
@@ -93,7 +93,9 @@ public sealed class ExecTests : IDisposable
     {
         _rt.Ok("exec", "-d", "c1", "sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /marker/next; mv /marker/next /marker/count; sleep 0.05; done");
         // The rename keeps /marker/count whole: the freezer may stop the loop mid-write.
-        LifecycleTests.WaitFor(() => _rt.Ok("exec", "c1", "cat", "/marker/count").Stdout.Trim() is { Length: > 0 } c && int.Parse(c) > 2);
+        // Until the loop has renamed its first file into place, cat fails: keep asking.
+        LifecycleTests.WaitFor(() => _rt.Exec("exec", "c1", "cat", "/marker/count") is { ExitCode: 0 } r
+            && int.TryParse(r.Stdout.Trim(), out var n) && n > 2);
         _rt.Ok("pause", "c1");
         Assert.Contains("\"status\": \"paused\"", _rt.Ok("state", "c1").Stdout);
         var paused = _rt.Exec("exec", "c1", "true");

@@ -61,6 +61,7 @@ public sealed class RestoreCommand : ICommand
     {
         var id = CommandContext.RequireId(args, Name);
         bool detach = args.Flag("detach");
+        using var forwarder = detach ? null : new SignalForwarder(Signals.Forwarded);
         var record = ctx.Containers.Restore(new RestoreOptions
         {
             Id = id, ImagePath = args.Get("image-path") ?? "checkpoint", WorkPath = args.Get("work-path"),
@@ -73,6 +74,11 @@ public sealed class RestoreCommand : ICommand
             NoSubreaper = args.Flag("no-subreaper"), NoPivot = args.Flag("no-pivot"),
             LsmProfile = args.Get("lsm-profile"), LsmMountContext = args.Get("lsm-mount-context"),
         });
-        return detach ? 0 : ctx.Containers.WaitForeground(record, keep: false, Signals.Forwarded);
+        if (detach)
+        {
+            return 0;
+        }
+        forwarder!.Target(record.InitPid);
+        return ctx.Containers.WaitForeground(record, keep: false);
     }
 }

@@ -37,6 +37,7 @@ public sealed class ExecCommand : ICommand
         bool detach = args.Flag("detach");
         var consoleSocket = args.Get("console-socket");
         using var relay = !detach && consoleSocket == null && process.Terminal ? new ConsoleRelay() : null;
+        using var forwarder = detach ? null : new SignalForwarder(Signals.Forwarded);
         int pid = ctx.Containers.Exec(new ExecOptions
         {
             Id = id, Process = process, Detach = detach, PidFile = args.Get("pid-file"),
@@ -47,8 +48,9 @@ public sealed class ExecCommand : ICommand
         {
             return 0;
         }
+        forwarder!.Target(pid);
         relay?.Start();
-        int code = Containers.WaitExec(pid, Signals.Forwarded);
+        int code = Containers.WaitExec(pid);
         relay?.Drain();
         return code;
     }

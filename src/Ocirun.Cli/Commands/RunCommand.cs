@@ -20,7 +20,9 @@ public sealed class RunCommand : ICommand
         // A foreground container with a terminal and no console socket uses our own stdio.
         using var relay = !detach && options.ConsoleSocket == null
             && Containers.LoadSpec(Path.GetFullPath(options.Bundle)).Process!.Terminal ? new ConsoleRelay() : null;
+        using var forwarder = detach ? null : new SignalForwarder(Signals.Forwarded);
         var record = c.Create(relay == null ? options : options.WithConsoleFd(relay.PeerFd));
+        forwarder?.Target(record.InitPid);
         try
         {
             relay?.Start();
@@ -35,7 +37,7 @@ public sealed class RunCommand : ICommand
         {
             return 0;
         }
-        int code = c.WaitForeground(record, keep: args.Flag("keep"), Signals.Forwarded);
+        int code = c.WaitForeground(record, keep: args.Flag("keep"));
         relay?.Drain();
         return code;
     }

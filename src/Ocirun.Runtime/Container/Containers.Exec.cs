@@ -96,6 +96,6 @@ public sealed partial class Containers
         return paths;
     }
 
-    /// <summary>Waits for an exec'd process (our child) while forwarding signals; returns its status.</summary>
-    public static int WaitExec(int pid, IEnumerable<int> forwarded) => WaitChild(pid, forwarded);
+    /// <summary>Waits for an exec'd process (our child); returns its status.</summary>
+    public static int WaitExec(int pid) => WaitChild(pid);
 }

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
 using Ocirun.Runtime.State;
 
@@ -8,12 +6,13 @@ namespace Ocirun.Runtime.Container;
 public sealed partial class Containers
 {
     /// <summary>
-    /// For a foreground `run`: forwards signals to the init, waits for it (it is our child) and
-    /// returns its exit status, 128+N for a signal. Removes the container unless keep is set.
+    /// For a foreground `run` or `restore`: waits for the init (it is our child) and returns its
+    /// exit status, 128+N for a signal. Removes the container unless keep is set. Signals reach
+    /// the init through a <see cref="SignalForwarder"/> the caller set up before creating it.
     /// </summary>
-    public int WaitForeground(ContainerRecord r, bool keep, IEnumerable<int> forwarded)
+    public int WaitForeground(ContainerRecord r, bool keep)
     {
-        int code = WaitChild(r.InitPid, forwarded);
+        int code = WaitChild(r.InitPid);
         if (!keep)
         {
             using var l = Store.Lock(r.Id);
@@ -22,30 +21,10 @@ public sealed partial class Containers
         return code;
     }
 
-    /// <summary>Waits for a child, passing the given signals on to it; the shell's exit code convention.</summary>
-    private static int WaitChild(int pid, IEnumerable<int> forwarded)
+    /// <summary>Waits for a child; the shell's exit code convention.</summary>
+    private static int WaitChild(int pid)
     {
-        var regs = new List<PosixSignalRegistration>();
-        foreach (var sig in forwarded)
-        {
-            regs.Add(PosixSignalRegistration.Create((PosixSignal)sig, ctx =>
-            {
-                ctx.Cancel = true;
-                Libc.kill(pid, sig);
-            }));
-        }
-        int status;
-        try
-        {
-            status = Sys.WaitPid(pid);
-        }
-        finally
-        {
-            foreach (var reg in regs)
-            {
-                reg.Dispose();
-            }
-        }
+        int status = Sys.WaitPid(pid);
         return status < 0 ? 255 : Sys.ExitCodeOf(status);
     }
 }

@@ -24,6 +24,18 @@ public sealed class Runtime : IDisposable
 
     public CommandResult Ok(params string[] args) => Exec(args).EnsureSuccess();
 
+    /// <summary>
+    /// `run -d`, then waits until the init has exec'd the container's program: `run` returns
+    /// once the exec fifo is read, a moment before the exec, as runc's does.
+    /// </summary>
+    public int RunDetached(string bundleDir, string id, string program)
+    {
+        Ok("run", "-d", "--bundle", bundleDir, id);
+        int pid = System.Text.Json.JsonDocument.Parse(Ok("state", id).Stdout).RootElement.GetProperty("pid").GetInt32();
+        LifecycleTests.WaitFor(() => File.ReadAllText($"/proc/{pid}/cmdline").Split('\0')[0].EndsWith(program));
+        return pid;
+    }
+
     public List<string> Ids() => Directory.Exists(Root)
         ? Ok("list", "-q").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList()
         : new List<string>();
