@@ -6,10 +6,18 @@
  *
  * The managed parent spawns `ocirun init` with a stream socket in the
  * environment variable _OCIRUN_SYNC_FD. This process (stage 0) reads the
- * bootstrap frame, joins and creates the namespaces, then clones the container
- * init with CLONE_PARENT so the init is the managed parent's child (the parent
- * can wait for it) and lives in the new pid/time namespaces. Stage 0 reports the
- * init's pid and exits; only the init returns into .NET.
+ * bootstrap frame, joins the container's cgroups, joins and creates the
+ * namespaces, then clones the container init with CLONE_PARENT so the init is
+ * the managed parent's child (the parent can wait for it) and lives in the new
+ * pid/time namespaces. Stage 0 reports the init's pid and exits; only the init
+ * returns into .NET.
+ *
+ * Why the cgroups are joined here rather than by the parent writing a pid to
+ * cgroup.procs: moving a whole process takes the kernel's global
+ * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period
+ * (5-20 ms) after a quiet spell. A single-threaded process that moves itself
+ * through a v1 hierarchy's `tasks` file with "0" skips that lock, and on
+ * cgroup2 clone3(CLONE_INTO_CGROUP) places the init without any migration.
  *
  * Frame layout (both directions): u32 type, u32 length, payload. See
  * include/ocirun_sync.h for the types; the managed side mirrors them in
@@ -25,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/types.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -34,6 +43,24 @@
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* clone3's argument, as of Linux 5.7 (the version that added the cgroup field). */
+struct ocirun_clone_args {
+	__aligned_u64 flags;
+	__aligned_u64 pidfd;
+	__aligned_u64 child_tid;
+	__aligned_u64 parent_tid;
+	__aligned_u64 exit_signal;
+	__aligned_u64 stack;
+	__aligned_u64 stack_size;
+	__aligned_u64 tls;
+	__aligned_u64 set_tid;
+	__aligned_u64 set_tid_size;
+	__aligned_u64 cgroup;
+};
 
 static int sync_fd = -1;
 
@@ -125,6 +152,10 @@ struct bootstrap {
 	uint32_t join_type[16];
 	const char *join_path[16];
 	const char *timens_offsets;
+	/* `tasks` files of the v1 hierarchies and the cgroup2 directory, if any. */
+	int ntasks;
+	const char *v1_tasks[16];
+	const char *v2_dir;
 };
 
 /* The bootstrap payload is a sequence of records: u32 key, u32 len, bytes. */
@@ -166,6 +197,20 @@ static void parse_bootstrap(char *buf, uint32_t len, struct bootstrap *b)
 			}
 			b->timens_offsets = val;
 			break;
+		case OCIRUN_BOOT_CGROUP_V1_TASKS:
+			if (rlen == 0 || b->ntasks == 16 || val[rlen - 1] != 0) {
+				errno = EINVAL;
+				die("bad cgroup record");
+			}
+			b->v1_tasks[b->ntasks++] = val;
+			break;
+		case OCIRUN_BOOT_CGROUP_V2_DIR:
+			if (rlen == 0 || val[rlen - 1] != 0) {
+				errno = EINVAL;
+				die("bad cgroup2 record");
+			}
+			b->v2_dir = val;
+			break;
 		default:
 			errno = EINVAL;
 			die("unknown bootstrap record %u", key);
@@ -189,6 +234,72 @@ static void join_namespaces(const struct bootstrap *b)
 			die("setns %s", b->join_path[i]);
 		close(fds[i]);
 	}
+}
+
+/* Where clone3 cannot place the init in its cgroup2 directory, this stage
+ * joins it first (the slow way, through cgroup.procs) and the init inherits it. */
+static void join_cgroup2_slowly(int dirfd, const char *dir)
+{
+	int fd = openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write_all(fd, "0", 1) < 0)
+		die("join cgroup %s", dir);
+	close(fd);
+}
+
+static int enters_user_namespace(const struct bootstrap *b)
+{
+	if (b->unshare_flags & CLONE_NEWUSER)
+		return 1;
+	for (int i = 0; i < b->njoin; i++)
+		if (b->join_type[i] == CLONE_NEWUSER)
+			return 1;
+	return 0;
+}
+
+/* Moves this (single-threaded) process into each v1 hierarchy's cgroup and
+ * returns an fd of the cgroup2 directory for clone3, or -1. Done first: the
+ * paths are the host's, and joining a user namespace could take away the right
+ * to write them. */
+static int join_cgroups(const struct bootstrap *b)
+{
+	for (int i = 0; i < b->ntasks; i++) {
+		int fd = open(b->v1_tasks[i], O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write_all(fd, "0", 1) < 0)
+			die("join cgroup %s", b->v1_tasks[i]);
+		close(fd);
+	}
+	if (!b->v2_dir)
+		return -1;
+	int fd = open(b->v2_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		die("open cgroup %s", b->v2_dir);
+	/* Inside a user namespace clone3 would be refused the cgroup (its
+	 * cgroup.procs belongs to the host's root), so join it now instead. */
+	if (enters_user_namespace(b)) {
+		join_cgroup2_slowly(fd, b->v2_dir);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static long clone_init(int cgroup2_fd, const char *cgroup2_dir)
+{
+	struct ocirun_clone_args args;
+	memset(&args, 0, sizeof(args));
+	/* With CLONE_PARENT clone3 wants exit_signal 0: the init inherits this
+	 * stage's own (SIGCHLD), which is what the managed parent waits for. */
+	args.flags = CLONE_PARENT;
+	if (cgroup2_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgroup2_fd;
+	}
+	long child = syscall(SYS_clone3, &args, sizeof(args));
+	if (child >= 0 || errno != ENOSYS)
+		return child;
+	if (cgroup2_fd >= 0)
+		join_cgroup2_slowly(cgroup2_fd, cgroup2_dir);
+	return syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
 }
 
 static void create_user_namespace(void)
@@ -235,10 +346,13 @@ __attribute__((constructor)) static void ocirun_nsexec(void)
 	struct bootstrap b;
 	parse_bootstrap(boot, len, &b);
 
+	int cgroup2_fd = join_cgroups(&b);
 	join_namespaces(&b);
 	if (b.unshare_flags & CLONE_NEWUSER)
 		create_user_namespace();
-	uint64_t rest = b.unshare_flags & ~(uint64_t)CLONE_NEWUSER;
+	/* The init creates its cgroup namespace itself, once it is in its
+	 * cgroup2 directory: the namespace's root is where its creator is. */
+	uint64_t rest = b.unshare_flags & ~(uint64_t)(CLONE_NEWUSER | CLONE_NEWCGROUP);
 	if (rest && unshare((int)rest) < 0)
 		die("unshare namespaces 0x%llx", (unsigned long long)rest);
 	if (b.timens_offsets)
@@ -247,7 +361,7 @@ __attribute__((constructor)) static void ocirun_nsexec(void)
 	/* The pid and time namespaces apply to children only, hence the clone.
 	 * CLONE_PARENT makes the init a sibling of this stage, i.e. a child of the
 	 * managed parent. */
-	long child = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+	long child = clone_init(cgroup2_fd, b.v2_dir);
 	if (child < 0)
 		die("clone container init");
 	if (child > 0) {
@@ -257,6 +371,10 @@ __attribute__((constructor)) static void ocirun_nsexec(void)
 		_exit(0);
 	}
 	prctl(PR_SET_NAME, "ocirun:[1:INIT]", 0, 0, 0);
+	if (cgroup2_fd >= 0)
+		close(cgroup2_fd);
+	if ((b.unshare_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		die("unshare cgroup namespace");
 	/* A session of its own: the caller's session leader is outside the pid
 	 * namespace, which CRIU cannot dump, and a terminal needs it anyway. */
 	if (setsid() < 0)

@@ -83,10 +83,14 @@ public sealed class CheckpointTests(PodmanFixture fixture) : PodmanTest(fixture)
     {
         var p = Src(rt);
         // A server and a client on the container's own loopback; the client sends the counter.
-        const string script = "ip link set lo up; sleep 100000 | nc -l -p 5000 > /tmp/recv & sleep 0.5; " +
+        // The client waits for the listener; probing it with a connection would use it up.
+        const string script = "ip link set lo up; sleep 100000 | nc -l -p 5000 > /tmp/recv & " +
+                              "until netstat -ltn | grep -q ':5000 '; do sleep 0.05; done; " +
                               "i=0; while true; do echo $i; i=$(expr $i + 1); sleep 0.1; done | nc 127.0.0.1 5000";
         var name = RunDetached(p, "tcp", script, "--cap-add", "NET_ADMIN");
-        long Received() => Counter.Numbers(p.Ok("exec", name, "cat", "/tmp/recv").Stdout) is { Count: > 0 } n ? n[^1] : -1;
+        // /tmp/recv appears only once the server's shell has started.
+        long Received() => p.Run("exec", name, "cat", "/tmp/recv") is { ExitCode: 0 } r
+            && Counter.Numbers(r.Stdout) is { Count: > 0 } n ? n[^1] : -1;
         Poll.Until(() => Received() >= 5, "data over the connection");
         Assert.Contains("ESTABLISHED", p.Ok("exec", name, "netstat", "-tn").Stdout);
 

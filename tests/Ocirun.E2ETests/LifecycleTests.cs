@@ -59,6 +59,8 @@ public sealed class LifecycleTests(PodmanFixture fixture) : PodmanTest(fixture)
     {
         var p = Src(rt);
         var name = RunDetached(p, "exec", "echo ready > /tmp/ready; while true; do sleep 0.1; done");
+        // `run -d` returns once the container is started, not once its shell has run.
+        Poll.Until(() => p.Run("exec", name, "test", "-s", "/tmp/ready").ExitCode == 0, "/tmp/ready");
         var r = p.Run("exec", name, "sh", "-c", "cat /tmp/ready; exit 5");
         Assert.Equal(5, r.ExitCode);
         Assert.Equal("ready\n", r.Stdout);
@@ -142,6 +144,7 @@ public sealed class LifecycleTests(PodmanFixture fixture) : PodmanTest(fixture)
     {
         var p = Src(rt);
         var name = RunDetached(p, "stats", "sleep 1000 & while true; do sleep 0.1; done");
+        Poll.Until(() => p.Ok("top", name, "pid", "args").Stdout.Contains("sleep 1000"), "sleep 1000");
         var stats = JsonDocument.Parse(p.Ok("stats", "--no-stream", "--format", "json", name).Stdout).RootElement;
         Assert.Equal(1, stats.GetArrayLength());
         var s = stats[0];
@@ -164,8 +167,9 @@ public sealed class LifecycleTests(PodmanFixture fixture) : PodmanTest(fixture)
         Assert.Equal("running", state.GetProperty("Status").GetString());
         var pid = state.GetProperty("Pid").GetInt32();
         Assert.True(pid > 0);
-        // That pid is the container's init, seen from the host, in other namespaces than ours.
-        Assert.StartsWith("sh\0-c\0while true", File.ReadAllText($"/proc/{pid}/cmdline"));
+        // That pid is the container's init, seen from the host, in other namespaces than ours
+        // (once it has exec'd: start returns a moment before).
+        Poll.Until(() => File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sh\0-c\0while true"), "the init's exec");
         foreach (var ns in new[] { "pid", "mnt", "net", "uts", "ipc" })
         {
             Assert.NotEqual(Proc.Run("readlink", $"/proc/self/ns/{ns}").Stdout, Proc.Run("readlink", $"/proc/{pid}/ns/{ns}").Stdout);

@@ -14,6 +14,41 @@ public sealed class CgroupTests : IDisposable
     private static string Cg(Bundle b, string controller, string file) =>
         File.ReadAllText($"/sys/fs/cgroup/{controller}{b.Spec.Linux!.CgroupsPath}/{file}").Trim();
 
+    /// <summary>
+    /// The native stage puts the init in its cgroups (v1 through `tasks`, cgroup2 through
+    /// clone3, or cgroup.procs inside a user namespace): every hierarchy, for the init and an
+    /// exec'd process, with the cgroup namespace rooted there.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void InitAndExecAreInTheContainersCgroupInEveryHierarchy(bool userns)
+    {
+        using var b = new Bundle("sleep", "300");
+        if (userns)
+        {
+            b.Spec.Linux!.Namespaces!.Add(new Namespace { Type = "user" });
+            b.Spec.Linux.UidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
+            b.Spec.Linux.GidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
+            Harness.Run.Program("chown", ["-R", "100000:100000", b.Rootfs]).EnsureSuccess();
+        }
+        b.Write();
+        int init = _rt.RunDetached(b.Dir, "c1", "sleep");
+        var pidFile = Path.Combine(b.Dir, "exec.pid");
+        _rt.Ok("exec", "-d", "--pid-file", pidFile, "c1", "sleep", "301");
+        int exec = int.Parse(File.ReadAllText(pidFile));
+        var hierarchies = File.ReadAllLines("/proc/self/cgroup").Length;
+        foreach (var pid in new[] { init, exec })
+        {
+            var lines = File.ReadAllLines($"/proc/{pid}/cgroup");
+            Assert.Equal(hierarchies, lines.Length);
+            Assert.All(lines, l => Assert.EndsWith(":" + b.Spec.Linux!.CgroupsPath, l));
+        }
+        var inside = _rt.Ok("exec", "c1", "cat", "/proc/self/cgroup").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(hierarchies, inside.Length);
+        Assert.All(inside, l => Assert.EndsWith(":/", l));
+    }
+
     [Fact]
     public void LimitsAreWrittenAtCreate()
     {

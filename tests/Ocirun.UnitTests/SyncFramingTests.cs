@@ -71,6 +71,18 @@ public class SyncFramingTests
         Assert.Equal(expected, Convert.ToHexString(b.Encode()));
     }
 
+    [Fact]
+    public void EncodeCgroupRecords()
+    {
+        var b = new Bootstrap { CgroupV2Dir = "/sys/fs/cgroup/unified/c" };
+        b.CgroupV1Tasks.Add("/sys/fs/cgroup/pids/c/tasks");
+        var expected =
+            "01000000" + "08000000" + "0000000000000000"
+            + "04000000" + "1C000000" + Hex("/sys/fs/cgroup/pids/c/tasks") + "00"
+            + "05000000" + "19000000" + Hex("/sys/fs/cgroup/unified/c") + "00";
+        Assert.Equal(expected, Convert.ToHexString(b.Encode()));
+    }
+
     private static string Hex(string s) => Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(s));
 
     /// <summary>Both ends of an AF_UNIX stream socketpair, closed on dispose.</summary>

@@ -63,27 +63,9 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
     }
 
     /// <summary>
-    /// The first task migration after a quiet spell waits for an RCU grace period (the kernel's
-    /// cgroup_threadgroup_rwsem), about 10 ms. A no-op migration of ourselves, started in the
-    /// background now, lets that wait overlap with reading the spec and spawning the init.
+    /// Moves pid into every hierarchy. Slow (see native/nsexec.c): only for processes that
+    /// the native stage does not start, such as CRIU's restore worker.
     /// </summary>
-    public static Task WarmUpMigration() => Task.Run(() =>
-    {
-        try
-        {
-            var own = CgroupMounts.ParseProcCgroup(File.ReadAllText("/proc/self/cgroup"));
-            if (own.TryGetValue("pids", out var path) && File.Exists($"/sys/fs/cgroup/pids{path}/cgroup.procs"))
-            {
-                Sys.WriteFile($"/sys/fs/cgroup/pids{path}/cgroup.procs", Environment.ProcessId.ToString());
-            }
-        }
-        catch (Exception e) when (e is IOException or LinuxException or UnauthorizedAccessException)
-        {
-            // Only an optimisation.
-        }
-    });
-
-    /// <summary>Moves pid into every hierarchy.</summary>
     public void Join(int pid)
     {
         foreach (var dir in Paths.Values)
@@ -92,7 +74,7 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         }
     }
 
-    public bool IsV2Only => Paths.Count == 1 && Paths.ContainsKey("unified");
+    public bool IsV2Only => Paths.Count == 1 && Paths.ContainsKey(CgroupMount.V2Key);
 
     /// <summary>Writes the limits of resources; what the host cannot do is an error, never ignored.</summary>
     public void Set(Spec.Model.Resources resources, bool includeDevices)
@@ -101,7 +83,7 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         if (IsV2Only && includeDevices)
         {
             // cgroup v2 has no devices files: the rules become an eBPF program on the directory.
-            DeviceProgramLoader.Attach(Paths["unified"], DeviceProgram.Build((resources.Devices ?? []).Concat(DeviceRules.Defaults)));
+            DeviceProgramLoader.Attach(Paths[CgroupMount.V2Key], DeviceProgram.Build((resources.Devices ?? []).Concat(DeviceRules.Defaults)));
         }
         foreach (var w in OrderMemory(writes))
         {
@@ -187,7 +169,7 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
     }
 
     private IEnumerable<string> PreferredKeys() =>
-        Paths.Keys.OrderBy(k => k.Contains("pids") ? 0 : k.Contains("memory") ? 1 : k == "unified" ? 3 : 2);
+        Paths.Keys.OrderBy(k => k.Contains("pids") ? 0 : k.Contains("memory") ? 1 : k == CgroupMount.V2Key ? 3 : 2);
 
     /// <summary>Kills what is left and removes the directories; tolerates a partial state.</summary>
     public void Destroy()
@@ -228,7 +210,7 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         {
             return File.ReadAllText(Path.Combine(f, "freezer.state")).Trim() == "FROZEN";
         }
-        if (Paths.TryGetValue("unified", out var u) && File.Exists(Path.Combine(u, "cgroup.freeze")))
+        if (Paths.TryGetValue(CgroupMount.V2Key, out var u) && File.Exists(Path.Combine(u, "cgroup.freeze")))
         {
             return File.ReadAllText(Path.Combine(u, "cgroup.freeze")).Trim() == "1";
         }
@@ -256,7 +238,7 @@ public static class CgroupFreezer
             Sys.WriteFile(state, "THAWED");
             throw new ContainerException("unable to freeze the container: tasks keep running");
         }
-        if (m.Paths.TryGetValue("unified", out var u) && File.Exists(Path.Combine(u, "cgroup.freeze")))
+        if (m.Paths.TryGetValue(CgroupMount.V2Key, out var u) && File.Exists(Path.Combine(u, "cgroup.freeze")))
         {
             Sys.WriteFile(Path.Combine(u, "cgroup.freeze"), "1");
             for (int i = 0; i < 1000 && !File.ReadAllText(Path.Combine(u, "cgroup.events")).Contains("frozen 1"); i++)
@@ -275,7 +257,7 @@ public static class CgroupFreezer
         {
             Sys.WriteFile(Path.Combine(f, "freezer.state"), "THAWED");
         }
-        else if (m.Paths.TryGetValue("unified", out var u) && File.Exists(Path.Combine(u, "cgroup.freeze")))
+        else if (m.Paths.TryGetValue(CgroupMount.V2Key, out var u) && File.Exists(Path.Combine(u, "cgroup.freeze")))
         {
             Sys.WriteFile(Path.Combine(u, "cgroup.freeze"), "0");
         }

@@ -3,8 +3,11 @@ namespace Ocirun.Runtime.Cgroups;
 /// <summary>A mounted cgroup hierarchy: v1 with its controllers, or the cgroup2 tree.</summary>
 public sealed record CgroupMount(string MountPoint, string Root, IReadOnlyList<string> Controllers, bool IsV2)
 {
+    /// <summary>The key of the cgroup2 hierarchy (named after its usual mount point on hybrid hosts).</summary>
+    public const string V2Key = "unified";
+
     /// <summary>The key under which the container's path in this hierarchy is recorded.</summary>
-    public string Key => IsV2 ? "unified" : string.Join(",", Controllers);
+    public string Key => IsV2 ? V2Key : string.Join(",", Controllers);
 }
 
 /// <summary>Finds cgroup hierarchies in mountinfo text (pure, so hybrid layouts are testable).</summary>
@@ -54,7 +57,7 @@ public static class CgroupMounts
             {
                 continue;
             }
-            map[parts[0] == "0" && parts[1] == "" ? "unified" : parts[1]] = parts[2];
+            map[parts[0] == "0" && parts[1] == "" ? CgroupMount.V2Key : parts[1]] = parts[2];
         }
         return map;
     }

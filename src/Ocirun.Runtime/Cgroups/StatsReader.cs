@@ -3,7 +3,7 @@ namespace Ocirun.Runtime.Cgroups;
 /// <summary>Reads a container's cgroup statistics (v1 controllers or the v2 tree).</summary>
 public static class StatsReader
 {
-    public static Stats Read(CgroupManager m) => m.IsV2Only ? ReadV2(m.Paths["unified"]) : ReadV1(m);
+    public static Stats Read(CgroupManager m) => m.IsV2Only ? ReadV2(m.Paths[CgroupMount.V2Key]) : ReadV1(m);
 
     private static Stats ReadV1(CgroupManager m)
     {
@@ -89,7 +89,7 @@ public static class StatsReader
     {
         if (m.IsV2Only)
         {
-            return KeyValues(m.Paths["unified"], "memory.events").GetValueOrDefault("oom_kill");
+            return KeyValues(m.Paths[CgroupMount.V2Key], "memory.events").GetValueOrDefault("oom_kill");
         }
         return Dir(m, "memory") is { } mem ? KeyValues(mem, "memory.oom_control").GetValueOrDefault("oom_kill") : 0;
     }

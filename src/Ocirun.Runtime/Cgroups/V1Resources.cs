@@ -33,7 +33,7 @@ public static class V1Resources
         }
         foreach (var (file, value) in r.Unified ?? new())
         {
-            w.Add(new("unified", file, value));
+            w.Add(new(CgroupMount.V2Key, file, value));
         }
         return w;
     }

@@ -5,7 +5,7 @@ namespace Ocirun.Runtime.Cgroups;
 /// <summary>linux.resources as cgroup v2 file writes (pure: checked by unit tests).</summary>
 public static class V2Resources
 {
-    public const string Controller = "unified";
+    public const string Controller = CgroupMount.V2Key;
 
     public static List<CgroupWrite> Translate(Resources r)
     {

@@ -18,7 +18,6 @@ public sealed partial class Containers
     public ContainerRecord Create(CreateOptions o)
     {
         StateStore.ValidateId(o.Id);
-        _ = CgroupManager.WarmUpMigration();
         var (bundle, spec, rootfs) = OpenBundle(o.Bundle, o);
         if (spec.Linux?.IntelRdt != null && !File.Exists("/sys/fs/resctrl/schemata"))
         {

@@ -92,7 +92,7 @@ public sealed partial class Containers
             cgroups.Join(worker.Pid);
             foreach (var (ctrl, path) in CgroupMounts.ParseProcCgroup(File.ReadAllText($"/proc/{worker.Pid}/cgroup")))
             {
-                opts.CgRoot.Add(ctrl == "unified" ? new CgroupRoot { Path = path } : new CgroupRoot { Ctrl = ctrl, Path = path });
+                opts.CgRoot.Add(ctrl == CgroupMount.V2Key ? new CgroupRoot { Path = path } : new CgroupRoot { Ctrl = ctrl, Path = path });
             }
             int restored = 0;
             var resp = worker.Call(new CriuReq { Type = CriuReqType.Restore, Opts = opts }, (script, pid, fd) =>

@@ -1,3 +1,4 @@
+using Ocirun.Runtime.Cgroups;
 using Ocirun.Runtime.Rootfs;
 
 namespace Ocirun.Runtime.Criu;
@@ -35,7 +36,7 @@ public static class CriuMounts
             {
                 yield return (dest, dest, m.Source ?? dest);
             }
-            else if (m.Type == "cgroup" && !cgroupNs && !(cgroupPaths.Count == 1 && cgroupPaths.ContainsKey("unified")))
+            else if (m.Type == "cgroup" && !cgroupNs && !(cgroupPaths.Count == 1 && cgroupPaths.ContainsKey(CgroupMount.V2Key)))
             {
                 // Without a cgroup namespace each v1 hierarchy is a bind of the container's own directory.
                 foreach (var (key, dir) in cgroupPaths)

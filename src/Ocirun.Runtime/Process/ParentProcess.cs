@@ -95,7 +95,6 @@ internal sealed class ParentProcess
         bool ok = false;
         try
         {
-            Cgroups.Join(stage0);
             if (Spec.Process?.OomScoreAdj is { } oom)
             {
                 Sys.WriteFile($"/proc/{stage0}/oom_score_adj", oom.ToString());
@@ -153,6 +152,17 @@ internal sealed class ParentProcess
     public Bootstrap BuildBootstrap()
     {
         var b = new Bootstrap();
+        foreach (var (key, dir) in Cgroups.Paths)
+        {
+            if (key == CgroupMount.V2Key)
+            {
+                b.CgroupV2Dir = dir;
+            }
+            else
+            {
+                b.CgroupV1Tasks.Add(Path.Combine(dir, "tasks"));
+            }
+        }
         if (ExecInto > 0)
         {
             // exec joins whatever the init is in, declared or not: a restored container also

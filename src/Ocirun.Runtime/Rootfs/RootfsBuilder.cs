@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Ocirun.Runtime.Cgroups;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
 using static Ocirun.Runtime.Interop.Consts;
@@ -164,7 +165,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
     private void MountCgroupV1(InRoot root, MountOp.Mount m)
     {
         ulong flags = m.Options.Flags & ~(MS_RDONLY | MS_REMOUNT | MS_BIND | MS_REC);
-        if (cgroupPaths.Count == 1 && cgroupPaths.ContainsKey("unified"))
+        if (cgroupPaths.Count == 1 && cgroupPaths.ContainsKey(CgroupMount.V2Key))
         {
             // A pure cgroup2 host: the spec's "cgroup" mount is the unified tree.
             using var t2 = new Fd(root.Create(m.Destination, false));
@@ -183,7 +184,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
             var p = InRoot.ProcPath(t.Value);
             if (newCgroupNs)
             {
-                if (key == "unified")
+                if (key == CgroupMount.V2Key)
                 {
                     Sys.Mount("cgroup2", p, "cgroup2", flags, null);
                 }

@@ -3,12 +3,19 @@ using System.Text;
 
 namespace Ocirun.Runtime.Sync;
 
-/// <summary>Builds the bootstrap frame the native stage reads: which namespaces to join and create.</summary>
+/// <summary>
+/// Builds the bootstrap frame the native stage reads: which cgroups to join, which namespaces
+/// to join and create.
+/// </summary>
 public sealed class Bootstrap
 {
     public ulong UnshareFlags { get; set; }
     public List<(ulong CloneFlag, string Path)> Joins { get; } = new();
     public string? TimensOffsets { get; set; }
+    /// <summary>The `tasks` file of the container's cgroup in each v1 hierarchy.</summary>
+    public List<string> CgroupV1Tasks { get; } = new();
+    /// <summary>The container's cgroup2 directory, where the init is cloned into.</summary>
+    public string? CgroupV2Dir { get; set; }
 
     public byte[] Encode()
     {
@@ -25,10 +32,20 @@ public sealed class Bootstrap
         }
         if (TimensOffsets != null)
         {
-            Record(buf, BootRecord.TimensOffsets, Encoding.UTF8.GetBytes(TimensOffsets + "\0"));
+            Record(buf, BootRecord.TimensOffsets, CString(TimensOffsets));
+        }
+        foreach (var tasks in CgroupV1Tasks)
+        {
+            Record(buf, BootRecord.CgroupV1Tasks, CString(tasks));
+        }
+        if (CgroupV2Dir != null)
+        {
+            Record(buf, BootRecord.CgroupV2Dir, CString(CgroupV2Dir));
         }
         return buf.ToArray();
     }
+
+    private static byte[] CString(string s) => Encoding.UTF8.GetBytes(s + "\0");
 
     private static void Record(List<byte> buf, BootRecord key, byte[] value)
     {

@@ -24,4 +24,6 @@ public enum BootRecord : uint
     Unshare = 1,
     Join = 2,
     TimensOffsets = 3,
+    CgroupV1Tasks = 4,
+    CgroupV2Dir = 5,
 }
