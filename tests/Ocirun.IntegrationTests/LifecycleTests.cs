@@ -9,6 +9,20 @@ public sealed class LifecycleTests : IDisposable
 
     public void Dispose() => _rt.Dispose();
 
+    /// <summary>CVE-2019-5736: the init must not run from the host's binary, nor from anything writable.</summary>
+    [Fact]
+    public void TheInitRunsFromAnUnwritableCopyOfTheRuntime()
+    {
+        using var b = new Bundle("true");
+        _rt.Ok("create", "--bundle", b.Dir, "c1");
+        var pid = State("c1").GetProperty("pid").GetInt32();
+        string Identity(string path) => Harness.Run.Program("stat", ["-L", "-c", "%d:%i", path]).EnsureSuccess().Stdout;
+        Assert.NotEqual(Identity(TestEnv.Bin), Identity($"/proc/{pid}/exe"));
+        var write = Harness.Run.Program("sh", ["-c", $"echo x >> /proc/{pid}/exe"]);
+        Assert.NotEqual(0, write.ExitCode);
+        Assert.Matches("Read-only file system|Operation not permitted|Text file busy", write.Stderr);
+    }
+
     [Fact]
     public void RunPrintsOutputAndPropagatesExitStatus()
     {

@@ -1,16 +1,85 @@
+using System.Text;
 using Ocirun.Runtime.Interop;
 using static Ocirun.Runtime.Interop.Consts;
 
 namespace Ocirun.Runtime.Linux;
 
 /// <summary>
-/// A sealed in-memory copy of our own binary for `ocirun init`: a container process that
-/// reaches /proc/PID/exe of the init can then not overwrite the host's ocirun (CVE-2019-5736).
+/// A copy of our own binary for `ocirun init` that cannot be written through: a container
+/// process that reaches /proc/PID/exe of the init can then not overwrite the host's ocirun
+/// (CVE-2019-5736).
 /// </summary>
 internal static unsafe class SealedExe
 {
-    /// <summary>Returns an fd of a sealed memfd holding /proc/self/exe.</summary>
-    public static int Create()
+    /// <summary>Returns an fd of an unwritable file holding this binary.</summary>
+    public static int Create() => ReadOnlyOverlay() is var fd and >= 0 ? fd : SealedCopy();
+
+    /// <summary>
+    /// Opens this binary through a read-only overlay of its directory that is mounted nowhere
+    /// (the new mount API's detached mount, gone with its last fd): about 0.25 ms, against
+    /// 2.5 ms for copying the 6 MB binary. Needs Linux 6.8 ("lowerdir+"); -1 where refused.
+    /// </summary>
+    internal static int ReadOnlyOverlay()
+    {
+        var exe = new FileInfo("/proc/self/exe").LinkTarget;
+        if (exe == null || !exe.StartsWith('/') || exe.EndsWith(" (deleted)", StringComparison.Ordinal))
+        {
+            return -1;
+        }
+        int tmpfs = -1, empty = -1, overlay = -1, mnt = -1;
+        try
+        {
+            // Without an upper layer overlayfs wants two lower ones: the second is an empty tmpfs.
+            tmpfs = FsOpen("tmpfs");
+            if (tmpfs < 0 || Libc.syscall(SYS_fsconfig, tmpfs, FSCONFIG_CMD_CREATE, 0, 0, 0) < 0)
+            {
+                return -1;
+            }
+            empty = (int)Libc.syscall(SYS_fsmount, tmpfs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY, 0, 0);
+            overlay = FsOpen("overlay");
+            if (empty < 0 || overlay < 0
+                || !SetString(overlay, "lowerdir+", Path.GetDirectoryName(exe)!)
+                || !SetString(overlay, "lowerdir+", $"/proc/self/fd/{empty}")
+                || Libc.syscall(SYS_fsconfig, overlay, FSCONFIG_CMD_CREATE, 0, 0, 0) < 0)
+            {
+                return -1;
+            }
+            mnt = (int)Libc.syscall(SYS_fsmount, overlay, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, 0);
+            return mnt < 0 ? -1 : Libc.openat(mnt, Path.GetFileName(exe), O_RDONLY | O_CLOEXEC, 0);
+        }
+        finally
+        {
+            foreach (var fd in new[] { mnt, overlay, empty, tmpfs })
+            {
+                if (fd >= 0)
+                {
+                    Sys.Close(fd);
+                }
+            }
+        }
+    }
+
+    private static int FsOpen(string type)
+    {
+        fixed (byte* t = CString(type))
+        {
+            return (int)Libc.syscall(SYS_fsopen, (long)t, FSOPEN_CLOEXEC, 0, 0, 0);
+        }
+    }
+
+    private static bool SetString(int fsfd, string key, string value)
+    {
+        fixed (byte* k = CString(key))
+        fixed (byte* v = CString(value))
+        {
+            return Libc.syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, (long)k, (long)v, 0) == 0;
+        }
+    }
+
+    private static byte[] CString(string s) => Encoding.UTF8.GetBytes(s + "\0");
+
+    /// <summary>The fallback: a sealed memfd holding a copy of /proc/self/exe.</summary>
+    internal static int SealedCopy()
     {
         int src = Sys.Open("/proc/self/exe", O_RDONLY);
         try
