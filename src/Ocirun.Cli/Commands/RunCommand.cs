@@ -17,11 +17,11 @@ public sealed class RunCommand : ICommand
         bool detach = args.Flag("detach");
         var c = ctx.Containers;
         var options = CreateCommand.Build(id, args, detach);
+        options = options with { Spec = Containers.LoadSpec(Path.GetFullPath(options.Bundle)) };
         // A foreground container with a terminal and no console socket uses our own stdio.
-        using var relay = !detach && options.ConsoleSocket == null
-            && Containers.LoadSpec(Path.GetFullPath(options.Bundle)).Process!.Terminal ? new ConsoleRelay() : null;
+        using var relay = !detach && options.ConsoleSocket == null && options.Spec.Process!.Terminal ? new ConsoleRelay() : null;
         using var forwarder = detach ? null : new SignalForwarder(Signals.Forwarded);
-        var record = c.Create(relay == null ? options : options.WithConsoleFd(relay.PeerFd));
+        var record = c.Create(relay == null ? options : options with { ConsoleFd = relay.PeerFd });
         forwarder?.Target(record.InitPid);
         try
         {

@@ -1,6 +1,6 @@
 namespace Ocirun.Runtime.Container;
 
-public sealed class CreateOptions
+public sealed record CreateOptions
 {
     public required string Id { get; init; }
     public string Bundle { get; init; } = ".";
@@ -14,9 +14,6 @@ public sealed class CreateOptions
     /// <summary>False for a foreground `run`, which may keep a terminal on its own stdio.</summary>
     public bool Detach { get; init; } = true;
 
-    public CreateOptions WithConsoleFd(int fd) => new()
-    {
-        Id = Id, Bundle = Bundle, PidFile = PidFile, ConsoleSocket = ConsoleSocket, NoPivot = NoPivot,
-        NoNewKeyring = NoNewKeyring, PreserveFds = PreserveFds, Detach = Detach, ConsoleFd = fd,
-    };
+    /// <summary>The bundle's config.json when the caller has read it already (a foreground `run`).</summary>
+    public Spec.Model.Spec? Spec { get; init; }
 }

@@ -1,8 +1,14 @@
 namespace Ocirun.Runtime.Process;
 
-/// <summary>What the parent tells the managed init stage, as one JSON frame.</summary>
+/// <summary>
+/// What the parent tells the managed init stage: this as one JSON frame, then the spec as
+/// another. The spec travels on its own, serialized through the context that parsed it: the
+/// parent then reuses the serializer metadata it built for parsing instead of building a
+/// second set for this type's context (about 1.2 ms).
+/// </summary>
 public sealed class InitConfig
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public Spec.Model.Spec Spec { get; set; } = new();
     public string Rootfs { get; set; } = "";
     public bool NoPivot { get; set; }

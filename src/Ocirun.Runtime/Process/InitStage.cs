@@ -28,12 +28,8 @@ public static class InitStage
         using var sync = new SyncSocket(fd);
         try
         {
-            var frame = sync.Receive() ?? throw new ContainerException("parent closed the sync socket");
-            if (frame.Type != SyncType.InitConfig)
-            {
-                throw new ContainerException($"unexpected sync frame {frame.Type}");
-            }
-            var config = JsonSerializer.Deserialize(frame.Payload, StateJsonContext.Default.InitConfig)!;
+            var config = JsonSerializer.Deserialize(Expect(sync, SyncType.InitConfig), StateJsonContext.Default.InitConfig)!;
+            config.Spec = JsonSerializer.Deserialize(Expect(sync, SyncType.InitSpec), Spec.SpecJsonContext.Default.Spec)!;
             var (path, env) = Prepare(config, sync);
             Exec(config, path, env);
         }
@@ -50,6 +46,12 @@ public static class InitStage
             }
         }
         return 1;
+    }
+
+    private static byte[] Expect(SyncSocket sync, SyncType type)
+    {
+        var frame = sync.Receive() ?? throw new ContainerException("parent closed the sync socket");
+        return frame.Type == type ? frame.Payload : throw new ContainerException($"unexpected sync frame {frame.Type}");
     }
 
     private static (string Path, List<string> Env) Prepare(InitConfig config, SyncSocket sync)

@@ -102,9 +102,11 @@ internal sealed class ParentProcess
             sync.Send(SyncType.Bootstrap, BuildBootstrap().Encode());
             // Built while the native stage creates the namespaces and the init's runtime starts.
             var config = BuildInitConfig(fifoFd, consoleFd);
+            var spec = JsonSerializer.SerializeToUtf8Bytes(Spec, Ocirun.Spec.SpecJsonContext.Default.Spec);
             InitPid = NativeStage(sync, stage0);
             DebugLog.Write($"{Id}: container process is pid {InitPid}");
             sync.Send(SyncType.InitConfig, config);
+            sync.Send(SyncType.InitSpec, spec);
             ok = true;
         }
         finally
@@ -129,7 +131,6 @@ internal sealed class ParentProcess
         {
             SeccompBpf = seccomp?.Bpf,
             SeccompFlags = seccomp?.Flags ?? 0,
-            Spec = Spec,
             Rootfs = Rootfs,
             NoPivot = NoPivot,
             NoNewKeyring = NoNewKeyring,

@@ -16,6 +16,8 @@ public enum SyncType : uint
     Ready = 13,
     SeccompFd = 14,
     SeccompDone = 15,
+    /// <summary>The container's config.json for the init, after <see cref="InitConfig"/>.</summary>
+    InitSpec = 16,
 }
 
 /// <summary>Record keys inside the bootstrap frame (native/ocirun_sync.h).</summary>
