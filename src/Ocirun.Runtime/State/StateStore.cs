@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
 using static Ocirun.Runtime.Interop.Consts;
@@ -7,7 +6,7 @@ using static Ocirun.Runtime.Interop.Consts;
 namespace Ocirun.Runtime.State;
 
 /// <summary>The state root (--root): one directory per container holding state.json and exec.fifo.</summary>
-public sealed partial class StateStore(string root)
+public sealed class StateStore(string root)
 {
     public const string StateFile = "state.json", FifoFile = "exec.fifo";
 
@@ -17,12 +16,13 @@ public sealed partial class StateStore(string root)
 
     public string FifoPath(string id) => Path.Combine(Dir(id), FifoFile);
 
-    [GeneratedRegex(@"^[A-Za-z0-9_+\-.]+\z")]
-    private static partial Regex IdPattern();
+    /// <summary>runc's rule: letters, digits and _ + - . only, and not "." or "..".</summary>
+    private static bool IsValidId(string id) =>
+        id.Length > 0 && id != "." && id != ".." && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '+' or '-' or '.');
 
     public static void ValidateId(string id)
     {
-        if (id.Length == 0 || id == "." || id == ".." || !IdPattern().IsMatch(id))
+        if (!IsValidId(id))
         {
             throw new ContainerException("invalid container ID format: " + id);
         }
@@ -87,7 +87,7 @@ public sealed partial class StateStore(string root)
             return [];
         }
         return Directory.EnumerateDirectories(Root).Select(Path.GetFileName).OfType<string>()
-            .Where(n => IdPattern().IsMatch(n)).Order(StringComparer.Ordinal);
+            .Where(IsValidId).Order(StringComparer.Ordinal);
     }
 
     /// <summary>
