@@ -299,7 +299,92 @@ public sealed class CheckpointTests : IDisposable
         Assert.True(File.Exists(Path.Combine(restoreWork, "stats-restore")));
     }
 
+    /// <summary>
+    /// runc's lazy migration: checkpoint --lazy-pages serves the memory on --page-server and
+    /// says so on --status-fd; CRIU's lazy-pages daemon fetches pages from it for a restore
+    /// --lazy-pages, which runs before its memory has arrived. The checkpoint ends once every
+    /// page has been taken.
+    /// </summary>
+    [Fact]
+    public void LazyMigrationThroughThePageServerContinuesCounting()
+    {
+        using var pipes = new PipeMaxSize(4 << 20);
+        var b = Own(new Bundle().Shell(Counter));
+        var run = RunPiped(b, "c1");
+        WaitForNumbers(run, 3);
+        int port = FreeLoopbackPort();
+        var status = Path.Combine(_tmp, "status");
+        using var checkpoint = Run.Start("sh", ["-c", "exec 3>\"$0\"; exec \"$@\"", status, TestEnv.Bin, "--root", _rt.Root,
+            "checkpoint", "--image-path", Images, "--work-path", Work, "--lazy-pages", "--page-server", $"127.0.0.1:{port}",
+            "--status-fd", "3", "c1"]);
+        WaitFor(() => File.Exists(status) && File.ReadAllBytes(status) is [0], "the NUL byte on --status-fd", 30);
+        using var lazyPages = Run.Start(Ocirun.Runtime.Criu.CriuLocator.Find(), ["lazy-pages", "--page-server",
+            "--address", "127.0.0.1", "--port", port.ToString(), "--images-dir", Images, "--work-dir", Work,
+            "-o", "lazy-pages.log", "-v4"]);
+        // A new id and bundle: c1 exists until its checkpoint has handed over every page.
+        var restored = Restore(CopyOf(b), "c2", "--lazy-pages");
+        var dumped = checkpoint.Wait(TimeSpan.FromSeconds(30));
+        Assert.True(dumped.ExitCode == 0, dumped.Stderr);
+        Assert.DoesNotContain("c1", _rt.Ids());
+        AssertContinuesAfter(restored, Numbers(run.WaitForEnd()).Last());
+        Assert.Equal(0, lazyPages.Wait(TimeSpan.FromSeconds(15)).ExitCode);
+        // The memory really came late, through userfaultfd, from the checkpoint's page server.
+        Assert.Contains("UFFD transferred pages", File.ReadAllText(Path.Combine(Work, "lazy-pages.log")));
+    }
+
+    /// <summary>checkpoint --page-server: the memory goes to CRIU's page server, the rest stays in --image-path.</summary>
+    [Fact]
+    public void PageServerReceivesTheMemoryAndARestoreFromBothContinues()
+    {
+        var b = Own(new Bundle().Shell(Counter));
+        var run = RunPiped(b, "c1");
+        WaitForNumbers(run, 3);
+        int port = FreeLoopbackPort();
+        var remote = Directory.CreateDirectory(Path.Combine(_tmp, "remote")).FullName;
+        using var server = Run.Start(Ocirun.Runtime.Criu.CriuLocator.Find(), ["page-server", "--images-dir", remote,
+            "--address", "127.0.0.1", "--port", port.ToString(), "-o", "page-server.log", "-v4"]);
+        WaitFor(() => File.Exists(Path.Combine(remote, "page-server.log"))
+            && File.ReadAllText(Path.Combine(remote, "page-server.log")).Contains("Running status-ready scripts"), "the page server"); // logged once it listens
+        _rt.Ok("checkpoint", "--image-path", Images, "--work-path", Work, "--page-server", $"127.0.0.1:{port}", "c1");
+        var last = Numbers(run.WaitForEnd()).Last();
+        Assert.Equal(0, server.Wait(TimeSpan.FromSeconds(15)).ExitCode);
+        Assert.Empty(Directory.GetFiles(Images, "pages-*.img"));
+        var pages = Directory.GetFiles(remote, "pages-*.img");
+        Assert.NotEmpty(pages);
+        foreach (var f in pages.Concat(Directory.GetFiles(remote, "pagemap-*.img")))
+        {
+            File.Copy(f, Path.Combine(Images, Path.GetFileName(f)), overwrite: true);
+        }
+        AssertContinuesAfter(Restore(b, "c1"), last);
+    }
+
     // ---- helpers ----
+
+    private static int FreeLoopbackPort()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    /// <summary>Raises fs.pipe-max-size (CRIU's page transfer grows its pipes) and puts it back.</summary>
+    private sealed class PipeMaxSize : IDisposable
+    {
+        private const string File_ = "/proc/sys/fs/pipe-max-size";
+        private readonly string _old = File.ReadAllText(File_).Trim();
+
+        public PipeMaxSize(long atLeast)
+        {
+            if (long.Parse(_old) < atLeast)
+            {
+                File.WriteAllText(File_, atLeast.ToString());
+            }
+        }
+
+        public void Dispose() => File.WriteAllText(File_, _old);
+    }
 
     private T Own<T>(T disposable) where T : IDisposable
     {
