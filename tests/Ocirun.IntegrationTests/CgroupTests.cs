@@ -125,11 +125,7 @@ public sealed class CgroupTests : IDisposable
         using var b = new Bundle("true");
         b.Spec.Linux!.Resources = new Resources { Network = new NetworkResources { ClassId = 42 } };
         b.Write();
-        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("net_cls", r.Stderr);
-        Assert.Empty(_rt.Ids());
-        Assert.False(Directory.Exists("/sys/fs/cgroup/memory" + b.Spec.Linux.CgroupsPath));
+        _rt.AssertCreateFailsCleanly(b, "net_cls");
     }
 
     [Fact]

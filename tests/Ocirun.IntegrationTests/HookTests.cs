@@ -76,11 +76,7 @@ public sealed class HookTests : IDisposable
         using var b = new Bundle("sleep", "300");
         b.Spec.Hooks = new Hooks { CreateRuntime = [new Hook { Path = "/bin/false" }] };
         b.Write();
-        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("error running createRuntime hook #0", r.Stderr);
-        Assert.Empty(_rt.Ids());
-        Assert.False(Directory.Exists("/sys/fs/cgroup/pids" + b.Spec.Linux!.CgroupsPath));
+        _rt.AssertCreateFailsCleanly(b, "error running createRuntime hook #0");
     }
 
     [Fact]
@@ -89,9 +85,6 @@ public sealed class HookTests : IDisposable
         using var b = new Bundle("true");
         b.Spec.Hooks = new Hooks { Prestart = [new Hook { Path = "/bin/sleep", Args = ["sleep", "30"], Timeout = 1 }] };
         b.Write();
-        var r = _rt.Exec(["create", "--bundle", b.Dir, "c1"], TimeSpan.FromSeconds(20));
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("timeout", r.Stderr);
-        Assert.Empty(_rt.Ids());
+        _rt.AssertCreateFailsCleanly(b, "timeout", TimeSpan.FromSeconds(20));
     }
 }

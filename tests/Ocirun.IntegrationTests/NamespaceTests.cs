@@ -104,10 +104,7 @@ public sealed class NamespaceTests : IDisposable
         using var b = new Bundle("true");
         b.Spec.Linux!.Sysctl = new() { ["vm.swappiness"] = "10" };
         b.Write();
-        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("vm.swappiness", r.Stderr);
-        Assert.Empty(_rt.Ids());
+        _rt.AssertCreateFailsCleanly(b, "vm.swappiness");
     }
 
     [Fact]

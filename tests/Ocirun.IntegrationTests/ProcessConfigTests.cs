@@ -94,10 +94,7 @@ public sealed class ProcessConfigTests : IDisposable
     public void MissingExecutableFailsCreateWithRuncWording()
     {
         using var b = new Bundle("no-such-binary");
-        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("executable file not found in $PATH", r.Stderr);
-        Assert.Empty(_rt.Ids());
+        _rt.AssertCreateFailsCleanly(b, "executable file not found in $PATH");
     }
 
     [Fact]
@@ -106,11 +103,7 @@ public sealed class ProcessConfigTests : IDisposable
         using var b = new Bundle("true");
         b.Spec.Process!.Cwd = "/does/not/exist";
         b.Write();
-        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("no such file or directory", r.Stderr);
-        Assert.Empty(_rt.Ids());
-        Assert.False(Directory.Exists("/sys/fs/cgroup/pids" + b.Spec.Linux!.CgroupsPath));
+        _rt.AssertCreateFailsCleanly(b, "no such file or directory");
     }
 
     [Fact]
@@ -155,10 +148,7 @@ public sealed class ProcessConfigTests : IDisposable
         using var b = new Bundle("true");
         b.Spec.Linux!.IntelRdt = new IntelRdt { ClosID = "x" };
         b.Write();
-        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("resctrl is not mounted", r.Stderr);
-        Assert.Empty(_rt.Ids());
+        _rt.AssertCreateFailsCleanly(b, "resctrl is not mounted");
     }
 
     [Fact]

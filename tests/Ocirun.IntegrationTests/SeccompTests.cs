@@ -113,10 +113,7 @@ public sealed class SeccompTests : IDisposable
         using var b = new Bundle("true");
         b.Spec.Linux!.Seccomp = new Seccomp { DefaultAction = "SCMP_ACT_BOGUS" };
         b.Write();
-        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("unknown seccomp action \"SCMP_ACT_BOGUS\"", r.Stderr);
-        Assert.Empty(_rt.Ids());
+        _rt.AssertCreateFailsCleanly(b, "unknown seccomp action \"SCMP_ACT_BOGUS\"");
     }
 
     /// <summary>

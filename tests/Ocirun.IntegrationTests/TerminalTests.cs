@@ -45,10 +45,7 @@ public sealed class TerminalTests : IDisposable
         using var b = new Bundle("true");
         b.Spec.Process!.Terminal = true;
         b.Write();
-        var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("cannot allocate tty if runc will detach without setting console socket", r.Stderr);
-        Assert.Empty(_rt.Ids());
+        _rt.AssertCreateFailsCleanly(b, "cannot allocate tty if runc will detach without setting console socket");
     }
 
     [Fact]

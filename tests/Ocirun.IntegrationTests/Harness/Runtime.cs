@@ -36,6 +36,16 @@ public sealed class Runtime : IDisposable
         return pid;
     }
 
+    /// <summary>`create` fails with message, and leaves no container, state or cgroup behind.</summary>
+    public void AssertCreateFailsCleanly(Bundle b, string message, TimeSpan? timeout = null)
+    {
+        var r = Exec(["create", "--bundle", b.Dir, "c1"], timeout);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(message, r.Stderr);
+        Assert.Empty(Ids());
+        Assert.False(Directory.Exists("/sys/fs/cgroup/pids" + b.Spec.Linux!.CgroupsPath));
+    }
+
     public List<string> Ids() => Directory.Exists(Root)
         ? Ok("list", "-q").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList()
         : new List<string>();
