@@ -295,7 +295,10 @@ static long clone_init(int cgroup2_fd, const char *cgroup2_dir)
 		args.cgroup = (uint64_t)cgroup2_fd;
 	}
 	long child = syscall(SYS_clone3, &args, sizeof(args));
-	if (child >= 0 || errno != ENOSYS)
+	/* No clone3 (ENOSYS, Linux < 5.3), or one without the cgroup field (E2BIG
+	 * or EINVAL, Linux < 5.7): the slow way below. A real refusal of the
+	 * cgroup shows again there, as an error naming it. */
+	if (child >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
 		return child;
 	if (cgroup2_fd >= 0)
 		join_cgroup2_slowly(cgroup2_fd, cgroup2_dir);
