@@ -74,7 +74,11 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         }
     }
 
-    public bool IsV2Only => Paths.Count == 1 && Paths.ContainsKey(CgroupMount.V2Key);
+    public bool IsV2Only => IsV2OnlyHost(Paths);
+
+    /// <summary>Whether a container's cgroup paths are those of a cgroup2-only host (no v1 hierarchy).</summary>
+    public static bool IsV2OnlyHost(IReadOnlyDictionary<string, string> paths) =>
+        paths.Count == 1 && paths.ContainsKey(CgroupMount.V2Key);
 
     /// <summary>Writes the limits of resources; what the host cannot do is an error, never ignored.</summary>
     public void Set(Spec.Model.Resources resources, bool includeDevices)

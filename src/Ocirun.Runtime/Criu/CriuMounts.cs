@@ -36,7 +36,7 @@ public static class CriuMounts
             {
                 yield return (dest, dest, m.Source ?? dest);
             }
-            else if (m.Type == "cgroup" && !cgroupNs && !(cgroupPaths.Count == 1 && cgroupPaths.ContainsKey(CgroupMount.V2Key)))
+            else if (m.Type == "cgroup" && !cgroupNs && !CgroupManager.IsV2OnlyHost(cgroupPaths))
             {
                 // Without a cgroup namespace each v1 hierarchy is a bind of the container's own directory.
                 foreach (var (key, dir) in cgroupPaths)

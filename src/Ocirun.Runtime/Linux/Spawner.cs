@@ -35,7 +35,7 @@ internal static unsafe class Spawner
             using var cargs = new CStringArray(argv);
             using var cenv = new CStringArray(envp);
             int pid;
-            fixed (byte* p = Encoding.UTF8.GetBytes(path + "\0"))
+            fixed (byte* p = Sys.CString(path))
             {
                 int r = Libc.posix_spawn(&pid, p, fa, attr, cargs.Pointer, cenv.Pointer);
                 if (r != 0)
@@ -72,7 +72,7 @@ internal sealed unsafe class CStringArray : IDisposable
         Pointer = (byte**)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)(items.Count + 1), (nuint)sizeof(nint));
         for (int i = 0; i < items.Count; i++)
         {
-            var bytes = Encoding.UTF8.GetBytes(items[i] + "\0");
+            var bytes = Sys.CString(items[i]);
             var mem = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)bytes.Length);
             bytes.CopyTo(new Span<byte>(mem, bytes.Length));
             _strings[i] = (nint)mem;

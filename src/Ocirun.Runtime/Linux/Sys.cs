@@ -8,6 +8,9 @@ namespace Ocirun.Runtime.Linux;
 /// <summary>Thin checked wrappers over the system calls the runtime uses.</summary>
 internal static unsafe class Sys
 {
+    /// <summary>A NUL-terminated UTF-8 copy of s, for char* arguments.</summary>
+    public static byte[] CString(string s) => Encoding.UTF8.GetBytes(s + "\0");
+
     public static int Open(string path, int flags, int mode = 0)
     {
         while (true)
@@ -43,8 +46,8 @@ internal static unsafe class Sys
 
     public static void PivotRoot(string newRoot, string putOld)
     {
-        fixed (byte* a = Encoding.UTF8.GetBytes(newRoot + "\0"))
-        fixed (byte* b = Encoding.UTF8.GetBytes(putOld + "\0"))
+        fixed (byte* a = CString(newRoot))
+        fixed (byte* b = CString(putOld))
         {
             LinuxException.Check(Libc.syscall(SYS_pivot_root, (long)a, (long)b, 0, 0, 0), "pivot_root");
         }
@@ -57,7 +60,7 @@ internal static unsafe class Sys
         how[0] = flags | O_CLOEXEC;
         how[1] = mode;
         how[2] = resolve;
-        fixed (byte* p = Encoding.UTF8.GetBytes(path + "\0"))
+        fixed (byte* p = CString(path))
         {
             while (true)
             {

@@ -249,7 +249,7 @@ public static class InitStage
         CloseExecFrom(3 + config.PreserveFds);
         using var argv = new CStringArray(process.Args!);
         using var envp = new CStringArray(env);
-        fixed (byte* p = Encoding.UTF8.GetBytes(path + "\0"))
+        fixed (byte* p = Sys.CString(path))
         {
             Libc.execve(p, argv.Pointer, envp.Pointer);
         }

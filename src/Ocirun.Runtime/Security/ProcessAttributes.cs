@@ -35,7 +35,7 @@ internal static unsafe class ProcessAttributes
     /// <summary>A session keyring of the container's own, so it cannot see the host's keys (runc's default).</summary>
     public static void JoinSessionKeyring(string id)
     {
-        fixed (byte* name = System.Text.Encoding.UTF8.GetBytes("_ses." + id + "\0"))
+        fixed (byte* name = Linux.Sys.CString("_ses." + id))
         {
             if (Libc.syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, (long)name, 0, 0, 0) < 0)
             {
