@@ -149,12 +149,12 @@ struct bootstrap {
 	/* Paths of namespaces to join, in the order the parent sent them (the
 	 * parent puts the user namespace first). */
 	int njoin;
-	uint32_t join_type[16];
-	const char *join_path[16];
+	uint32_t join_type[OCIRUN_MAX_RECORDS];
+	const char *join_path[OCIRUN_MAX_RECORDS];
 	const char *timens_offsets;
 	/* `tasks` files of the v1 hierarchies and the cgroup2 directory, if any. */
 	int ntasks;
-	const char *v1_tasks[16];
+	const char *v1_tasks[OCIRUN_MAX_RECORDS];
 	const char *v2_dir;
 };
 
@@ -182,7 +182,7 @@ static void parse_bootstrap(char *buf, uint32_t len, struct bootstrap *b)
 			memcpy(&b->unshare_flags, val, 8);
 			break;
 		case OCIRUN_BOOT_JOIN:
-			if (rlen < 5 || b->njoin == 16 || val[rlen - 1] != 0) {
+			if (rlen < 5 || b->njoin == OCIRUN_MAX_RECORDS || val[rlen - 1] != 0) {
 				errno = EINVAL;
 				die("bad namespace join record");
 			}
@@ -198,7 +198,7 @@ static void parse_bootstrap(char *buf, uint32_t len, struct bootstrap *b)
 			b->timens_offsets = val;
 			break;
 		case OCIRUN_BOOT_CGROUP_V1_TASKS:
-			if (rlen == 0 || b->ntasks == 16 || val[rlen - 1] != 0) {
+			if (rlen == 0 || b->ntasks == OCIRUN_MAX_RECORDS || val[rlen - 1] != 0) {
 				errno = EINVAL;
 				die("bad cgroup record");
 			}
@@ -219,21 +219,30 @@ static void parse_bootstrap(char *buf, uint32_t len, struct bootstrap *b)
 	}
 }
 
-static void join_namespaces(const struct bootstrap *b)
+/* Joins the namespaces given by path, except a cgroup namespace: its fd is
+ * returned (or -1) for the init to join after the clone. Once in a cgroup
+ * namespace, moving a process from outside its root into its cgroups is
+ * refused where cgroup2 is mounted with nsdelegate (as systemd mounts it). */
+static int join_namespaces(const struct bootstrap *b)
 {
 	/* Open every path first: once we are in another mount namespace the
 	 * remaining paths may no longer resolve. */
-	int fds[16];
+	int fds[OCIRUN_MAX_RECORDS], cgroupns = -1;
 	for (int i = 0; i < b->njoin; i++) {
 		fds[i] = open(b->join_path[i], O_RDONLY | O_CLOEXEC);
 		if (fds[i] < 0)
 			die("open namespace %s", b->join_path[i]);
 	}
 	for (int i = 0; i < b->njoin; i++) {
+		if (b->join_type[i] == CLONE_NEWCGROUP) {
+			cgroupns = fds[i];
+			continue;
+		}
 		if (setns(fds[i], (int)b->join_type[i]) < 0)
 			die("setns %s", b->join_path[i]);
 		close(fds[i]);
 	}
+	return cgroupns;
 }
 
 /* Where clone3 cannot place the init in its cgroup2 directory, this stage
@@ -350,11 +359,11 @@ __attribute__((constructor)) static void ocirun_nsexec(void)
 	parse_bootstrap(boot, len, &b);
 
 	int cgroup2_fd = join_cgroups(&b);
-	join_namespaces(&b);
+	int cgroupns_fd = join_namespaces(&b);
 	if (b.unshare_flags & CLONE_NEWUSER)
 		create_user_namespace();
-	/* The init creates its cgroup namespace itself, once it is in its
-	 * cgroup2 directory: the namespace's root is where its creator is. */
+	/* The init creates or joins its cgroup namespace itself, once it is in
+	 * its cgroups: a new namespace's root is where its creator is. */
 	uint64_t rest = b.unshare_flags & ~(uint64_t)(CLONE_NEWUSER | CLONE_NEWCGROUP);
 	if (rest && unshare((int)rest) < 0)
 		die("unshare namespaces 0x%llx", (unsigned long long)rest);
@@ -376,6 +385,11 @@ __attribute__((constructor)) static void ocirun_nsexec(void)
 	prctl(PR_SET_NAME, "ocirun:[1:INIT]", 0, 0, 0);
 	if (cgroup2_fd >= 0)
 		close(cgroup2_fd);
+	if (cgroupns_fd >= 0) {
+		if (setns(cgroupns_fd, CLONE_NEWCGROUP) < 0)
+			die("setns cgroup namespace");
+		close(cgroupns_fd);
+	}
 	if ((b.unshare_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		die("unshare cgroup namespace");
 	/* A session of its own: the caller's session leader is outside the pid

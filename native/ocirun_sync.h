@@ -6,6 +6,9 @@
 
 #define OCIRUN_SYNC_MAX_FRAME (16u << 20)
 
+/* At most this many namespace joins, and this many v1 cgroup hierarchies. */
+#define OCIRUN_MAX_RECORDS 16
+
 /* Frame types. */
 #define OCIRUN_SYNC_BOOTSTRAP 1
 #define OCIRUN_SYNC_USERMAP_PLS 2

@@ -48,6 +48,17 @@ public class SyncFramingTests
     }
 
     [Fact]
+    public void MaxRecordsMatchesNativeHeader() => Assert.Equal(Bootstrap.MaxRecords, HeaderDefines()["OCIRUN_MAX_RECORDS"]);
+
+    [Fact]
+    public void TooManyCgroupHierarchiesAreRefusedBeforeTheNativeStageSeesThem()
+    {
+        var b = new Bootstrap();
+        b.CgroupV1Tasks.AddRange(Enumerable.Range(0, Bootstrap.MaxRecords + 1).Select(i => $"/sys/fs/cgroup/h{i}/c/tasks"));
+        Assert.Contains("at most 16", Assert.Throws<Ocirun.Runtime.ContainerException>(() => b.Encode()).Message);
+    }
+
+    [Fact]
     public void MaxFrameMatchesNativeHeader() => Assert.Equal(SyncSocket.MaxFrame, HeaderDefines()["OCIRUN_SYNC_MAX_FRAME"]);
 
     [Fact]

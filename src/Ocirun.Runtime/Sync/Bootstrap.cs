@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Ocirun.Runtime.Linux;
 
 namespace Ocirun.Runtime.Sync;
 
@@ -17,8 +18,15 @@ public sealed class Bootstrap
     /// <summary>The container's cgroup2 directory, where the init is cloned into.</summary>
     public string? CgroupV2Dir { get; set; }
 
+    /// <summary>The native stage's limit per kind of record (OCIRUN_MAX_RECORDS).</summary>
+    public const int MaxRecords = 16;
+
     public byte[] Encode()
     {
+        if (Joins.Count > MaxRecords || CgroupV1Tasks.Count > MaxRecords)
+        {
+            throw new ContainerException($"at most {MaxRecords} namespaces to join and {MaxRecords} cgroup v1 hierarchies are supported");
+        }
         var buf = new List<byte>();
         Span<byte> u64 = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(u64, UnshareFlags);
@@ -32,20 +40,18 @@ public sealed class Bootstrap
         }
         if (TimensOffsets != null)
         {
-            Record(buf, BootRecord.TimensOffsets, CString(TimensOffsets));
+            Record(buf, BootRecord.TimensOffsets, Sys.CString(TimensOffsets));
         }
         foreach (var tasks in CgroupV1Tasks)
         {
-            Record(buf, BootRecord.CgroupV1Tasks, CString(tasks));
+            Record(buf, BootRecord.CgroupV1Tasks, Sys.CString(tasks));
         }
         if (CgroupV2Dir != null)
         {
-            Record(buf, BootRecord.CgroupV2Dir, CString(CgroupV2Dir));
+            Record(buf, BootRecord.CgroupV2Dir, Sys.CString(CgroupV2Dir));
         }
         return buf.ToArray();
     }
-
-    private static byte[] CString(string s) => Encoding.UTF8.GetBytes(s + "\0");
 
     private static void Record(List<byte> buf, BootRecord key, byte[] value)
     {
