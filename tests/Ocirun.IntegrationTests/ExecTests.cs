@@ -113,6 +113,17 @@ public sealed class ExecTests : IDisposable
 
     private string ReadCountFromHost() => File.ReadAllText($"/proc/{InitPid}/root/marker/count");
 
+    /// <summary>execve itself fails after the process is ready: exec must still say why, not succeed.</summary>
+    [Fact]
+    public void AnExecThatTheKernelRefusesIsReported()
+    {
+        _rt.Ok("exec", "c1", "sh", "-c", "printf 'not a program' > /marker/bad; chmod +x /marker/bad");
+        var r = _rt.Exec("exec", "c1", "/marker/bad");
+        Assert.Equal(255, r.ExitCode);
+        Assert.Contains("exec format error", r.Stderr);
+        Assert.DoesNotContain("/marker/bad", _rt.Ok("ps", "c1").Stdout);
+    }
+
     [Fact]
     public void ExecIntoAStoppedContainerFails()
     {

@@ -22,11 +22,12 @@ public sealed class RunCommand : ICommand
         using var relay = !detach && options.ConsoleSocket == null && options.Spec.Process!.Terminal ? new ConsoleRelay() : null;
         using var forwarder = detach ? null : new SignalForwarder(Signals.Forwarded);
         var record = c.Create(relay == null ? options : options with { ConsoleFd = relay.PeerFd });
-        forwarder?.Target(record.InitPid);
         try
         {
             relay?.Start();
             c.Start(id);
+            // Not before: until start the init is the runtime's own code, which signals must not reach.
+            forwarder?.Target(record.InitPid);
         }
         catch
         {

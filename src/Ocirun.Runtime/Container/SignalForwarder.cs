@@ -7,7 +7,9 @@ namespace Ocirun.Runtime.Container;
 /// Passes signals sent to a foreground `run`, `exec` or `restore` on to the container process.
 /// It is set up before that process exists: a signal that arrives while the process is being
 /// created would otherwise hit the runtime with its default action, and be lost to the
-/// container. Such signals are held and delivered as soon as the target is known.
+/// container. Such signals are held and delivered once the target is set, which callers do
+/// when the container's own program runs (after start, after the exec'd process's execve):
+/// before that the process is the runtime's init, which must not get them.
 /// </summary>
 public sealed class SignalForwarder : IDisposable
 {

@@ -119,8 +119,26 @@ internal sealed class ParentProcess
             Sys.WaitPid(stage0);
         }
         ManagedStage(sync);
+        if (ExecInto > 0)
+        {
+            AwaitExec(sync);
+        }
         DebugLog.Write($"{Id}: container process is ready");
         return InitPid;
+    }
+
+    /// <summary>
+    /// An exec'd process says nothing after Ready: the socket closes at its execve (it is
+    /// close-on-exec), or the error that stopped it comes first. Returning only then means
+    /// signals forwarded from now on reach the program, not the runtime before it.
+    /// </summary>
+    private static void AwaitExec(SyncSocket sync)
+    {
+        if (sync.Receive() is { } frame)
+        {
+            throw frame.Type == SyncType.Error ? InitError(frame.Payload)
+                : new ContainerException($"unexpected sync frame {frame.Type} from the init");
+        }
     }
 
     /// <summary>The managed init's instructions, with the seccomp profile compiled here, in the parent.</summary>
