@@ -78,11 +78,11 @@ public sealed partial class Containers
     }
 
     /// <summary>The bundle's absolute path, its validated spec and its rootfs.</summary>
-    private static (string Bundle, Spec.Model.Spec Spec, string Rootfs) OpenBundle(string path, CreateOptions terminal)
+    private static (string Bundle, Spec.Model.Spec Spec, string Rootfs) OpenBundle(string path, CreateOptions o)
     {
         var bundle = Path.GetFullPath(path);
-        var spec = LoadSpec(bundle);
-        CheckTerminal(spec.Process!, terminal);
+        var spec = o.Spec ?? LoadSpec(bundle);
+        CheckTerminal(spec.Process!, o);
         var rootfs = Path.GetFullPath(Path.Combine(bundle, spec.Root!.Path));
         if (!Directory.Exists(rootfs))
         {
