@@ -129,6 +129,9 @@ internal struct StatBuf
     [FieldOffset(8)] public ulong Ino;
     [FieldOffset(24)] public uint Mode;
     [FieldOffset(40)] public ulong Rdev;
+    [FieldOffset(48)] public long Size;
+    [FieldOffset(88)] public long MtimeSec;
+    [FieldOffset(96)] public long MtimeNsec;
 }
 
 internal static unsafe partial class Libc
