@@ -63,6 +63,8 @@ struct ocirun_clone_args {
 };
 
 static int sync_fd = -1;
+/* Reported to the parent with the init's pid, for its debug log. */
+static uint32_t cgroup2_placement = OCIRUN_CGROUP2_NONE;
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -253,6 +255,7 @@ static void join_cgroup2_slowly(int dirfd, const char *dir)
 	if (fd < 0 || write_all(fd, "0", 1) < 0)
 		die("join cgroup %s", dir);
 	close(fd);
+	cgroup2_placement = OCIRUN_CGROUP2_PROCS;
 }
 
 static int enters_user_namespace(const struct bootstrap *b)
@@ -304,6 +307,8 @@ static long clone_init(int cgroup2_fd, const char *cgroup2_dir)
 		args.cgroup = (uint64_t)cgroup2_fd;
 	}
 	long child = syscall(SYS_clone3, &args, sizeof(args));
+	if (child >= 0 && cgroup2_fd >= 0)
+		cgroup2_placement = OCIRUN_CGROUP2_CLONE3;
 	/* No clone3 (ENOSYS, Linux < 5.3), or one without the cgroup field (E2BIG
 	 * or EINVAL, Linux < 5.7): the slow way below. A real refusal of the
 	 * cgroup shows again there, as an error naming it. */
@@ -377,8 +382,8 @@ __attribute__((constructor)) static void ocirun_nsexec(void)
 	if (child < 0)
 		die("clone container init");
 	if (child > 0) {
-		int32_t pid = (int32_t)child;
-		if (send_frame(OCIRUN_SYNC_PID, &pid, sizeof(pid)) < 0)
+		uint32_t report[2] = { (uint32_t)child, cgroup2_placement };
+		if (send_frame(OCIRUN_SYNC_PID, report, sizeof(report)) < 0)
 			_exit(1);
 		_exit(0);
 	}

@@ -6,6 +6,11 @@
 
 #define OCIRUN_SYNC_MAX_FRAME (16u << 20)
 
+/* After the pid in the PID frame: how the init got into its cgroup2 directory. */
+#define OCIRUN_CGROUP2_NONE 0
+#define OCIRUN_CGROUP2_CLONE3 1
+#define OCIRUN_CGROUP2_PROCS 2
+
 /* At most this many namespace joins, and this many v1 cgroup hierarchies. */
 #define OCIRUN_MAX_RECORDS 16
 

@@ -33,10 +33,17 @@ public sealed class CgroupTests : IDisposable
             Harness.Run.Program("chown", ["-R", "100000:100000", b.Rootfs]).EnsureSuccess();
         }
         b.Write();
-        int init = _rt.RunDetached(b.Dir, "c1", "sleep");
+        var log = Path.Combine(b.Dir, "debug.log");
+        int init = _rt.RunDetached(b.Dir, "c1", "sleep", "--debug", "--log", log);
         var pidFile = Path.Combine(b.Dir, "exec.pid");
-        _rt.Ok("exec", "-d", "--pid-file", pidFile, "c1", "sleep", "301");
+        _rt.Ok("--debug", "--log", log, "exec", "-d", "--pid-file", pidFile, "c1", "sleep", "301");
         int exec = int.Parse(File.ReadAllText(pidFile));
+        if (File.ReadAllText("/proc/self/mountinfo").Contains(" - cgroup2 "))
+        {
+            // The fast way wherever it is allowed; the slow one in a user namespace.
+            var how = userns ? "cgroup2 joined through cgroup.procs" : "cgroup2 joined by clone3";
+            Assert.Equal(2, File.ReadAllText(log).Split(how).Length - 1);
+        }
         var hierarchies = File.ReadAllLines("/proc/self/cgroup").Length;
         foreach (var pid in new[] { init, exec })
         {

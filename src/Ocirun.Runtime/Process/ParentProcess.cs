@@ -231,7 +231,9 @@ internal sealed class ParentProcess
                     sync.Send(SyncType.UsermapAck);
                     break;
                 case SyncType.Pid:
-                    return BitConverter.ToInt32(frame.Payload);
+                    // The pid, then how it got into cgroup2 (native/ocirun_sync.h: OCIRUN_CGROUP2_*).
+                    DebugLog.Write($"{Id}: cgroup2 joined {(BitConverter.ToUInt32(frame.Payload, 4) switch { 1 => "by clone3", 2 => "through cgroup.procs", _ => "not at all" })}");
+                    return BitConverter.ToInt32(frame.Payload, 0);
                 case SyncType.Error:
                     throw InitError(frame.Payload);
                 default:

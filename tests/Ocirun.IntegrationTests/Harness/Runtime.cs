@@ -28,9 +28,9 @@ public sealed class Runtime : IDisposable
     /// `run -d`, then waits until the init has exec'd the container's program: `run` returns
     /// once the exec fifo is read, a moment before the exec, as runc's does.
     /// </summary>
-    public int RunDetached(string bundleDir, string id, string program)
+    public int RunDetached(string bundleDir, string id, string program, params string[] globalFlags)
     {
-        Ok("run", "-d", "--bundle", bundleDir, id);
+        Ok([.. globalFlags, "run", "-d", "--bundle", bundleDir, id]);
         int pid = System.Text.Json.JsonDocument.Parse(Ok("state", id).Stdout).RootElement.GetProperty("pid").GetInt32();
         LifecycleTests.WaitFor(() => File.ReadAllText($"/proc/{pid}/cmdline").Split('\0')[0].EndsWith(program));
         return pid;
