@@ -321,6 +321,8 @@ public sealed class CheckpointTests : IDisposable
         using var lazyPages = Run.Start(Ocirun.Runtime.Criu.CriuLocator.Find(), ["lazy-pages", "--page-server",
             "--address", "127.0.0.1", "--port", port.ToString(), "--images-dir", Images, "--work-dir", Work,
             "-o", "lazy-pages.log", "-v4"]);
+        WaitFor(() => File.Exists(Path.Combine(Work, "lazy-pages.log"))
+            && File.ReadAllText(Path.Combine(Work, "lazy-pages.log")).Contains("Waiting for incoming connections"), "the lazy-pages daemon");
         // A new id and bundle: c1 exists until its checkpoint has handed over every page.
         var restored = Restore(CopyOf(b), "c2", "--lazy-pages");
         var dumped = checkpoint.Wait(TimeSpan.FromSeconds(30));
