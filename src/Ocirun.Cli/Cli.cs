@@ -68,9 +68,29 @@ public static class Cli
         catch (Exception e) when (e is ContainerException or LinuxException or SpecValidationException or IOException
             or UnauthorizedAccessException)
         {
-            log.Error(e.Message);
+            log.Error(Describe(e));
             return e is ContainerException ce ? ce.ExitCode : 1;
         }
+    }
+
+    /// <summary>
+    /// The error line for an exception. The binary is built with UseSystemResourceKeys, so
+    /// .NET's own messages are resource keys ("IO_PathNotFound_Path, /x"): file errors are
+    /// worded here instead, as runc words them.
+    /// </summary>
+    internal static string Describe(Exception e) => e switch
+    {
+        FileNotFoundException { FileName: { } f } => $"open {f}: no such file or directory",
+        FileNotFoundException or DirectoryNotFoundException => $"open {Argument(e.Message)}: no such file or directory",
+        UnauthorizedAccessException => $"open {Argument(e.Message)}: permission denied",
+        _ => e.Message,
+    };
+
+    /// <summary>The argument of a resource-key message ("Key, argument"), or the whole message.</summary>
+    private static string Argument(string message)
+    {
+        int comma = message.IndexOf(", ", StringComparison.Ordinal);
+        return comma > 0 && message[..comma].All(c => char.IsAsciiLetter(c) || c == '_') ? message[(comma + 2)..] : message;
     }
 
     private static string Help()

@@ -10,6 +10,21 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => _rt.Dispose();
 
+    /// <summary>File errors read as runc's, not as .NET resource keys (the binary has none of their texts).</summary>
+    [Fact]
+    public void MissingFilesAreNamedInPlainWords()
+    {
+        using var b = new Bundle("sleep", "300");
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        var r = _rt.Exec("update", "--resources", "/nonexistent/resources.json", "c1");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("open /nonexistent/resources.json: no such file or directory\n", r.Stderr);
+        var p = _rt.Exec("exec", "--pid-file", "/nonexistent/dir/pid", "c1", "true");
+        Assert.NotEqual(0, p.ExitCode);
+        Assert.Contains("/nonexistent/dir", p.Stderr);
+        Assert.DoesNotContain("IO_", p.Stderr);
+    }
+
     [Fact]
     public void VersionHasRuncsLayout()
     {
