@@ -44,7 +44,32 @@ public static class SpecJson
         }
         catch (JsonException e)
         {
-            throw new SpecValidationException("json", $"invalid JSON: {e.Message}");
+            throw new SpecValidationException("json", Describe(e));
         }
     }
+
+    /// <summary>
+    /// "invalid JSON at line L, column C (path): what". The published binary carries no resource
+    /// texts, so there the message is a key such as "ExpectedStartOfPropertyNotFound, b": keys
+    /// are spelt out as words, and the position STJ appends is given once, in front.
+    /// </summary>
+    public static string Describe(JsonException e)
+    {
+        var what = e.Message;
+        int cut = what.IndexOf(" Path: ", StringComparison.Ordinal);
+        what = (cut >= 0 ? what[..cut] : what).TrimEnd('.');
+        int comma = what.IndexOf(", ", StringComparison.Ordinal);
+        var key = comma > 0 ? what[..comma] : what;
+        if (key.Length > 0 && key.All(char.IsAsciiLetter))
+        {
+            what = Words(key) + (comma > 0 ? ": " + what[(comma + 2)..] : "");
+        }
+        var where = e.LineNumber is { } line ? $" at line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "";
+        var path = e.Path is { Length: > 1 } p ? $" ({p})" : "";
+        return $"invalid JSON{where}{path}: {what}";
+    }
+
+    /// <summary>"ExpectedStartOfPropertyNotFound" → "expected start of property not found".</summary>
+    private static string Words(string key) =>
+        string.Concat(key.Select((c, i) => char.IsUpper(c) ? (i > 0 ? " " : "") + char.ToLowerInvariant(c) : c.ToString()));
 }

@@ -10,6 +10,17 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => _rt.Dispose();
 
+    [Fact]
+    public void BrokenConfigJsonIsOneReadableLineAndLeavesNothing()
+    {
+        using var b = new Bundle("true");
+        File.WriteAllText(Path.Combine(b.Dir, "config.json"), "{bad");
+        var r = _rt.Exec("run", "--bundle", b.Dir, "c1");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("invalid JSON at line 1, column 2: expected start of property not found: b\n", r.Stderr);
+        Assert.Empty(_rt.Ids());
+    }
+
     /// <summary>File errors read as runc's, not as .NET resource keys (the binary has none of their texts).</summary>
     [Fact]
     public void MissingFilesAreNamedInPlainWords()

@@ -107,6 +107,17 @@ public class SpecJsonTests
     }
 
     [Fact]
+    public void JsonErrorsSayWhereAndSpellOutResourceKeys()
+    {
+        var e = new JsonException("ExpectedStartOfPropertyNotFound, b Path: $ | LineNumber: 0 | BytePositionInLine: 1.", "$", 0, 1);
+        Assert.Equal("invalid JSON at line 1, column 2: expected start of property not found: b", SpecJson.Describe(e));
+        var typed = new JsonException("DeserializeUnableToConvertValue, Ocirun.Spec.Model.Process Path: $.process | LineNumber: 2 | BytePositionInLine: 13.",
+            "$.process", 2, 13);
+        Assert.Equal("invalid JSON at line 3, column 14 ($.process): deserialize unable to convert value: Ocirun.Spec.Model.Process",
+            SpecJson.Describe(typed));
+    }
+
+    [Fact]
     public void ParseProcessReadsAProcessDocument()
     {
         var p = SpecJson.ParseProcess("""{"args":["ls","-l"],"cwd":"/tmp","env":["X=1"],"terminal":true}""");
