@@ -71,6 +71,12 @@ public static class Cli
             log.Error(Describe(e));
             return e is ContainerException ce ? ce.ExitCode : 1;
         }
+        catch (Exception e)
+        {
+            // A bug, not bad input; still one line and a failing exit, not an abort.
+            log.Error($"internal error ({e.GetType().Name}): {Describe(e)}");
+            return 1;
+        }
     }
 
     /// <summary>
