@@ -11,6 +11,19 @@ public sealed class CliTests : IDisposable
     public void Dispose() => _rt.Dispose();
 
     [Fact]
+    public void StateOfAnotherRuntimeIsRefusedAndDeleteForceRemovesIt()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_rt.Root, "x")).FullName;
+        File.WriteAllText(Path.Combine(dir, "state.json"), """{"id":"x","init_process_pid":1,"config":{}}""");
+        var r = _rt.Exec("state", "x");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("container x: state.json was not written by ocirun\n", r.Stderr);
+        Assert.Equal(1, _rt.Exec("delete", "x").ExitCode);
+        _rt.Ok("delete", "--force", "x");
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
     public void BrokenConfigJsonIsOneReadableLineAndLeavesNothing()
     {
         using var b = new Bundle("true");

@@ -71,6 +71,23 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    public void AnotherRuntimesStateIsNotTakenForAStoppedContainer()
+    {
+        _store.CreateDir("c1");
+        File.WriteAllText(Path.Combine(_store.Dir("c1"), StateStore.StateFile), """{"id":"c1","init_process_pid":1234,"config":{}}""");
+        Assert.Equal("container c1: state.json was not written by ocirun", Assert.Throws<ContainerException>(() => _store.Load("c1")).Message);
+    }
+
+    [Fact]
+    public void CorruptStateIsAClearError()
+    {
+        _store.CreateDir("c1");
+        File.WriteAllText(Path.Combine(_store.Dir("c1"), StateStore.StateFile), "garbage");
+        var e = Assert.Throws<ContainerException>(() => _store.Load("c1"));
+        Assert.StartsWith("container c1: unreadable state.json: invalid JSON at line 1, column 1", e.Message);
+    }
+
+    [Fact]
     public void SaveLoadRoundTrip()
     {
         _store.CreateDir("c1");
@@ -95,8 +112,8 @@ public sealed class StateStoreTests : IDisposable
     public void SaveReplacesAndLeavesNoTempFile()
     {
         _store.CreateDir("c1");
-        _store.Save(new ContainerRecord { Id = "c1", InitPid = 1 });
-        _store.Save(new ContainerRecord { Id = "c1", InitPid = 2 });
+        _store.Save(new ContainerRecord { Id = "c1", InitPid = 1, Bundle = "/b" });
+        _store.Save(new ContainerRecord { Id = "c1", InitPid = 2, Bundle = "/b" });
         Assert.Equal(2, _store.Load("c1")!.InitPid);
         Assert.Equal([StateStore.StateFile], Directory.GetFileSystemEntries(_store.Dir("c1")).Select(Path.GetFileName));
     }

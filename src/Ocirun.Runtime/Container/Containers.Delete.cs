@@ -12,7 +12,17 @@ public sealed partial class Containers
     {
         StateStore.ValidateId(id);
         using var l = Store.Lock(id);
-        var r = Store.Load(id);
+        ContainerRecord? r;
+        try
+        {
+            r = Store.Load(id);
+        }
+        catch (ContainerException) when (force && l != null)
+        {
+            // State we cannot read names no process or cgroup to clean: the directory goes.
+            Store.Remove(id);
+            return;
+        }
         if (r == null)
         {
             if (l != null)

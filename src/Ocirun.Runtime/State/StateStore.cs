@@ -59,7 +59,18 @@ public sealed class StateStore(string root)
         {
             return null;
         }
-        return JsonSerializer.Deserialize(text, StateJsonContext.Default.ContainerRecord);
+        ContainerRecord? record;
+        try
+        {
+            record = JsonSerializer.Deserialize(text, StateJsonContext.Default.ContainerRecord);
+        }
+        catch (JsonException e)
+        {
+            throw new ContainerException($"container {id}: unreadable {StateFile}: {Spec.SpecJson.Describe(e)}");
+        }
+        // Another runtime's state (runc's, say) parses too, into a record without our fields.
+        return record is { Bundle.Length: > 0 } && record.Id == id ? record
+            : throw new ContainerException($"container {id}: {StateFile} was not written by ocirun");
     }
 
     /// <summary>Writes state.json atomically: a crash leaves the old file or the new one.</summary>
