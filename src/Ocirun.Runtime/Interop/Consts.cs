@@ -54,7 +54,9 @@ internal static class Consts
     // Syscall numbers (x86_64).
     public const long SYS_pivot_root = 155, SYS_capget = 125, SYS_capset = 126, SYS_setns = 308,
         SYS_unshare = 272, SYS_openat2 = 437, SYS_pidfd_open = 434,
-        SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432;
+        SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_close_range = 436;
+
+    public const long CLOSE_RANGE_CLOEXEC = 1 << 2;
 
     // The new mount API (fsopen, fsconfig, fsmount).
     public const long FSOPEN_CLOEXEC = 1, FSCONFIG_SET_STRING = 1, FSCONFIG_CMD_CREATE = 6, FSMOUNT_CLOEXEC = 1,
