@@ -93,11 +93,8 @@ public static class Cli
     };
 
     /// <summary>The argument of a resource-key message ("Key, argument"), or the whole message.</summary>
-    private static string Argument(string message)
-    {
-        int comma = message.IndexOf(", ", StringComparison.Ordinal);
-        return comma > 0 && message[..comma].All(c => char.IsAsciiLetter(c) || c == '_') ? message[(comma + 2)..] : message;
-    }
+    private static string Argument(string message) =>
+        ResourceKeyText.Split(message) is { Argument.Length: > 0 } split ? split.Argument : message;
 
     private static string Help()
     {

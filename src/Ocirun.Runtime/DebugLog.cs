@@ -1,6 +1,6 @@
 namespace Ocirun.Runtime;
 
-/// <summary>Debug lines for --debug: the CLI points Sink at its log; nothing is formatted otherwise.</summary>
+/// <summary>Debug lines for --debug: the CLI points Sink at its log; without it the lines are dropped.</summary>
 public static class DebugLog
 {
     public static Action<string>? Sink { get; set; }

@@ -58,11 +58,9 @@ public static class SpecJson
         var what = e.Message;
         int cut = what.IndexOf(" Path: ", StringComparison.Ordinal);
         what = (cut >= 0 ? what[..cut] : what).TrimEnd('.');
-        int comma = what.IndexOf(", ", StringComparison.Ordinal);
-        var key = comma > 0 ? what[..comma] : what;
-        if (key.Length > 0 && key.All(char.IsAsciiLetter))
+        if (ResourceKeyText.Split(what) is var (key, argument))
         {
-            what = Words(key) + (comma > 0 ? ": " + what[(comma + 2)..] : "");
+            what = Words(key) + (argument.Length > 0 ? ": " + argument : "");
         }
         var where = e.LineNumber is { } line ? $" at line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "";
         var path = e.Path is { Length: > 1 } p ? $" ({p})" : "";

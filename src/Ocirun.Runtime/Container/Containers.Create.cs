@@ -44,12 +44,7 @@ public sealed partial class Containers
                 Id = o.Id, Bundle = bundle, Spec = spec, Rootfs = rootfs, Cgroups = cgroups, FifoPath = fifo,
                 ConsoleSocket = o.ConsoleSocket, ConsoleFd = o.ConsoleFd, NoPivot = o.NoPivot, NoNewKeyring = o.NoNewKeyring, PreserveFds = o.PreserveFds,
             };
-            int pid = parent.Start();
-            SaveInit(record, pid);
-            if (o.PidFile != null)
-            {
-                PidFile.Write(o.PidFile, pid);
-            }
+            SaveInit(record, parent.Start(), o.PidFile);
             return record;
         }
         catch
@@ -72,8 +67,7 @@ public sealed partial class Containers
         }
         finally
         {
-            RemoveCriuRoot(Path.Combine(Store.Dir(id), "criu-root"));
-            Store.Remove(id);
+            RemoveStateDir(id);
         }
     }
 

@@ -20,7 +20,7 @@ public sealed partial class Containers
         catch (ContainerException) when (force && l != null)
         {
             // State we cannot read names no process or cgroup to clean: the directory goes.
-            Store.Remove(id);
+            RemoveStateDir(id);
             return;
         }
         if (r == null)
@@ -28,7 +28,7 @@ public sealed partial class Containers
             if (l != null)
             {
                 // A directory without state: a create that died half-way. Nothing runs there.
-                Store.Remove(id);
+                RemoveStateDir(id);
                 return;
             }
             if (force)
@@ -85,8 +85,6 @@ public sealed partial class Containers
     /// <summary>Removes cgroups (killing stragglers), runs poststop hooks and forgets the container.</summary>
     internal void Destroy(ContainerRecord r)
     {
-        // A restore interrupted half-way may have left CRIU's root mounted in the state dir.
-        RemoveCriuRoot(Path.Combine(Store.Dir(r.Id), "criu-root"));
         new CgroupManager(r.CgroupPaths).Destroy();
         try
         {
@@ -94,7 +92,7 @@ public sealed partial class Containers
         }
         finally
         {
-            Store.Remove(r.Id);
+            RemoveStateDir(r.Id);
         }
     }
 }

@@ -34,7 +34,7 @@ public sealed partial class Containers
         Directory.CreateDirectory(workDir);
         var cgroups = CgroupManager.ForPath(spec.Linux?.CgroupsPath, o.Id);
         Store.CreateDir(o.Id);
-        var criuRoot = Path.Combine(Store.Dir(o.Id), "criu-root");
+        var criuRoot = Store.CriuRootPath(o.Id);
         int pid = 0;
         try
         {
@@ -43,11 +43,7 @@ public sealed partial class Containers
             cgroups.Prepare(DeviceRules.ForCreate(spec.Linux?.Resources, spec.Linux?.Devices));
             PrepareCriuRoot(spec, rootfs, criuRoot);
             pid = RunRestore(o, spec, criu, cgroups, imageDir, workDir, criuRoot);
-            SaveInit(record, pid);
-            if (o.PidFile != null)
-            {
-                PidFile.Write(o.PidFile, pid);
-            }
+            SaveInit(record, pid, o.PidFile);
             return record;
         }
         catch

@@ -43,13 +43,30 @@ public sealed partial class Containers(StateStore store)
         return record;
     }
 
-    /// <summary>Records the running init (pid and start time, which tell it from a reused pid).</summary>
-    private void SaveInit(ContainerRecord record, int pid)
+    /// <summary>
+    /// Records the running init (pid and start time, which tell it from a reused pid), and
+    /// writes the caller's --pid-file.
+    /// </summary>
+    private void SaveInit(ContainerRecord record, int pid, string? pidFile)
     {
         record.InitPid = pid;
         record.InitStartTime = ProcFs.ReadStat(pid)?.StartTime ?? 0;
         record.Created = FormatTime(DateTime.UtcNow);
         Store.Save(record);
+        if (pidFile != null)
+        {
+            PidFile.Write(pidFile, pid);
+        }
+    }
+
+    /// <summary>
+    /// Forgets a container: its state directory goes, after CRIU's root mount in it (left by a
+    /// restore interrupted half-way), so that the removal cannot reach into the rootfs.
+    /// </summary>
+    private void RemoveStateDir(string id)
+    {
+        RemoveCriuRoot(Store.CriuRootPath(id));
+        Store.Remove(id);
     }
 
     public static string FormatTime(DateTime utc)

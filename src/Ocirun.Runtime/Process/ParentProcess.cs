@@ -231,8 +231,7 @@ internal sealed class ParentProcess
                     sync.Send(SyncType.UsermapAck);
                     break;
                 case SyncType.Pid:
-                    // The pid, then how it got into cgroup2 (native/ocirun_sync.h: OCIRUN_CGROUP2_*).
-                    DebugLog.Write($"{Id}: cgroup2 joined {(BitConverter.ToUInt32(frame.Payload, 4) switch { 1 => "by clone3", 2 => "through cgroup.procs", _ => "not at all" })}");
+                    DebugLog.Write($"{Id}: cgroup2 joined {Cgroup2Way(BitConverter.ToUInt32(frame.Payload, 4))}");
                     return BitConverter.ToInt32(frame.Payload, 0);
                 case SyncType.Error:
                     throw InitError(frame.Payload);
@@ -241,6 +240,14 @@ internal sealed class ParentProcess
             }
         }
     }
+
+    /// <summary>How the init got into cgroup2, as the PID frame says after the pid (OCIRUN_CGROUP2_* in native/ocirun_sync.h).</summary>
+    private static string Cgroup2Way(uint how) => how switch
+    {
+        1 => "by clone3",
+        2 => "through cgroup.procs",
+        _ => "not at all",
+    };
 
     private void WriteIdMaps(int pid)
     {

@@ -1,0 +1,18 @@
+namespace Ocirun.Spec;
+
+/// <summary>
+/// The published binary is built with UseSystemResourceKeys: .NET's own exception messages are
+/// then a resource key and its argument ("IO_PathNotFound_Path, /x") rather than a sentence.
+/// </summary>
+public static class ResourceKeyText
+{
+    /// <summary>The key and its argument when message is such a key; null for an ordinary message.</summary>
+    public static (string Key, string Argument)? Split(string message)
+    {
+        int comma = message.IndexOf(", ", StringComparison.Ordinal);
+        var key = comma > 0 ? message[..comma] : message;
+        return key.Length > 0 && key.All(c => char.IsAsciiLetter(c) || c == '_')
+            ? (key, comma > 0 ? message[(comma + 2)..] : "")
+            : null;
+    }
+}
