@@ -12,8 +12,9 @@ set -euo pipefail
 # aardvark-dns (network backend; netavark drives iptables for NAT/port maps),
 # catatonit (podman --init), uidmap (user-namespace mappings).
 # containerd provides `ctr`. nftables/iptables/tar are also what CRIU execs
-# (network lock, tmpfs dumps). jq is convenience only; tests must not need it.
-pkgs=(clang lld zlib1g-dev libseccomp-dev busybox-static runc crun
+# (network lock, tmpfs dumps). python3-minimal reads the test reports for the failure
+# summary at the end of a run. jq is convenience only; tests must not need it.
+pkgs=(clang lld zlib1g-dev libseccomp-dev busybox-static runc crun python3-minimal
       iproute2 procps util-linux tar podman conmon netavark aardvark-dns
       iptables nftables catatonit uidmap containerd jq)
 
