@@ -89,6 +89,9 @@ public static class Cli
         FileNotFoundException { FileName: { } f } => $"open {f}: no such file or directory",
         FileNotFoundException or DirectoryNotFoundException => $"open {Argument(e.Message)}: no such file or directory",
         UnauthorizedAccessException => $"open {Argument(e.Message)}: permission denied",
+        PathTooLongException => $"stat {Argument(e.Message)}: file name too long",
+        IOException when ResourceKeyText.Split(e.Message) is { } split => ResourceKeyText.Words(split.Key)
+            + (split.Argument.Length > 0 ? ": " + split.Argument : ""),
         _ => e.Message,
     };
 

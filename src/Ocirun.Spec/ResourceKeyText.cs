@@ -15,4 +15,9 @@ public static class ResourceKeyText
             ? (key, comma > 0 ? message[(comma + 2)..] : "")
             : null;
     }
+
+    /// <summary>"ExpectedStartOfPropertyNotFound" → "expected start of property not found"; "IO_PathTooLong_Path" → "io path too long path".</summary>
+    public static string Words(string key) =>
+        string.Concat(key.Replace('_', ' ').Select((c, i) => char.IsUpper(c) && i > 0 && key[i - 1] != '_' && !char.IsUpper(key[i - 1])
+            ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())).Replace("  ", " ");
 }

@@ -40,11 +40,46 @@ public static class SpecJson
     {
         try
         {
-            return JsonSerializer.Deserialize(json, info) ?? throw new SpecValidationException("json", "document is null");
+            var value = JsonSerializer.Deserialize(json, info) ?? throw new SpecValidationException("json", "document is null");
+            RefuseNul(json);
+            return value;
         }
         catch (JsonException e)
         {
             throw new SpecValidationException("json", Describe(e));
+        }
+    }
+
+    /// <summary>
+    /// A string with a NUL byte would be cut short at the first syscall that takes it ("/a\0b"
+    /// becomes "/a"): any such string in the document is refused. JSON can only carry NUL
+    /// escaped, so documents without "\u0000" are not walked.
+    /// </summary>
+    private static void RefuseNul(string json)
+    {
+        if (!json.Contains("\\u0000", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json),
+            new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        string property = "";
+        while (reader.Read())
+        {
+            if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName))
+            {
+                continue;
+            }
+            var text = reader.GetString() ?? "";
+            if (text.Contains('\0'))
+            {
+                var where = reader.TokenType == JsonTokenType.PropertyName ? "a property name" : $"the value of \"{property}\"";
+                throw new SpecValidationException("json", $"invalid JSON: {where} contains a NUL byte");
+            }
+            if (reader.TokenType == JsonTokenType.PropertyName)
+            {
+                property = text;
+            }
         }
     }
 
@@ -60,14 +95,10 @@ public static class SpecJson
         what = (cut >= 0 ? what[..cut] : what).TrimEnd('.');
         if (ResourceKeyText.Split(what) is var (key, argument))
         {
-            what = Words(key) + (argument.Length > 0 ? ": " + argument : "");
+            what = ResourceKeyText.Words(key) + (argument.Length > 0 ? ": " + argument : "");
         }
         var where = e.LineNumber is { } line ? $" at line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "";
         var path = e.Path is { Length: > 1 } p ? $" ({p})" : "";
         return $"invalid JSON{where}{path}: {what}";
     }
-
-    /// <summary>"ExpectedStartOfPropertyNotFound" → "expected start of property not found".</summary>
-    private static string Words(string key) =>
-        string.Concat(key.Select((c, i) => char.IsUpper(c) ? (i > 0 ? " " : "") + char.ToLowerInvariant(c) : c.ToString()));
 }

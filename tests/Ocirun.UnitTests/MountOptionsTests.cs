@@ -125,14 +125,33 @@ public class MountOptionsTests
     {
         var o = MountOptions.Parse(["tmpcopyup", "rro", "mode=1777"]);
         Assert.True(o.TmpCopyUp);
-        Assert.True(o.RecursiveReadonly);
+        Assert.Equal(Ocirun.Runtime.Interop.Consts.MOUNT_ATTR_RDONLY, (long)o.RecursiveAttrs.Set);
         Assert.Equal(0ul, o.Flags);
         Assert.Equal("mode=1777", o.Data);
     }
 
+    [Theory]
+    [InlineData(new[] { "rbind", "rro" }, 0x1ul, 0x0ul)]
+    [InlineData(new[] { "rro", "rrw" }, 0x0ul, 0x1ul)]
+    [InlineData(new[] { "rnosuid", "rnodev", "rnoexec", "rnosymfollow" }, 0x20000eul, 0x0ul)]
+    [InlineData(new[] { "rsuid", "rdev", "rexec", "rdiratime", "rsymfollow" }, 0x0ul, 0x20008eul)]
+    // An access-time mode always clears the whole 3-bit field it lives in (mount_setattr(2)).
+    [InlineData(new[] { "rnoatime" }, 0x10ul, 0x70ul)]
+    [InlineData(new[] { "rstrictatime" }, 0x20ul, 0x70ul)]
+    [InlineData(new[] { "rrelatime" }, 0x0ul, 0x70ul)]
+    [InlineData(new[] { "rnoatime", "rstrictatime" }, 0x20ul, 0x70ul)]
+    [InlineData(new[] { "ratime" }, 0x0ul, 0x10ul)]
+    [InlineData(new[] { "rnodiratime" }, 0x80ul, 0x0ul)]
+    public void RecursiveOptionsBecomeMountSetattrBits(string[] options, ulong set, ulong clear)
+    {
+        var o = MountOptions.Parse(options);
+        Assert.Equal(new RecursiveAttrs(set, clear), o.RecursiveAttrs);
+        Assert.Equal("", o.Data);
+    }
+
     [Fact]
     public void NoOptionsIsEmpty() =>
-        Assert.Equal(new ParsedMountOptions(0, 0, 0, "", false, false, false, false), MountOptions.Parse(null));
+        Assert.Equal(new ParsedMountOptions(0, 0, 0, "", false, false, default, false), MountOptions.Parse(null));
 
     [Fact]
     public void OptionsAreCaseSensitive() => Assert.Equal("RO", MountOptions.Parse(["RO"]).Data);

@@ -65,9 +65,9 @@ public sealed class ExecCommand : ICommand
         {
             try
             {
-                return SpecJson.ParseProcess(File.ReadAllText(file));
+                return SpecJson.ParseProcess(Runtime.Linux.RegularFile.ReadText(file));
             }
-            catch (SpecValidationException e)
+            catch (Exception e) when (e is SpecValidationException or Runtime.Linux.LinuxException or Runtime.ContainerException)
             {
                 throw new Runtime.ContainerException("exec failed: " + e.Message, 255);
             }

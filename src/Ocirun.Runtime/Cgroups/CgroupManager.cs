@@ -49,7 +49,10 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         return paths;
     }
 
-    /// <summary>Creates the directories and sets the limits, before any process joins.</summary>
+    /// <summary>
+    /// Creates the directories and, for a new container (resources not null, if empty), sets
+    /// the limits and the device rules before any process joins; an exec passes null.
+    /// </summary>
     public void Prepare(Spec.Model.Resources? resources)
     {
         foreach (var (key, dir) in Paths)
@@ -58,7 +61,7 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         }
         if (resources != null)
         {
-            Set(resources, includeDevices: resources.Devices != null);
+            Set(resources, includeDevices: true);
         }
     }
 
@@ -83,11 +86,10 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
     /// <summary>Writes the limits of resources; what the host cannot do is an error, never ignored.</summary>
     public void Set(Spec.Model.Resources resources, bool includeDevices)
     {
-        var writes = IsV2Only ? V2Resources.Translate(resources) : V1Resources.Translate(resources, includeDevices);
-        if (IsV2Only && includeDevices)
+        var writes = IsV2Only ? V2Resources.Translate(resources) : V1Resources.Translate(resources);
+        if (includeDevices)
         {
-            // cgroup v2 has no devices files: the rules become an eBPF program on the directory.
-            DeviceProgramLoader.Attach(Paths[CgroupMount.V2Key], DeviceProgram.Build((resources.Devices ?? []).Concat(DeviceRules.Defaults)));
+            SetDevices(resources.Devices);
         }
         foreach (var w in OrderMemory(writes))
         {
@@ -103,6 +105,39 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
             catch (LinuxException e)
             {
                 throw new ContainerException($"failed to write {w.Value} to {file}: {LinuxException.ErrnoText(e.Errno)}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Only resources.devices and runc's default set decide access: nodes in linux.devices are
+    /// created, never allowed by that alone. v1 gets the writes from the cgroup's current rules
+    /// to the target; cgroup v2, which has no devices files, an eBPF program of the same rules.
+    /// </summary>
+    private void SetDevices(List<Spec.Model.DeviceCgroup>? rules)
+    {
+        var target = DeviceState.FromRules((rules ?? []).Concat(DeviceRules.Defaults));
+        if (IsV2Only)
+        {
+            DeviceProgramLoader.Attach(Paths[CgroupMount.V2Key], DeviceProgram.Build(target.Rules()));
+            return;
+        }
+        var dir = Paths.FirstOrDefault(p => p.Key.Split(',').Contains("devices")).Value;
+        if (dir == null)
+        {
+            throw new ContainerException("the devices cgroup controller is not available on this host");
+        }
+        var current = DeviceState.Parse(File.ReadAllText(Path.Combine(dir, "devices.list")));
+        foreach (var (allow, line) in current.TransitionTo(target))
+        {
+            var file = Path.Combine(dir, allow ? "devices.allow" : "devices.deny");
+            try
+            {
+                Sys.WriteFile(file, line);
+            }
+            catch (LinuxException e)
+            {
+                throw new ContainerException($"failed to write {line} to {file}: {LinuxException.ErrnoText(e.Errno)}");
             }
         }
     }

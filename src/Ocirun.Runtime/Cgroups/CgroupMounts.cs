@@ -21,22 +21,15 @@ public static class CgroupMounts
     {
         var result = new List<CgroupMount>();
         var seen = new HashSet<string>();
-        foreach (var line in mountinfo.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var e in Linux.MountInfo.Parse(mountinfo))
         {
-            var dash = line.IndexOf(" - ", StringComparison.Ordinal);
-            if (dash < 0)
+            if (e.FsType is not ("cgroup" or "cgroup2"))
             {
                 continue;
             }
-            var pre = line[..dash].Split(' ');
-            var post = line[(dash + 3)..].Split(' ');
-            if (pre.Length < 5 || post.Length < 3 || post[0] is not ("cgroup" or "cgroup2"))
-            {
-                continue;
-            }
-            bool v2 = post[0] == "cgroup2";
-            var controllers = v2 ? new List<string>() : post[2].Split(',').Where(o => !KnownOptions.Contains(o) && (!o.Contains('=') || o.StartsWith("name=", StringComparison.Ordinal))).ToList();
-            var m = new CgroupMount(Unescape(pre[4]), Unescape(pre[3]), controllers, v2);
+            bool v2 = e.FsType == "cgroup2";
+            var controllers = v2 ? new List<string>() : e.SuperOptions.Split(',').Where(o => !KnownOptions.Contains(o) && (!o.Contains('=') || o.StartsWith("name=", StringComparison.Ordinal))).ToList();
+            var m = new CgroupMount(e.MountPoint, e.Root, controllers, v2);
             // A hierarchy may be mounted more than once (e.g. inside containers); the first wins.
             if (seen.Add(m.Key))
             {
@@ -61,6 +54,4 @@ public static class CgroupMounts
         }
         return map;
     }
-
-    private static string Unescape(string s) => s.Replace("\\040", " ").Replace("\\011", "\t").Replace("\\134", "\\");
 }

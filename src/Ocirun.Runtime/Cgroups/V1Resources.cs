@@ -5,7 +5,7 @@ namespace Ocirun.Runtime.Cgroups;
 /// <summary>linux.resources as cgroup v1 file writes (pure: checked by unit tests).</summary>
 public static class V1Resources
 {
-    public static List<CgroupWrite> Translate(Resources r, bool includeDevices)
+    public static List<CgroupWrite> Translate(Resources r)
     {
         var w = new List<CgroupWrite>();
         Memory(r.Memory, w);
@@ -26,10 +26,6 @@ public static class V1Resources
         foreach (var p in r.Network?.Priorities ?? [])
         {
             w.Add(new("net_prio", "net_prio.ifpriomap", $"{p.Name} {p.Priority}"));
-        }
-        if (includeDevices)
-        {
-            w.AddRange(DeviceRules.ToV1(r.Devices));
         }
         foreach (var (file, value) in r.Unified ?? new())
         {

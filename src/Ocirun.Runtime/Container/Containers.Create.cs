@@ -29,7 +29,7 @@ public sealed partial class Containers
         }
         var cgroups = CgroupManager.ForPath(spec.Linux?.CgroupsPath, o.Id);
         DebugLog.Write($"{o.Id}: cgroups {string.Join(", ", cgroups.Paths.Values)}");
-        Security.Labels.LogSkipped(spec.Process!);
+        Security.Labels.Require(spec.Process!);
         Store.CreateDir(o.Id);
         ParentProcess? parent = null;
         try
@@ -91,9 +91,9 @@ public sealed partial class Containers
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = RegularFile.ReadText(path);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (RegularFile.IsNotFound(e))
         {
             throw new ContainerException("JSON specification file config.json not found");
         }

@@ -27,8 +27,9 @@ public sealed partial class Containers
         try
         {
             SpecValidator.CheckProcess(o.Process);
+            Security.Labels.Require(o.Process);
         }
-        catch (Spec.SpecValidationException e)
+        catch (Exception e) when (e is Spec.SpecValidationException or ContainerException)
         {
             throw new ContainerException("exec failed: " + e.Message, 255);
         }

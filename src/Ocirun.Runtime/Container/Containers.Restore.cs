@@ -40,7 +40,7 @@ public sealed partial class Containers
         {
             using var dirLock = Store.Lock(o.Id);
             var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot);
-            cgroups.Prepare(DeviceRules.ForCreate(spec.Linux?.Resources, spec.Linux?.Devices));
+            cgroups.Prepare(spec.Linux?.Resources ?? new Spec.Model.Resources());
             PrepareCriuRoot(spec, rootfs, criuRoot);
             pid = RunRestore(o, spec, criu, cgroups, imageDir, workDir, criuRoot);
             SaveInit(record, pid, o.PidFile);

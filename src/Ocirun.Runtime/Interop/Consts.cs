@@ -7,7 +7,7 @@ internal static class Consts
         O_TRUNC = 0x200, O_APPEND = 0x400, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000,
         O_CLOEXEC = 0x80000, O_PATH = 0x200000;
 
-    public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000;
+    public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000;
 
     public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1, F_DUPFD_CLOEXEC = 1030;
     public const int F_ADD_SEALS = 1033, F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8;
@@ -42,7 +42,7 @@ internal static class Consts
     public const int WNOHANG = 1;
     public const short POLLIN = 1, POLLHUP = 16;
 
-    public const ulong TIOCSCTTY = 0x540E, TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431, TIOCSWINSZ = 0x5414,
+    public const ulong TIOCSCTTY = 0x540E, TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431, TIOCSWINSZ = 0x5414, TIOCGPTPEER = 0x5441,
         TIOCGWINSZ = 0x5413;
 
     public const int SIGKILL = 9, SIGTERM = 15, SIGCHLD = 17;
@@ -54,13 +54,21 @@ internal static class Consts
     // Syscall numbers (x86_64).
     public const long SYS_pivot_root = 155, SYS_capget = 125, SYS_capset = 126, SYS_setns = 308,
         SYS_unshare = 272, SYS_openat2 = 437, SYS_pidfd_open = 434,
-        SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_close_range = 436;
+        SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_close_range = 436,
+        SYS_mount_setattr = 442;
 
     public const long CLOSE_RANGE_CLOEXEC = 1 << 2;
 
     // The new mount API (fsopen, fsconfig, fsmount).
     public const long FSOPEN_CLOEXEC = 1, FSCONFIG_SET_STRING = 1, FSCONFIG_CMD_CREATE = 6, FSMOUNT_CLOEXEC = 1,
         MOUNT_ATTR_RDONLY = 1, MOUNT_ATTR_NOSUID = 2, MOUNT_ATTR_NODEV = 4;
+
+    // mount_setattr(2) attributes (MOUNT_ATTR_*); the access-time mode is a 3-bit field.
+    public const ulong MOUNT_ATTR_NOEXEC = 8, MOUNT_ATTR__ATIME = 0x70, MOUNT_ATTR_RELATIME = 0, MOUNT_ATTR_NOATIME = 0x10,
+        MOUNT_ATTR_STRICTATIME = 0x20, MOUNT_ATTR_NODIRATIME = 0x80, MOUNT_ATTR_IDMAP = 0x100000,
+        MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
+
+    public const int AT_RECURSIVE = 0x8000;
 
     public const ulong RESOLVE_NO_XDEV = 1, RESOLVE_NO_MAGICLINKS = 2, RESOLVE_NO_SYMLINKS = 4,
         RESOLVE_BENEATH = 8, RESOLVE_IN_ROOT = 16;

@@ -119,6 +119,9 @@ internal static unsafe partial class Libc
 {
     [LibraryImport(L, SetLastError = true)]
     public static partial int fstat(int fd, StatBuf* buf);
+
+    [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int fstatat(int dirfd, string path, StatBuf* buf, int flags);
 }
 
 /// <summary>struct stat on x86_64 (glibc): only the fields the runtime reads are named.</summary>

@@ -53,6 +53,24 @@ internal static unsafe class Sys
         }
     }
 
+    /// <summary>
+    /// mount_setattr(2) on the mount an fd names (AT_EMPTY_PATH), on every mount below it too
+    /// when recursive: the only way to change flags of a whole tree at once.
+    /// </summary>
+    public static void MountSetattr(int fd, ulong set, ulong clear, bool recursive, string what, long userNsFd = 0)
+    {
+        var attr = stackalloc ulong[4];
+        attr[0] = set;
+        attr[1] = clear;
+        attr[2] = 0; // propagation: unchanged
+        attr[3] = (ulong)userNsFd;
+        fixed (byte* empty = CString(""))
+        {
+            LinuxException.Check(Libc.syscall(SYS_mount_setattr, fd, (long)empty,
+                AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), (long)attr, 32), $"mount_setattr {what}");
+        }
+    }
+
     /// <summary>openat2(2); returns -1 with errno ENOSYS where the kernel lacks it.</summary>
     public static int OpenAt2(int dirfd, string path, ulong flags, ulong mode, ulong resolve)
     {

@@ -114,7 +114,7 @@ public static class InitStage
         var process = config.Spec.Process!;
         if (process.Terminal && config.ConsoleSocketFd >= 0)
         {
-            Terminal.Pty.Setup(bindConsole ? config.Rootfs : "", config.ConsoleSocketFd, process.ConsoleSize, bindConsole);
+            Terminal.Pty.Setup(bindConsole ? config.Rootfs : "", config.ConsoleSocketFd, process.ConsoleSize);
         }
         Labels.ApplyExecLabels(process);
     }

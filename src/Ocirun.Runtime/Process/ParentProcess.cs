@@ -37,7 +37,7 @@ internal sealed class ParentProcess
     public int Start()
     {
         // Limits first: what the host cannot do fails before any process exists.
-        Cgroups.Prepare(ExecInto == 0 ? DeviceRules.ForCreate(Spec.Linux?.Resources, Spec.Linux?.Devices) : null);
+        Cgroups.Prepare(ExecInto == 0 ? Spec.Linux?.Resources ?? new Spec.Model.Resources() : null);
         var (parentEnd, childEnd) = Sys.SocketPair(SOCK_STREAM);
         using var sync = new SyncSocket(parentEnd);
         int stage0;

@@ -15,9 +15,9 @@ internal sealed class InRoot(int rootFd) : IDisposable
 
     public static InRoot Open(string root) => new(Sys.Open(root, O_PATH | O_DIRECTORY));
 
-    /// <summary>O_PATH fd of path, or -1 with errno set.</summary>
-    public int TryOpen(string path) =>
-        Sys.OpenAt2(rootFd, path.TrimStart('/') is { Length: > 0 } p ? p : ".", (ulong)O_PATH, 0, Resolve);
+    /// <summary>An fd of path (O_PATH unless flags say otherwise), or -1 with errno set.</summary>
+    public int TryOpen(string path, int flags = O_PATH) =>
+        Sys.OpenAt2(rootFd, path.TrimStart('/') is { Length: > 0 } p ? p : ".", (ulong)flags, 0, Resolve);
 
     public int OpenExisting(string path)
     {

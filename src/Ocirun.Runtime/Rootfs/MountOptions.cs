@@ -10,15 +10,39 @@ public sealed record ParsedMountOptions(
     string Data,
     bool Bind,
     bool Recursive,
-    bool RecursiveReadonly,
+    RecursiveAttrs RecursiveAttrs,
     bool TmpCopyUp)
 {
     /// <summary>Flags that need a second, remounting call after a bind mount.</summary>
     public ulong BindRemountFlags => Flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 }
 
+/// <summary>
+/// What the "r" options (rro, rnosuid, ratime…) ask of mount_setattr(AT_RECURSIVE): MOUNT_ATTR_*
+/// bits to set and to clear on the mount and every mount below it.
+/// </summary>
+public readonly record struct RecursiveAttrs(ulong Set, ulong Clear)
+{
+    public bool IsEmpty => Set == 0 && Clear == 0;
+}
+
 public static class MountOptions
 {
+    // The recursive options: the MOUNT_ATTR_* bit each sets or clears. An access-time mode
+    // (MOUNT_ATTR_RELATIME is 0) is only set together with clearing the whole _ATIME field.
+    private static readonly Dictionary<string, (bool Clear, ulong Attr)> RecursiveOptions = new()
+    {
+        ["rro"] = (false, MOUNT_ATTR_RDONLY), ["rrw"] = (true, MOUNT_ATTR_RDONLY),
+        ["rnosuid"] = (false, MOUNT_ATTR_NOSUID), ["rsuid"] = (true, MOUNT_ATTR_NOSUID),
+        ["rnodev"] = (false, MOUNT_ATTR_NODEV), ["rdev"] = (true, MOUNT_ATTR_NODEV),
+        ["rnoexec"] = (false, MOUNT_ATTR_NOEXEC), ["rexec"] = (true, MOUNT_ATTR_NOEXEC),
+        ["rnodiratime"] = (false, MOUNT_ATTR_NODIRATIME), ["rdiratime"] = (true, MOUNT_ATTR_NODIRATIME),
+        ["rrelatime"] = (false, MOUNT_ATTR_RELATIME), ["rnorelatime"] = (true, MOUNT_ATTR_RELATIME),
+        ["rnoatime"] = (false, MOUNT_ATTR_NOATIME), ["ratime"] = (true, MOUNT_ATTR_NOATIME),
+        ["rstrictatime"] = (false, MOUNT_ATTR_STRICTATIME), ["rnostrictatime"] = (true, MOUNT_ATTR_STRICTATIME),
+        ["rnosymfollow"] = (false, MOUNT_ATTR_NOSYMFOLLOW), ["rsymfollow"] = (true, MOUNT_ATTR_NOSYMFOLLOW),
+    };
+
     // Options that set a flag, and options that clear one (e.g. "rw" clears MS_RDONLY).
     private static readonly Dictionary<string, (bool Clear, ulong Flag)> FlagOptions = new()
     {
@@ -50,12 +74,14 @@ public static class MountOptions
 
     /// <summary>Every option this runtime understands, for the features document.</summary>
     public static IEnumerable<string> Known =>
-        FlagOptions.Keys.Concat(PropagationOptions.Keys).Concat(["bind", "rbind", "rro", "tmpcopyup"]).Order();
+        FlagOptions.Keys.Concat(PropagationOptions.Keys).Concat(RecursiveOptions.Keys)
+            .Concat(["bind", "rbind", "tmpcopyup"]).Order();
 
     public static ParsedMountOptions Parse(IEnumerable<string>? options)
     {
         ulong flags = 0, cleared = 0, propagation = 0;
-        bool bind = false, rec = false, rro = false, copyUp = false;
+        bool bind = false, rec = false, copyUp = false;
+        ulong attrSet = 0, attrClear = 0;
         var data = new List<string>();
         foreach (var o in options ?? [])
         {
@@ -81,9 +107,23 @@ public static class MountOptions
                 bind = true;
                 rec |= o == "rbind";
             }
-            else if (o == "rro")
+            else if (RecursiveOptions.TryGetValue(o, out var r))
             {
-                rro = true;
+                if (r.Clear)
+                {
+                    attrClear |= r.Attr;
+                    attrSet &= ~r.Attr;
+                }
+                else
+                {
+                    attrSet |= r.Attr;
+                    attrClear &= ~r.Attr;
+                    if ((r.Attr & MOUNT_ATTR__ATIME) == r.Attr)
+                    {
+                        attrSet = (attrSet & ~MOUNT_ATTR__ATIME) | r.Attr;
+                        attrClear |= MOUNT_ATTR__ATIME;
+                    }
+                }
             }
             else if (o == "tmpcopyup")
             {
@@ -98,7 +138,8 @@ public static class MountOptions
         {
             flags |= MS_BIND | (rec ? MS_REC : 0);
         }
-        return new ParsedMountOptions(flags, cleared, propagation, string.Join(",", data), bind, rec, rro, copyUp);
+        return new ParsedMountOptions(flags, cleared, propagation, string.Join(",", data), bind, rec,
+            new RecursiveAttrs(attrSet, attrClear), copyUp);
     }
 
     /// <summary>Parses rootfsPropagation; runc's default is rslave.</summary>

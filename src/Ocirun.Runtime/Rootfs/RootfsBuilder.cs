@@ -78,14 +78,17 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
             }
     }
 
-    /// <summary>The mount point under which path lies (the longest mount point that is its prefix).</summary>
+    /// <summary>
+    /// The mount that holds path: the longest mount point that is path itself or a prefix of
+    /// it (a rootfs that is a mount of its own, as containerd's overlay is, is its own holder).
+    /// </summary>
     private static string ParentMountPoint(string path)
     {
         var best = "/";
-        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+        foreach (var e in MountInfo.OfSelf())
         {
-            var mp = line.Split(' ')[4].Replace("\\040", " ");
-            if ((path.StartsWith(mp + "/", StringComparison.Ordinal) || mp == "/") && mp.Length > best.Length)
+            var mp = e.MountPoint;
+            if ((mp == path || path.StartsWith(mp + "/", StringComparison.Ordinal)) && mp.Length > best.Length)
             {
                 best = mp;
             }
@@ -99,6 +102,10 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         {
             MountCgroupV1(root, m);
             return;
+        }
+        if (m.Type is "proc" or "sysfs")
+        {
+            RequireOrdinaryDirectory(root, m);
         }
         bool isFile = m.Options.Bind && File.Exists(m.Source) && !Directory.Exists(m.Source);
         using (var target = new Fd(root.Create(m.Destination, isFile)))
@@ -116,14 +123,38 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         // The fd above names the covered directory; reopen to act on the new mount.
         using var mounted = new Fd(root.OpenExisting(m.Destination));
         var mpath = InRoot.ProcPath(mounted.Value);
-        if (m.Options.Bind && (m.Options.BindRemountFlags != 0 || m.Options.RecursiveReadonly))
+        if (m.Options.Bind && m.Options.BindRemountFlags != 0)
         {
-            ulong flags = m.Options.BindRemountFlags | (m.Options.RecursiveReadonly ? MS_RDONLY : 0);
-            Remount(mpath, flags);
+            Remount(mpath, m.Options.BindRemountFlags);
+        }
+        if (!m.Options.RecursiveAttrs.IsEmpty)
+        {
+            // rro, rnosuid…: a remount changes one mount; the submounts of an rbind need this.
+            Sys.MountSetattr(mounted.Value, m.Options.RecursiveAttrs.Set, m.Options.RecursiveAttrs.Clear, recursive: true, m.Destination);
         }
         if (m.Options.Propagation != 0)
         {
             Sys.Mount(null, mpath, null, m.Options.Propagation, null);
+        }
+    }
+
+    /// <summary>
+    /// procfs and sysfs only on a real directory of the image (CVE-2023-27561 class): a symlink
+    /// there would put the kernel's files where the runtime's later writes (sysctls, masks) do
+    /// not expect them. The path up to the last component is resolved inside the rootfs.
+    /// </summary>
+    private static unsafe void RequireOrdinaryDirectory(InRoot root, MountOp.Mount m)
+    {
+        var name = Path.GetFileName(m.Destination);
+        if (name.Length == 0)
+        {
+            return;
+        }
+        using var parent = new Fd(root.Create(Path.GetDirectoryName(m.Destination)!, false));
+        StatBuf st;
+        if (Libc.fstatat(parent.Value, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.Mode & S_IFMT) != S_IFDIR)
+        {
+            throw new ContainerException($"filesystem \"{m.Type}\" must be mounted on ordinary directory");
         }
     }
 
@@ -253,6 +284,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
     {
         if (noPivot)
         {
+            HideFullProcAndSys();
             LinuxException.Check(Libc.chdir(rootfs), "chdir rootfs");
             Sys.Mount(rootfs, "/", null, MS_MOVE, null);
             LinuxException.Check(Libc.chroot("."), "chroot");
@@ -269,6 +301,43 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         Sys.Mount(null, ".", null, MS_SLAVE | MS_REC, null);
         LinuxException.Check(Libc.umount2(".", MNT_DETACH), "umount old root");
         LinuxException.Check(Libc.chdir("/"), "chdir /");
+    }
+
+    /// <summary>
+    /// Without pivot_root the host's mounts stay in the container's mount namespace, merely out
+    /// of chroot's sight. The kernel lets a user namespace mount a new procfs or sysfs only
+    /// while a fully visible one exists in the namespace, so a fully visible host /proc would
+    /// let a nested user namespace mount a bare /proc. Every whole procfs and sysfs outside the
+    /// rootfs is unmounted here (or covered by a tmpfs where it cannot be).
+    /// </summary>
+    private void HideFullProcAndSys()
+    {
+        foreach (var e in MountInfo.OfSelf())
+        {
+            if (e.Root != "/" || e.FsType is not ("proc" or "sysfs")
+                || e.MountPoint == rootfs || e.MountPoint.StartsWith(rootfs + "/", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            // Slave first, so that the unmount does not propagate back to the host.
+            if (Libc.mount(null, e.MountPoint, null, MS_SLAVE | MS_REC, null) < 0)
+            {
+                if (Marshal.GetLastPInvokeError() == ENOENT)
+                {
+                    continue; // under a mount already taken away
+                }
+                throw LinuxException.Last($"make {e.MountPoint} a slave");
+            }
+            if (Libc.umount2(e.MountPoint, MNT_DETACH) < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno is not (EINVAL or EPERM))
+                {
+                    throw new LinuxException($"umount {e.MountPoint}", errno);
+                }
+                Sys.Mount("tmpfs", e.MountPoint, "tmpfs", 0, null);
+            }
+        }
     }
 
     private static void Mask(string path)

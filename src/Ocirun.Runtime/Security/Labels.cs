@@ -1,6 +1,6 @@
 namespace Ocirun.Runtime.Security;
 
-/// <summary>AppArmor and SELinux exec labels, written only where the LSM is active (runc skips them otherwise).</summary>
+/// <summary>AppArmor and SELinux exec labels; asking for one on a host without its LSM is an error.</summary>
 internal static class Labels
 {
     public static bool AppArmorEnabled() =>
@@ -10,16 +10,19 @@ internal static class Labels
 
     public static bool SelinuxEnabled() => File.Exists("/sys/fs/selinux/enforce");
 
-    /// <summary>Labels asked for while their LSM is off are skipped, as runc does; --debug says so.</summary>
-    public static void LogSkipped(Spec.Model.Process process)
+    /// <summary>
+    /// A label that cannot be applied fails the create or exec (closed, as runc and crun do):
+    /// running the process unconfined would silently drop the isolation the caller asked for.
+    /// </summary>
+    public static void Require(Spec.Model.Process process)
     {
         if (!string.IsNullOrEmpty(process.ApparmorProfile) && !AppArmorEnabled())
         {
-            DebugLog.Write($"apparmor is not enabled on this host: profile {process.ApparmorProfile} is not applied");
+            throw new ContainerException("apparmor is not enabled on this system");
         }
         if (!string.IsNullOrEmpty(process.SelinuxLabel) && !SelinuxEnabled())
         {
-            DebugLog.Write($"selinux is not enabled on this host: label {process.SelinuxLabel} is not applied");
+            throw new ContainerException("selinux label is specified in config, but selinux is disabled or not supported");
         }
     }
 

@@ -24,6 +24,7 @@ public static class SpecValidator
         CheckSysctl(spec.Linux?.Sysctl, ns);
         CheckPropagation(spec.Linux?.RootfsPropagation);
         CheckDevices(spec.Linux?.Devices);
+        CheckDeviceRules(spec.Linux?.Resources?.Devices);
         CheckTimeOffsets(spec.Linux?.TimeOffsets, ns);
         CheckHooks(spec.Hooks);
         CheckSeccomp(spec.Linux?.Seccomp);
@@ -123,6 +124,7 @@ public static class SpecValidator
                 throw Fail("process-env", $"env entry \"{e}\" is not of the form KEY=VALUE");
             }
         }
+        CheckUser(process.User);
         CheckRlimits(process.Rlimits);
         CheckCapabilities(process.Capabilities);
         if (process.IoPriority is { } io && (io.Class is not ("IOPRIO_CLASS_RT" or "IOPRIO_CLASS_BE" or "IOPRIO_CLASS_IDLE")
@@ -142,6 +144,30 @@ public static class SpecValidator
         if (process.OomScoreAdj is < -1000 or > 1000)
         {
             throw Fail("process-oom", $"oomScoreAdj {process.OomScoreAdj} is outside -1000..1000");
+        }
+    }
+
+    /// <summary>
+    /// The kernel reads (uid_t)-1 as "leave unchanged": 4294967295 would keep the process root.
+    /// Like the kernel's own id checks, anything above INT_MAX is refused.
+    /// </summary>
+    public const uint MaxId = int.MaxValue;
+
+    public static void CheckUser(User user)
+    {
+        CheckId("uid", user.Uid);
+        CheckId("gid", user.Gid);
+        foreach (var g in user.AdditionalGids ?? [])
+        {
+            CheckId("additional gid", g);
+        }
+    }
+
+    public static void CheckId(string what, uint id)
+    {
+        if (id > MaxId)
+        {
+            throw Fail("process-user", $"invalid {what} {id}: must be at most {MaxId}");
         }
     }
 
@@ -250,6 +276,12 @@ public static class SpecValidator
             {
                 throw Fail("userns-mappings", "id mapping size must be greater than 0");
             }
+            if (m.ContainerId > MaxId || m.HostId > MaxId || (ulong)m.ContainerId + m.Size > uint.MaxValue
+                || (ulong)m.HostId + m.Size > uint.MaxValue)
+            {
+                throw Fail("userns-mappings",
+                    $"invalid id mapping {m.ContainerId} {m.HostId} {m.Size}: ids must be at most {MaxId} and ranges end below 4294967295");
+            }
         }
     }
 
@@ -318,6 +350,22 @@ public static class SpecValidator
             if (!d.Path.StartsWith("/dev/", StringComparison.Ordinal) && d.Path != "/dev" || d.Path.Split('/').Contains(".."))
             {
                 throw Fail("device-path", $"device path \"{d.Path}\" is not under /dev");
+            }
+        }
+    }
+
+    /// <summary>linux.resources.devices: the types and access letters the devices cgroup knows.</summary>
+    public static void CheckDeviceRules(List<DeviceCgroup>? rules)
+    {
+        foreach (var r in rules ?? [])
+        {
+            if (r.Type is not (null or "" or "a" or "b" or "c"))
+            {
+                throw Fail("device-rule", $"invalid device type \"{r.Type}\" in linux.resources.devices");
+            }
+            if (r.Access is { } a && a.Any(c => c is not ('r' or 'w' or 'm')))
+            {
+                throw Fail("device-rule", $"invalid device access \"{a}\" in linux.resources.devices");
             }
         }
     }

@@ -23,7 +23,7 @@ public sealed class ResourceTranslationTests
     [Fact]
     public void V1()
     {
-        var w = V1Resources.Translate(Sample(), includeDevices: false).Select(x => x.ToString()).ToList();
+        var w = V1Resources.Translate(Sample()).Select(x => x.ToString()).ToList();
         Assert.Equal(
         [
             "memory/memory.limit_in_bytes=268435456",
@@ -75,7 +75,7 @@ public sealed class ResourceTranslationTests
     {
         var r = new Resources { Memory = new MemoryResources { Limit = -1, Swap = -1 }, Pids = new PidsResources { Limit = 0 } };
         Assert.Equal(["memory/memory.limit_in_bytes=-1", "memory/memory.memsw.limit_in_bytes=-1", "pids/pids.max=max"],
-            V1Resources.Translate(r, false).Select(x => x.ToString()));
+            V1Resources.Translate(r).Select(x => x.ToString()));
         Assert.Equal(["unified/memory.max=max", "unified/memory.swap.max=max", "unified/pids.max=max"],
             V2Resources.Translate(r).Select(x => x.ToString()));
     }
@@ -85,24 +85,5 @@ public sealed class ResourceTranslationTests
     {
         Assert.Throws<Runtime.ContainerException>(() => V2Resources.Translate(new Resources { Network = new NetworkResources { ClassId = 1 } }));
         Assert.Throws<Runtime.ContainerException>(() => V2Resources.Translate(new Resources { Memory = new MemoryResources { DisableOOMKiller = true } }));
-    }
-
-    [Fact]
-    public void DeviceRulesKeepTheSpecOrderThenTheDefaults()
-    {
-        var rules = DeviceRules.ToV1([new DeviceCgroup { Allow = false, Access = "rwm" }, new DeviceCgroup { Allow = true, Type = "c", Major = 10, Minor = 229, Access = "rw" }]);
-        Assert.Equal("devices/devices.deny=a", rules[0].ToString());
-        Assert.Equal("devices/devices.allow=c 10:229 rw", rules[1].ToString());
-        Assert.Contains("devices/devices.allow=c 136:* rwm", rules.Select(r => r.ToString()));
-        Assert.Equal(2 + DeviceRules.Defaults.Length, rules.Count);
-    }
-
-    [Fact]
-    public void SpecDevicesAreAllowedAtCreate()
-    {
-        var r = DeviceRules.ForCreate(new Resources { Devices = [new DeviceCgroup { Allow = false, Access = "rwm" }] },
-            [new Device { Path = "/dev/fuse", Type = "c", Major = 10, Minor = 229 }])!;
-        Assert.Equal("c 10:229 rwm", DeviceRules.Line(r.Devices![1]));
-        Assert.Null(DeviceRules.ForCreate(null, []));
     }
 }

@@ -1,0 +1,198 @@
+using System.Net.Sockets;
+using Ocirun.IntegrationTests.Harness;
+using Ocirun.Runtime.Linux;
+using Ocirun.Spec.Model;
+
+namespace Ocirun.IntegrationTests;
+
+/// <summary>
+/// Regression tests for isolation holes a hostile image or config could open. Symlinks in the
+/// images point only at canary files and directories these tests make under /tmp.
+/// </summary>
+public sealed class IsolationTests : IDisposable
+{
+    private readonly Harness.Runtime _rt = new();
+    private readonly string _canary = Directory.CreateTempSubdirectory("ocirun-canary-").FullName;
+
+    public void Dispose()
+    {
+        _rt.Dispose();
+        Run.Program("sh", ["-c", $"grep -o ' {_canary}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l"]);
+        Directory.Delete(_canary, recursive: true);
+    }
+
+    private static bool HostMounts(string path) =>
+        File.ReadAllLines("/proc/self/mountinfo").Any(l => l.Split(' ')[4].StartsWith(path, StringComparison.Ordinal));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("rshared")]
+    public async Task ConsoleSymlinkInTheImageCannotCarryTheConsoleToTheHost(string propagation)
+    {
+        // The canary directory is a shared mount: a console mount landing in it would show on the host.
+        Run.Program("mount", ["--bind", "--make-shared", _canary, _canary]).EnsureSuccess();
+        var target = Path.Combine(_canary, "f");
+        File.WriteAllText(target, "canary");
+        using var b = new Bundle().Shell("stat -c '%F %t:%T' /dev/console; sleep 300");
+        b.Spec.Process!.Terminal = true;
+        b.Spec.Mounts!.RemoveAll(m => m.Destination == "/dev");
+        b.Spec.Linux!.RootfsPropagation = propagation.Length > 0 ? propagation : null;
+        b.Write();
+        Directory.CreateDirectory(Path.Combine(b.Rootfs, "dev"));
+        File.CreateSymbolicLink(Path.Combine(b.Rootfs, "dev", "console"), target);
+
+        var sock = Path.Combine(b.Dir, "console.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(sock));
+        listener.Listen(1);
+        var accept = listener.AcceptAsync();
+        _rt.Ok("create", "--bundle", b.Dir, "--console-socket", sock, "c1");
+        using var conn = await accept;
+        var (master, _) = FdPassing.Receive((int)conn.Handle);
+        try
+        {
+            Assert.False(HostMounts(target), "the console was mounted onto the host's file");
+            Assert.Equal("canary", File.ReadAllText(target));
+            // The image's symlink was replaced by a file of the rootfs carrying the pty.
+            Assert.False(File.GetAttributes(Path.Combine(b.Rootfs, "dev", "console")).HasFlag(FileAttributes.ReparsePoint));
+        }
+        finally
+        {
+            _rt.Exec("delete", "--force", "c1");
+            Sys.Close(master);
+        }
+        Assert.False(HostMounts(target));
+    }
+
+    [Theory]
+    [InlineData("/proc", "proc")]
+    [InlineData("/sys", "sysfs")]
+    public void ProcOrSysAsASymlinkInTheImageIsRefused(string dest, string type)
+    {
+        using var b = new Bundle("true");
+        var path = b.Rootfs + dest;
+        Directory.Delete(path, recursive: true);
+        File.CreateSymbolicLink(path, _canary);
+        _rt.AssertCreateFailsCleanly(b, $"filesystem \"{type}\" must be mounted on ordinary directory");
+        Assert.False(HostMounts(_canary));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(b.Rootfs, _canary.TrimStart('/'))
+            is var inRoot && Directory.Exists(inRoot) ? inRoot : _canary));
+    }
+
+    [Fact]
+    public void RecursiveReadonlyReachesSubmounts()
+    {
+        var sub = Path.Combine(_canary, "sub");
+        Directory.CreateDirectory(sub);
+        Run.Program("mount", ["-t", "tmpfs", "tmpfs", sub]).EnsureSuccess();
+        using var b = new Bundle().Shell("touch /data/sub/x 2>&1; grep ' /data/sub ' /proc/self/mountinfo");
+        b.Spec.Mounts!.Add(new Mount { Destination = "/data", Type = "bind", Source = _canary, Options = ["rbind", "rro", "rnosuid", "rnoexec"] });
+        b.Write();
+        var r = _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout;
+        Assert.Contains("Read-only file system", r);
+        Assert.Matches(" /data/sub ro,nosuid,[^ ]*noexec", r);
+        Assert.False(File.Exists(Path.Combine(sub, "x")));
+    }
+
+    [Fact]
+    public void NoPivotLeavesNoFullyVisibleProcForANestedUserNamespace()
+    {
+        using var b = new Bundle().Shell(
+            "mkdir -p /tmp/p; unshare -Urpfm sh -c 'mount -t proc proc /tmp/p 2>/dev/null && echo MOUNTED || echo REFUSED'");
+        string[] caps = ["CAP_SYS_ADMIN", "CAP_SETFCAP", "CAP_SETUID", "CAP_SETGID"];
+        b.Spec.Process!.Capabilities = new Capabilities { Bounding = [.. caps], Effective = [.. caps], Permitted = [.. caps] };
+        b.Spec.Root!.Readonly = false;
+        b.Write();
+        var r = _rt.Ok("run", "--no-pivot", "--bundle", b.Dir, "c1").Stdout;
+        Assert.Equal("REFUSED\n", r);
+    }
+
+    [Fact]
+    public void UidMinusOneIsRefusedNotRoot()
+    {
+        using var b = new Bundle("id", "-u");
+        b.Spec.Process!.User = new User { Uid = uint.MaxValue, Gid = uint.MaxValue };
+        b.Write();
+        _rt.AssertCreateFailsCleanly(b, "invalid uid 4294967295: must be at most 2147483647");
+    }
+
+    [Fact]
+    public void ExecUserMinusOneIsRefused()
+    {
+        using var b = new Bundle("sleep", "300");
+        _rt.RunDetached(b.Dir, "c1", "sleep");
+        var r = _rt.Exec("exec", "--user", "4294967295:4294967295", "c1", "id", "-u");
+        Assert.Equal(255, r.ExitCode);
+        Assert.Contains("invalid uid 4294967295", r.Stderr);
+        Assert.DoesNotContain("0", r.Stdout);
+    }
+
+    [Fact]
+    public void IdMappingBeyondTheKernelsRangeIsRefused()
+    {
+        using var b = new Bundle("true");
+        b.Spec.Linux!.Namespaces!.Add(new Namespace { Type = "user" });
+        b.Spec.Linux.UidMappings = [new IdMapping { ContainerId = 0, HostId = 4294967295, Size = 1 }];
+        b.Spec.Linux.GidMappings = [new IdMapping { ContainerId = 0, HostId = 0, Size = 1 }];
+        b.Write();
+        _rt.AssertCreateFailsCleanly(b, "invalid id mapping 0 4294967295 1");
+    }
+
+    [WithoutLsmFact("/sys/kernel/security/apparmor/profiles")]
+    public void AppArmorProfileWithoutAppArmorFailsClosed()
+    {
+        using var b = new Bundle("true");
+        b.Spec.Process!.ApparmorProfile = "some-profile";
+        b.Write();
+        _rt.AssertCreateFailsCleanly(b, "apparmor is not enabled on this system");
+    }
+
+    [WithoutLsmFact("/sys/fs/selinux/enforce")]
+    public void SelinuxLabelWithoutSelinuxFailsClosed()
+    {
+        using var b = new Bundle("true");
+        b.Spec.Process!.SelinuxLabel = "system_u:system_r:container_t:s0";
+        b.Write();
+        _rt.AssertCreateFailsCleanly(b, "selinux label is specified in config, but selinux is disabled or not supported");
+    }
+
+    [Fact]
+    public void NulInAPathIsRefusedNotTruncated()
+    {
+        using var b = new Bundle("true");
+        b.Spec.Mounts!.Add(new Mount { Destination = "/a\0b", Type = "tmpfs", Source = "tmpfs" });
+        b.Write();
+        _rt.AssertCreateFailsCleanly(b, "contains a NUL byte");
+        Assert.False(Directory.Exists(Path.Combine(b.Rootfs, "a")));
+    }
+
+    [Fact]
+    public void FifoAsConfigJsonFailsInsteadOfHanging()
+    {
+        using var b = new Bundle("true");
+        File.Delete(Path.Combine(b.Dir, "config.json"));
+        Run.Program("mkfifo", [Path.Combine(b.Dir, "config.json")]).EnsureSuccess();
+        _rt.AssertCreateFailsCleanly(b, "config.json: not a regular file", TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public void VeryLongIdReadsAsTheSystemsError()
+    {
+        var r = _rt.Exec("state", new string('a', 5000));
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.DoesNotContain("IO_", r.Stderr);
+        Assert.Contains("file name too long", r.Stderr);
+    }
+}
+
+/// <summary>A test of the host without an LSM; skipped, saying why, where the LSM is on.</summary>
+public sealed class WithoutLsmFactAttribute : FactAttribute
+{
+    public WithoutLsmFactAttribute(string lsmFile)
+    {
+        if (File.Exists(lsmFile))
+        {
+            Skip = $"the LSM is enabled on this host ({lsmFile} exists)";
+        }
+    }
+}
