@@ -41,7 +41,7 @@ public static class SpecJson
         try
         {
             var value = JsonSerializer.Deserialize(json, info) ?? throw new SpecValidationException("json", "document is null");
-            RefuseNul(json);
+            CheckDocument(json);
             return value;
         }
         catch (JsonException e)
@@ -51,34 +51,48 @@ public static class SpecJson
     }
 
     /// <summary>
-    /// A string with a NUL byte would be cut short at the first syscall that takes it ("/a\0b"
-    /// becomes "/a"): any such string in the document is refused. JSON can only carry NUL
-    /// escaped, so documents without "\u0000" are not walked.
+    /// What the typed model cannot see: a string with a NUL byte would be cut short at the first
+    /// syscall that takes it ("/a\0b" becomes "/a"), and a null inside an array (no list of the
+    /// spec has optional elements) would reach the runtime as a missing entry. JSON carries NUL
+    /// only escaped, so documents without "\u0000" or "null" are not walked.
     /// </summary>
-    private static void RefuseNul(string json)
+    private static void CheckDocument(string json)
     {
-        if (!json.Contains("\\u0000", StringComparison.OrdinalIgnoreCase))
+        if (!json.Contains("\\u0000", StringComparison.OrdinalIgnoreCase) && !json.Contains("null", StringComparison.Ordinal))
         {
             return;
         }
         var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json),
             new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var inArray = new Stack<bool>();
         string property = "";
         while (reader.Read())
         {
-            if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName))
+            switch (reader.TokenType)
             {
-                continue;
-            }
-            var text = reader.GetString() ?? "";
-            if (text.Contains('\0'))
-            {
-                var where = reader.TokenType == JsonTokenType.PropertyName ? "a property name" : $"the value of \"{property}\"";
-                throw new SpecValidationException("json", $"invalid JSON: {where} contains a NUL byte");
-            }
-            if (reader.TokenType == JsonTokenType.PropertyName)
-            {
-                property = text;
+                case JsonTokenType.StartArray:
+                case JsonTokenType.StartObject:
+                    inArray.Push(reader.TokenType == JsonTokenType.StartArray);
+                    break;
+                case JsonTokenType.EndArray:
+                case JsonTokenType.EndObject:
+                    inArray.Pop();
+                    break;
+                case JsonTokenType.Null when inArray.TryPeek(out var array) && array:
+                    throw new SpecValidationException("json", $"invalid JSON: null in the list \"{property}\"");
+                case JsonTokenType.String:
+                case JsonTokenType.PropertyName:
+                    var text = reader.GetString() ?? "";
+                    if (text.Contains('\0'))
+                    {
+                        var where = reader.TokenType == JsonTokenType.PropertyName ? "a property name" : $"the value of \"{property}\"";
+                        throw new SpecValidationException("json", $"invalid JSON: {where} contains a NUL byte");
+                    }
+                    if (reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        property = text;
+                    }
+                    break;
             }
         }
     }
@@ -95,10 +109,34 @@ public static class SpecJson
         what = (cut >= 0 ? what[..cut] : what).TrimEnd('.');
         if (ResourceKeyText.Split(what) is var (key, argument))
         {
-            what = ResourceKeyText.Words(key) + (argument.Length > 0 ? ": " + argument : "");
+            what = key == "DeserializeUnableToConvertValue"
+                ? $"cannot convert the value to {JsonTypeName(argument)}"
+                : ResourceKeyText.Words(key) + (argument.Length > 0 ? ": " + argument : "");
         }
         var where = e.LineNumber is { } line ? $" at line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "";
         var path = e.Path is { Length: > 1 } p ? $" ({p})" : "";
         return $"invalid JSON{where}{path}: {what}";
+    }
+
+    /// <summary>The JSON shape a .NET type name stands for: "System.Nullable`1[System.UInt32]" → "uint32".</summary>
+    public static string JsonTypeName(string dotnetType)
+    {
+        var t = dotnetType.StartsWith("System.Nullable`1[", StringComparison.Ordinal) ? dotnetType[18..^1] : dotnetType;
+        if (t.Contains("List`1", StringComparison.Ordinal) || t.EndsWith("[]", StringComparison.Ordinal))
+        {
+            return "array";
+        }
+        if (t.Contains("Dictionary`2", StringComparison.Ordinal) || t.StartsWith("Ocirun.", StringComparison.Ordinal))
+        {
+            return "object";
+        }
+        return t switch
+        {
+            "System.String" => "string",
+            "System.Boolean" => "bool",
+            "System.Double" or "System.Single" => "number",
+            _ when t.StartsWith("System.", StringComparison.Ordinal) => t[7..].ToLowerInvariant(),
+            _ => t,
+        };
     }
 }

@@ -108,6 +108,28 @@ public sealed class IsolationTests : IDisposable
     }
 
     [Fact]
+    public void ALinuxDevicesEntryCreatesTheNodeButGrantsNoAccess()
+    {
+        using var b = new Bundle().Shell("stat -c '%t:%T' /dev/kmsg; : < /dev/kmsg 2>&1; echo rc=$?");
+        b.Spec.Linux!.Devices = [new Device { Path = "/dev/kmsg", Type = "c", Major = 1, Minor = 11 }];
+        b.Spec.Linux.Resources = new Resources { Devices = [new DeviceCgroup { Allow = false, Access = "rwm" }] };
+        b.Write();
+        var r = _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout;
+        Assert.StartsWith("1:b\n", r);
+        Assert.Contains("Operation not permitted", r);
+        Assert.Contains("rc=1", r);
+    }
+
+    [Fact]
+    public void AFifoInLinuxDevicesIsANodeWithoutADeviceRule()
+    {
+        using var b = new Bundle().Shell("stat -c '%F' /dev/myfifo");
+        b.Spec.Linux!.Devices = [new Device { Path = "/dev/myfifo", Type = "p", Major = 8, Minor = 666 }];
+        b.Write();
+        Assert.Equal("fifo\n", _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout);
+    }
+
+    [Fact]
     public void UidMinusOneIsRefusedNotRoot()
     {
         using var b = new Bundle("id", "-u");

@@ -15,6 +15,7 @@ public sealed class FeaturesCommand : ICommand
 
     public int Run(CommandContext ctx, ParsedArgs args)
     {
+        CommandContext.RequireNoArgs(args, "features");
         Console.Out.WriteLine(JsonSerializer.Serialize(Build(), SpecJsonContext.Default.Features));
         return 0;
     }

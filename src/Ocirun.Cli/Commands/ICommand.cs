@@ -29,4 +29,13 @@ public sealed class CommandContext(GlobalOptions global, Log log)
         }
         return args.Positional[0];
     }
+
+    /// <summary>For commands that take no arguments (features, list, spec), as runc checks them.</summary>
+    public static void RequireNoArgs(ParsedArgs args, string command)
+    {
+        if (args.Positional.Count > 0)
+        {
+            throw new UsageException($"\"{command}\" requires exactly 0 argument(s)");
+        }
+    }
 }

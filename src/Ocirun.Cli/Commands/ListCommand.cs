@@ -13,6 +13,7 @@ public sealed class ListCommand : ICommand
 
     public int Run(CommandContext ctx, ParsedArgs args)
     {
+        CommandContext.RequireNoArgs(args, "list");
         var format = args.Get("format") ?? "table";
         if (format is not ("table" or "json"))
         {

@@ -12,6 +12,7 @@ public sealed class SpecCommand : ICommand
 
     public int Run(CommandContext ctx, ParsedArgs args)
     {
+        CommandContext.RequireNoArgs(args, "spec");
         var bundle = args.Get("bundle") ?? ".";
         var path = Path.Combine(bundle, "config.json");
         if (File.Exists(path))
