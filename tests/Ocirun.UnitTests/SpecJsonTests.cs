@@ -113,9 +113,32 @@ public class SpecJsonTests
         Assert.Equal("invalid JSON at line 1, column 2: expected start of property not found: b", SpecJson.Describe(e));
         var typed = new JsonException("DeserializeUnableToConvertValue, Ocirun.Spec.Model.Process Path: $.process | LineNumber: 2 | BytePositionInLine: 13.",
             "$.process", 2, 13);
-        Assert.Equal("invalid JSON at line 3, column 14 ($.process): deserialize unable to convert value: Ocirun.Spec.Model.Process",
+        Assert.Equal("invalid JSON at line 3, column 14 ($.process): cannot convert the value to object",
             SpecJson.Describe(typed));
     }
+
+    [Theory]
+    [InlineData("System.String", "string")]
+    [InlineData("System.Nullable`1[System.UInt32]", "uint32")]
+    [InlineData("System.Boolean", "bool")]
+    [InlineData("System.Collections.Generic.List`1[System.String]", "array")]
+    [InlineData("System.Collections.Generic.Dictionary`2[System.String,System.String]", "object")]
+    [InlineData("Ocirun.Spec.Model.User", "object")]
+    public void DotnetTypesReadAsJsonTypes(string dotnet, string json) => Assert.Equal(json, SpecJson.JsonTypeName(dotnet));
+
+    [Theory]
+    [InlineData("""{"ociVersion":"1.0.0","process":{"args":["a\u0000b"]}}""", "the value of \"args\" contains a NUL byte")]
+    [InlineData("""{"ociVersion":"1.0.0","annotations":{"a\u0000":"b"}}""", "a property name contains a NUL byte")]
+    [InlineData("""{"ociVersion":"1.0.0","process":{"env":["A=1", null]}}""", "null in the list \"env\"")]
+    public void NulBytesAndNullListEntriesAreRefused(string json, string message)
+    {
+        var e = Assert.Throws<SpecValidationException>(() => SpecJson.ParseSpec(json));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void NullOutsideListsIsFine() =>
+        Assert.Null(SpecJson.ParseSpec("""{"ociVersion":"1.0.0","hooks":null}""").Hooks);
 
     [Fact]
     public void ParseProcessReadsAProcessDocument()

@@ -28,6 +28,37 @@ public class SpecValidatorTests
     public void MinimalSpecPasses() => Passes(_ => { });
 
     [Fact]
+    public void IdsAboveIntMaxAreRefused()
+    {
+        Assert.Equal("process-user", RuleOf(s => s.Process!.User.Uid = uint.MaxValue));
+        Assert.Equal("process-user", RuleOf(s => s.Process!.User.Gid = 2147483648));
+        Assert.Equal("process-user", RuleOf(s => s.Process!.User.AdditionalGids = [1, uint.MaxValue]));
+        Passes(s => s.Process!.User.Uid = int.MaxValue);
+    }
+
+    [Fact]
+    public void IdMappingsEndBelowMinusOne()
+    {
+        static void User(Spec.Model.Spec s, uint c, uint h, uint size)
+        {
+            s.Linux!.Namespaces!.Add(new Namespace { Type = "user" });
+            s.Linux.UidMappings = [new IdMapping { ContainerId = c, HostId = h, Size = size }];
+            s.Linux.GidMappings = [new IdMapping { ContainerId = 0, HostId = 0, Size = 1 }];
+        }
+        Assert.Equal("userns-mappings", RuleOf(s => User(s, 0, uint.MaxValue, 1)));
+        Assert.Equal("userns-mappings", RuleOf(s => User(s, 0, 4294967000, 1000)));
+        Passes(s => User(s, 0, 0, uint.MaxValue));
+        Passes(s => User(s, 0, 100000, 65536));
+    }
+
+    [Theory]
+    [InlineData("x", "rwm")]
+    [InlineData("c", "rwa")]
+    public void DeviceRulesWithUnknownTypesOrAccessAreRefused(string type, string access) =>
+        Assert.Equal("device-rule", RuleOf(s => s.Linux!.Resources = new Resources
+            { Devices = [new DeviceCgroup { Allow = true, Type = type, Access = access }] }));
+
+    [Fact]
     public void ProcessIsOptionalOnlyWhenNotRequired()
     {
         Assert.Equal("process", RuleOf(s => s.Process = null));
