@@ -110,7 +110,7 @@ public sealed class IsolationTests : IDisposable
     [Fact]
     public void ALinuxDevicesEntryCreatesTheNodeButGrantsNoAccess()
     {
-        using var b = new Bundle().Shell("stat -c '%t:%T' /dev/kmsg; : < /dev/kmsg 2>&1; echo rc=$?");
+        using var b = new Bundle().Shell("stat -c '%t:%T' /dev/kmsg; dd if=/dev/kmsg of=/dev/null bs=1 count=0 2>&1; echo rc=$?");
         b.Spec.Linux!.Devices = [new Device { Path = "/dev/kmsg", Type = "c", Major = 1, Minor = 11 }];
         b.Spec.Linux.Resources = new Resources { Devices = [new DeviceCgroup { Allow = false, Access = "rwm" }] };
         b.Write();

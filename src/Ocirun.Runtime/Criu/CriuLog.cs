@@ -18,7 +18,10 @@ public static class CriuLog
     private const string ErrorMark = "Error (";
 
     // CRIU raises its own NOFILE limit to fs.nr_open; without CAP_SYS_RESOURCE that fails and is ignored.
-    private static readonly string[] Harmless = ["rlimit: Can't setup RLIMIT_NOFILE for self"];
+    // Its start-up probe opens /dev/net/tun, which a container's device rules (CRIU runs in the
+    // container's cgroup) no longer allow; the probe only decides whether tun devices can be restored.
+    private static readonly string[] Harmless =
+        ["rlimit: Can't setup RLIMIT_NOFILE for self", "tun: Unable to create tun: Operation not permitted"];
 
     // First match wins: the more specific patterns come first.
     private static readonly (string[] AnyOf, string Hint)[] Hints =

@@ -11,18 +11,13 @@ namespace Ocirun.IntegrationTests.Hostile;
 /// odd config files and bad command lines. Each must end with one error line and a non-zero
 /// exit, and leave no state directory, cgroup, mount or process behind.
 /// </summary>
-public sealed class HostileInputTests : IDisposable
+public sealed class HostileInputTests(HostileRootfs rootfs) : IDisposable, IClassFixture<HostileRootfs>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private readonly Harness.Runtime _rt = new();
-    private readonly string _dir = Path.Combine("/tmp/ocirun-it", "hostile-" + Guid.NewGuid().ToString("n")[..8]);
-    private readonly string _cgroup;
+    private readonly string _dir = Directory.CreateDirectory(Path.Combine("/tmp/ocirun-it", "hostile-" + Guid.NewGuid().ToString("n")[..8])).FullName;
+    private string Cgroup => "/ocirun-it-" + Path.GetFileName(_dir);
 
-    public HostileInputTests()
-    {
-        Directory.CreateDirectory(_dir);
-        _cgroup = "/ocirun-it-" + Path.GetFileName(_dir);
-    }
 
     public void Dispose()
     {
@@ -40,9 +35,9 @@ public sealed class HostileInputTests : IDisposable
         var spec = DefaultSpec.Create();
         spec.Process!.Terminal = false;
         spec.Process.Args = ["true"];
-        spec.Root!.Path = TestEnv.Rootfs;
+        spec.Root!.Path = rootfs.Path;
         spec.Root.Readonly = true;
-        spec.Linux!.CgroupsPath = _cgroup;
+        spec.Linux!.CgroupsPath = Cgroup;
         var config = JsonNode.Parse(JsonSerializer.Serialize(spec, SpecJsonContext.Default.Spec))!.AsObject();
         var raw = HostileConfigs.All[name](config);
         File.WriteAllText(Path.Combine(_dir, "config.json"), raw ?? config.ToJsonString());
@@ -62,7 +57,7 @@ public sealed class HostileInputTests : IDisposable
         var config = Path.Combine(_dir, "config.json");
         var spec = DefaultSpec.Create();
         spec.Process!.Terminal = false;
-        spec.Linux!.CgroupsPath = _cgroup;
+        spec.Linux!.CgroupsPath = Cgroup;
         spec.Root!.Path = kind == "rootfs is a file" ? "/etc/hostname" : Path.Combine(_dir, "no-rootfs");
         switch (kind)
         {
@@ -100,8 +95,8 @@ public sealed class HostileInputTests : IDisposable
     {
         var spec = DefaultSpec.Create();
         spec.Process!.Terminal = false;
-        spec.Root!.Path = TestEnv.Rootfs;
-        spec.Linux!.CgroupsPath = _cgroup;
+        spec.Root!.Path = rootfs.Path;
+        spec.Linux!.CgroupsPath = Cgroup;
         File.WriteAllText(Path.Combine(_dir, "config.json"), JsonSerializer.Serialize(spec, SpecJsonContext.Default.Spec));
         var args = Split(line.Replace("{b}", _dir));
         AssertFailsCleanly(args);
@@ -119,7 +114,7 @@ public sealed class HostileInputTests : IDisposable
         Assert.Empty(_rt.Ids());
         Assert.False(Directory.Exists(Path.Combine(_rt.Root, "h1")), "state directory left");
         var roots = File.Exists("/sys/fs/cgroup/cgroup.controllers") ? ["/sys/fs/cgroup"] : Directory.GetDirectories("/sys/fs/cgroup");
-        Assert.All(roots, root => Assert.False(Directory.Exists(root + _cgroup), "cgroup left in " + root));
+        Assert.All(roots, root => Assert.False(Directory.Exists(root + Cgroup), "cgroup left in " + root));
         Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Contains(_dir) || l.Contains(_rt.Root));
         Assert.Empty(ProcessesOf("h1"));
     }
@@ -168,4 +163,17 @@ public sealed class HostileInputTests : IDisposable
         }
         return words.ToArray();
     }
+}
+
+/// <summary>
+/// A rootfs of the corpus's own: a create that fails after making mount points leaves them in
+/// the rootfs (as runc's does), and no other test may see them.
+/// </summary>
+public sealed class HostileRootfs : IDisposable
+{
+    public string Path { get; } = System.IO.Path.Combine("/tmp/ocirun-it", "hostile-rootfs-" + Guid.NewGuid().ToString("n")[..8]);
+
+    public HostileRootfs() => Run.Program("cp", ["-a", TestEnv.Rootfs, Path]).EnsureSuccess();
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
 }

@@ -22,6 +22,14 @@ public class CriuLogTests
     }
 
     [Fact]
+    public void SkipsTheTunProbeThatDeviceRulesRefuse()
+    {
+        var e = CriuLog.FirstError(Log("(00.015028) Error (criu/tun.c:85): tun: Unable to create tun: Operation not permitted",
+            "(00.2) Error (criu/files-reg.c:2300): File bin/busybox has bad size 1 (expect 2)"));
+        Assert.Equal("File bin/busybox has bad size 1 (expect 2)", e!.Message);
+    }
+
+    [Fact]
     public void NoErrorBesidesRlimit()
     {
         Assert.Null(CriuLog.FirstError(Log("(00.050000) Dumping finished successfully")));
