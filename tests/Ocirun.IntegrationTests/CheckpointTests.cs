@@ -72,6 +72,41 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void KilledRestoreLeavesNoMountThatDeleteForceDoesNotRemove()
+    {
+        var b = Own(new Bundle().Shell(Counter));
+        var run = RunPiped(b, "c1");
+        var last = CheckpointAndLastNumber(run, "c1");
+        foreach (var ms in new[] { 100, 200, 300, 500 })
+        {
+            // stdio a pipe, as for a real restore.
+            using (Run.Start("sh", ["-c", "\"$@\" </dev/null 2>&1 | cat", "sh", TestEnv.Bin, "--root", _rt.Root,
+                "restore", "-d", "--image-path", Images, "--work-path", Work, "--bundle", b.Dir, "c1"]))
+            {
+                Thread.Sleep(ms);
+            }
+            // Disposing killed ocirun and CRIU together, at whatever stage they were.
+            _rt.Exec("delete", "--force", "c1");
+            var left = File.ReadAllLines("/proc/self/mountinfo")
+                .Where(l => l.Contains(_tmp) || l.Contains(_rt.Root) || l.Contains(".criu.")).ToList();
+            Assert.True(left.Count == 0, $"killed after {ms} ms, left mounted:\n" + string.Join('\n', left));
+            Assert.Empty(_rt.Ids());
+            Assert.False(Directory.Exists(CgroupDir("pids", b)));
+        }
+        // What CRIU leaves when it makes the yard itself and is killed (runc's way, and ours
+        // before): a later restore from the same work directory removes it.
+        var old = Path.Combine(Work, ".criu.cgyard.AbC123");
+        Directory.CreateDirectory(old);
+        Run.Program("mount", ["-t", "tmpfs", "tmpfs", old]).EnsureSuccess();
+        Directory.CreateDirectory(Path.Combine(old, "pids"));
+        Run.Program("mount", ["-t", "cgroup", "-o", "pids", "cgroup", Path.Combine(old, "pids")]).EnsureSuccess();
+        // The images are still good.
+        AssertContinuesAfter(Restore(b, "c1"), last);
+        Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Contains(".criu."));
+        Assert.False(Directory.Exists(old));
+    }
+
+    [Fact]
     public void LeaveRunningKeepsCountingAndItsImagesRestoreBesideIt()
     {
         var b = Own(new Bundle().Shell(Counter));

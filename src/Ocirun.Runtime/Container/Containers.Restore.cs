@@ -32,6 +32,7 @@ public sealed partial class Containers
         }
         var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
         Directory.CreateDirectory(workDir);
+        CgroupYard.RemoveLeftInWorkDir(workDir);
         var cgroups = CgroupManager.ForPath(spec.Linux?.CgroupsPath, o.Id);
         Store.CreateDir(o.Id);
         var criuRoot = Store.CriuRootPath(o.Id);
@@ -42,7 +43,8 @@ public sealed partial class Containers
             var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot);
             cgroups.Prepare(spec.Linux?.Resources ?? new Spec.Model.Resources());
             PrepareCriuRoot(spec, rootfs, criuRoot);
-            pid = RunRestore(o, spec, criu, cgroups, imageDir, workDir, criuRoot);
+            CgroupYard.Prepare(Store.CgroupYardPath(o.Id));
+            pid = RunRestore(o, spec, criu, cgroups, imageDir, workDir, criuRoot, Store.CgroupYardPath(o.Id));
             SaveInit(record, pid, o.PidFile);
             return record;
         }
@@ -53,17 +55,18 @@ public sealed partial class Containers
         }
         finally
         {
-            RemoveCriuRoot(criuRoot);
+            RemoveRestoreMounts(o.Id);
         }
     }
 
     private int RunRestore(RestoreOptions o, Spec.Model.Spec spec, CriuClient criu, CgroupManager cgroups,
-        string imageDir, string workDir, string criuRoot)
+        string imageDir, string workDir, string criuRoot, string cgroupYard)
     {
         using var images = new Rootfs.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
         using var work = new Rootfs.Fd(Sys.Open(workDir, O_DIRECTORY | O_RDONLY));
         var opts = CriuOptionsBuilder.Common(o, images.Value, work.Value, RestoreLog, spec);
         opts.Root = criuRoot;
+        opts.CgroupYard = cgroupYard;
         opts.RstSibling = true;
         opts.EvasiveDevices = true;
         if (o.LsmProfile != null)

@@ -1,4 +1,5 @@
 using Ocirun.Runtime.Cgroups;
+using Ocirun.Runtime.Criu;
 using Ocirun.Runtime.Linux;
 using Ocirun.Runtime.State;
 
@@ -65,8 +66,15 @@ public sealed partial class Containers(StateStore store)
     /// </summary>
     private void RemoveStateDir(string id)
     {
-        RemoveCriuRoot(Store.CriuRootPath(id));
+        RemoveRestoreMounts(id);
         Store.Remove(id);
+    }
+
+    /// <summary>CRIU's root and cgroup yard: what a restore mounts in the state directory (a killed one leaves them).</summary>
+    private void RemoveRestoreMounts(string id)
+    {
+        RemoveCriuRoot(Store.CriuRootPath(id));
+        CgroupYard.Remove(Store.CgroupYardPath(id));
     }
 
     public static string FormatTime(DateTime utc)

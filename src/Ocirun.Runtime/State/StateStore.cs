@@ -19,6 +19,8 @@ public sealed class StateStore(string root)
     /// <summary>Where a restore mounts the rootfs for CRIU, inside the state directory.</summary>
     public string CriuRootPath(string id) => Path.Combine(Dir(id), "criu-root");
 
+    public string CgroupYardPath(string id) => Path.Combine(Dir(id), "criu-cgroup-yard");
+
     /// <summary>runc's rule: letters, digits and _ + - . only, and not "." or "..".</summary>
     private static bool IsValidId(string id) =>
         id.Length > 0 && id != "." && id != ".." && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '+' or '-' or '.');

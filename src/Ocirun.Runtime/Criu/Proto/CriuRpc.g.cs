@@ -34,7 +34,7 @@ namespace Ocirun.Runtime.Criu {
             "YWwYAiACKAkiPwoNSm9pbk5hbWVzcGFjZRIKCgJucxgBIAIoCRIPCgduc19m",
             "aWxlGAIgAigJEhEKCWV4dHJhX29wdBgDIAEoCSIkCglJbmhlcml0RmQSCwoD",
             "a2V5GAEgAigJEgoKAmZkGAIgAigFIigKCkNncm91cFJvb3QSDAoEY3RybBgB",
-            "IAEoCRIMCgRwYXRoGAIgAigJIhcKBlVuaXhTaxINCgVpbm9kZRgBIAIoDSKn",
+            "IAEoCRIMCgRwYXRoGAIgAigJIhcKBlVuaXhTaxINCgVpbm9kZRgBIAIoDSK8",
             "DAoIQ3JpdU9wdHMSGQoNaW1hZ2VzX2Rpcl9mZBgBIAIoBToCLTESEgoKaW1h",
             "Z2VzX2RpchhEIAEoCRILCgNwaWQYAiABKAUSFQoNbGVhdmVfcnVubmluZxgD",
             "IAEoCBITCgtleHRfdW5peF9zaxgEIAEoCBIXCg90Y3BfZXN0YWJsaXNoZWQY",
@@ -63,55 +63,55 @@ namespace Ocirun.Runtime.Criu {
             "X2ZsaWdodBguIAEoCBIUCgx3ZWFrX3N5c2N0bHMYLyABKAgSEgoKbGF6eV9w",
             "YWdlcxgwIAEoCBIRCglzdGF0dXNfZmQYMSABKAUSGQoRb3JwaGFuX3B0c19t",
             "YXN0ZXIYMiABKAgSEwoLY29uZmlnX2ZpbGUYMyABKAkSEQoJdGNwX2Nsb3Nl",
-            "GDQgASgIEhMKC2xzbV9wcm9maWxlGDUgASgJEjQKDXByZV9kdW1wX21vZGUY",
-            "PSABKA4yFS5jcml1LkNyaXVQcmVEdW1wTW9kZToGU1BMSUNFEhkKEWxzbV9t",
-            "b3VudF9jb250ZXh0GD8gASgJEjsKDG5ldHdvcmtfbG9jaxhAIAEoDjIbLmNy",
-            "aXUuQ3JpdU5ldHdvcmtMb2NrTWV0aG9kOghJUFRBQkxFUxIZChFtbnRuc19j",
-            "b21wYXRfbW9kZRhBIAEoCBIbChNza2lwX2ZpbGVfcnd4X2NoZWNrGEIgASgI",
-            "EhQKDHVucHJpdmlsZWdlZBhDIAEoCBIVCg1sZWF2ZV9zdG9wcGVkGEUgASgI",
-            "EhUKDWRpc3BsYXlfc3RhdHMYRiABKAgSFQoNbG9nX3RvX3N0ZGVychhHIAEo",
-            "CCIgCgxDcml1RHVtcFJlc3ASEAoIcmVzdG9yZWQYASABKAgiHgoPQ3JpdVJl",
-            "c3RvcmVSZXNwEgsKA3BpZBgBIAIoBSIpCgpDcml1Tm90aWZ5Eg4KBnNjcmlw",
-            "dBgBIAEoCRILCgNwaWQYAiABKAUiSgoMQ3JpdUZlYXR1cmVzEhEKCW1lbV90",
-            "cmFjaxgBIAEoCBISCgpsYXp5X3BhZ2VzGAIgASgIEhMKC3BpZGZkX3N0b3Jl",
-            "GAMgASgIIqYBCgdDcml1UmVxEh8KBHR5cGUYASACKA4yES5jcml1LkNyaXVS",
-            "ZXFUeXBlEhwKBG9wdHMYAiABKAsyDi5jcml1LkNyaXVPcHRzEhYKDm5vdGlm",
-            "eV9zdWNjZXNzGAMgASgIEhEKCWtlZXBfb3BlbhgEIAEoCBIkCghmZWF0dXJl",
-            "cxgFIAEoCzISLmNyaXUuQ3JpdUZlYXR1cmVzEgsKA3BpZBgGIAEoDSJ3CgtD",
-            "cml1VmVyc2lvbhIUCgxtYWpvcl9udW1iZXIYASACKAUSFAoMbWlub3JfbnVt",
-            "YmVyGAIgAigFEg0KBWdpdGlkGAMgASgJEhAKCHN1YmxldmVsGAQgASgFEg0K",
-            "BWV4dHJhGAUgASgFEgwKBG5hbWUYBiABKAkizQIKCENyaXVSZXNwEh8KBHR5",
-            "cGUYASACKA4yES5jcml1LkNyaXVSZXFUeXBlEg8KB3N1Y2Nlc3MYAiACKAgS",
-            "IAoEZHVtcBgDIAEoCzISLmNyaXUuQ3JpdUR1bXBSZXNwEiYKB3Jlc3RvcmUY",
-            "BCABKAsyFS5jcml1LkNyaXVSZXN0b3JlUmVzcBIgCgZub3RpZnkYBSABKAsy",
-            "EC5jcml1LkNyaXVOb3RpZnkSJAoCcHMYBiABKAsyGC5jcml1LkNyaXVQYWdl",
-            "U2VydmVySW5mbxIQCghjcl9lcnJubxgHIAEoBRIkCghmZWF0dXJlcxgIIAEo",
-            "CzISLmNyaXUuQ3JpdUZlYXR1cmVzEhEKCWNyX2Vycm1zZxgJIAEoCRIiCgd2",
-            "ZXJzaW9uGAogASgLMhEuY3JpdS5Dcml1VmVyc2lvbhIOCgZzdGF0dXMYCyAB",
-            "KAUi3gIKDkR1bXBTdGF0c0VudHJ5EhUKDWZyZWV6aW5nX3RpbWUYASACKA0S",
-            "EwoLZnJvemVuX3RpbWUYAiACKA0SFAoMbWVtZHVtcF90aW1lGAMgAigNEhUK",
-            "DW1lbXdyaXRlX3RpbWUYBCACKA0SFQoNcGFnZXNfc2Nhbm5lZBgFIAIoBBIc",
-            "ChRwYWdlc19za2lwcGVkX3BhcmVudBgGIAIoBBIVCg1wYWdlc193cml0dGVu",
-            "GAcgAigEEhUKDWlybWFwX3Jlc29sdmUYCCABKA0SEgoKcGFnZXNfbGF6eRgJ",
-            "IAIoBBISCgpwYWdlX3BpcGVzGAogASgEEhYKDnBhZ2VfcGlwZV9idWZzGAsg",
-            "ASgEEhcKD3NocGFnZXNfc2Nhbm5lZBgMIAEoBBIeChZzaHBhZ2VzX3NraXBw",
-            "ZWRfcGFyZW50GA0gASgEEhcKD3NocGFnZXNfd3JpdHRlbhgOIAEoBCKKAQoR",
-            "UmVzdG9yZVN0YXRzRW50cnkSFgoOcGFnZXNfY29tcGFyZWQYASACKAQSGQoR",
-            "cGFnZXNfc2tpcHBlZF9jb3cYAiACKAQSFAoMZm9ya2luZ190aW1lGAMgAigN",
-            "EhQKDHJlc3RvcmVfdGltZRgEIAIoDRIWCg5wYWdlc19yZXN0b3JlZBgFIAEo",
-            "BCJaCgpTdGF0c0VudHJ5EiIKBGR1bXAYASABKAsyFC5jcml1LkR1bXBTdGF0",
-            "c0VudHJ5EigKB3Jlc3RvcmUYAiABKAsyFy5jcml1LlJlc3RvcmVTdGF0c0Vu",
-            "dHJ5Kl0KCkNyaXVDZ01vZGUSCgoGSUdOT1JFEAASCwoHQ0dfTk9ORRABEgkK",
-            "BVBST1BTEAISCAoEU09GVBADEggKBEZVTEwQBBIKCgZTVFJJQ1QQBRILCgdE",
-            "RUZBVUxUEAYqPQoVQ3JpdU5ldHdvcmtMb2NrTWV0aG9kEgwKCElQVEFCTEVT",
-            "EAESDAoITkZUQUJMRVMQAhIICgRTS0lQEAMqKgoPQ3JpdVByZUR1bXBNb2Rl",
-            "EgoKBlNQTElDRRABEgsKB1ZNX1JFQUQQAirjAQoLQ3JpdVJlcVR5cGUSCQoF",
-            "RU1QVFkQABIICgREVU1QEAESCwoHUkVTVE9SRRACEgkKBUNIRUNLEAMSDAoI",
-            "UFJFX0RVTVAQBBIPCgtQQUdFX1NFUlZFUhAFEgoKBk5PVElGWRAGEhAKDENQ",
-            "VUlORk9fRFVNUBAHEhEKDUNQVUlORk9fQ0hFQ0sQCBIRCg1GRUFUVVJFX0NI",
-            "RUNLEAkSCwoHVkVSU0lPThAKEgwKCFdBSVRfUElEEAsSFAoQUEFHRV9TRVJW",
-            "RVJfQ0hMRBAMEhMKD1NJTkdMRV9QUkVfRFVNUBANQhaqAhNPY2lydW4uUnVu",
-            "dGltZS5Dcml1"));
+            "GDQgASgIEhMKC2xzbV9wcm9maWxlGDUgASgJEhMKC2Nncm91cF95YXJkGDwg",
+            "ASgJEjQKDXByZV9kdW1wX21vZGUYPSABKA4yFS5jcml1LkNyaXVQcmVEdW1w",
+            "TW9kZToGU1BMSUNFEhkKEWxzbV9tb3VudF9jb250ZXh0GD8gASgJEjsKDG5l",
+            "dHdvcmtfbG9jaxhAIAEoDjIbLmNyaXUuQ3JpdU5ldHdvcmtMb2NrTWV0aG9k",
+            "OghJUFRBQkxFUxIZChFtbnRuc19jb21wYXRfbW9kZRhBIAEoCBIbChNza2lw",
+            "X2ZpbGVfcnd4X2NoZWNrGEIgASgIEhQKDHVucHJpdmlsZWdlZBhDIAEoCBIV",
+            "Cg1sZWF2ZV9zdG9wcGVkGEUgASgIEhUKDWRpc3BsYXlfc3RhdHMYRiABKAgS",
+            "FQoNbG9nX3RvX3N0ZGVychhHIAEoCCIgCgxDcml1RHVtcFJlc3ASEAoIcmVz",
+            "dG9yZWQYASABKAgiHgoPQ3JpdVJlc3RvcmVSZXNwEgsKA3BpZBgBIAIoBSIp",
+            "CgpDcml1Tm90aWZ5Eg4KBnNjcmlwdBgBIAEoCRILCgNwaWQYAiABKAUiSgoM",
+            "Q3JpdUZlYXR1cmVzEhEKCW1lbV90cmFjaxgBIAEoCBISCgpsYXp5X3BhZ2Vz",
+            "GAIgASgIEhMKC3BpZGZkX3N0b3JlGAMgASgIIqYBCgdDcml1UmVxEh8KBHR5",
+            "cGUYASACKA4yES5jcml1LkNyaXVSZXFUeXBlEhwKBG9wdHMYAiABKAsyDi5j",
+            "cml1LkNyaXVPcHRzEhYKDm5vdGlmeV9zdWNjZXNzGAMgASgIEhEKCWtlZXBf",
+            "b3BlbhgEIAEoCBIkCghmZWF0dXJlcxgFIAEoCzISLmNyaXUuQ3JpdUZlYXR1",
+            "cmVzEgsKA3BpZBgGIAEoDSJ3CgtDcml1VmVyc2lvbhIUCgxtYWpvcl9udW1i",
+            "ZXIYASACKAUSFAoMbWlub3JfbnVtYmVyGAIgAigFEg0KBWdpdGlkGAMgASgJ",
+            "EhAKCHN1YmxldmVsGAQgASgFEg0KBWV4dHJhGAUgASgFEgwKBG5hbWUYBiAB",
+            "KAkizQIKCENyaXVSZXNwEh8KBHR5cGUYASACKA4yES5jcml1LkNyaXVSZXFU",
+            "eXBlEg8KB3N1Y2Nlc3MYAiACKAgSIAoEZHVtcBgDIAEoCzISLmNyaXUuQ3Jp",
+            "dUR1bXBSZXNwEiYKB3Jlc3RvcmUYBCABKAsyFS5jcml1LkNyaXVSZXN0b3Jl",
+            "UmVzcBIgCgZub3RpZnkYBSABKAsyEC5jcml1LkNyaXVOb3RpZnkSJAoCcHMY",
+            "BiABKAsyGC5jcml1LkNyaXVQYWdlU2VydmVySW5mbxIQCghjcl9lcnJubxgH",
+            "IAEoBRIkCghmZWF0dXJlcxgIIAEoCzISLmNyaXUuQ3JpdUZlYXR1cmVzEhEK",
+            "CWNyX2Vycm1zZxgJIAEoCRIiCgd2ZXJzaW9uGAogASgLMhEuY3JpdS5Dcml1",
+            "VmVyc2lvbhIOCgZzdGF0dXMYCyABKAUi3gIKDkR1bXBTdGF0c0VudHJ5EhUK",
+            "DWZyZWV6aW5nX3RpbWUYASACKA0SEwoLZnJvemVuX3RpbWUYAiACKA0SFAoM",
+            "bWVtZHVtcF90aW1lGAMgAigNEhUKDW1lbXdyaXRlX3RpbWUYBCACKA0SFQoN",
+            "cGFnZXNfc2Nhbm5lZBgFIAIoBBIcChRwYWdlc19za2lwcGVkX3BhcmVudBgG",
+            "IAIoBBIVCg1wYWdlc193cml0dGVuGAcgAigEEhUKDWlybWFwX3Jlc29sdmUY",
+            "CCABKA0SEgoKcGFnZXNfbGF6eRgJIAIoBBISCgpwYWdlX3BpcGVzGAogASgE",
+            "EhYKDnBhZ2VfcGlwZV9idWZzGAsgASgEEhcKD3NocGFnZXNfc2Nhbm5lZBgM",
+            "IAEoBBIeChZzaHBhZ2VzX3NraXBwZWRfcGFyZW50GA0gASgEEhcKD3NocGFn",
+            "ZXNfd3JpdHRlbhgOIAEoBCKKAQoRUmVzdG9yZVN0YXRzRW50cnkSFgoOcGFn",
+            "ZXNfY29tcGFyZWQYASACKAQSGQoRcGFnZXNfc2tpcHBlZF9jb3cYAiACKAQS",
+            "FAoMZm9ya2luZ190aW1lGAMgAigNEhQKDHJlc3RvcmVfdGltZRgEIAIoDRIW",
+            "Cg5wYWdlc19yZXN0b3JlZBgFIAEoBCJaCgpTdGF0c0VudHJ5EiIKBGR1bXAY",
+            "ASABKAsyFC5jcml1LkR1bXBTdGF0c0VudHJ5EigKB3Jlc3RvcmUYAiABKAsy",
+            "Fy5jcml1LlJlc3RvcmVTdGF0c0VudHJ5Kl0KCkNyaXVDZ01vZGUSCgoGSUdO",
+            "T1JFEAASCwoHQ0dfTk9ORRABEgkKBVBST1BTEAISCAoEU09GVBADEggKBEZV",
+            "TEwQBBIKCgZTVFJJQ1QQBRILCgdERUZBVUxUEAYqPQoVQ3JpdU5ldHdvcmtM",
+            "b2NrTWV0aG9kEgwKCElQVEFCTEVTEAESDAoITkZUQUJMRVMQAhIICgRTS0lQ",
+            "EAMqKgoPQ3JpdVByZUR1bXBNb2RlEgoKBlNQTElDRRABEgsKB1ZNX1JFQUQQ",
+            "AirjAQoLQ3JpdVJlcVR5cGUSCQoFRU1QVFkQABIICgREVU1QEAESCwoHUkVT",
+            "VE9SRRACEgkKBUNIRUNLEAMSDAoIUFJFX0RVTVAQBBIPCgtQQUdFX1NFUlZF",
+            "UhAFEgoKBk5PVElGWRAGEhAKDENQVUlORk9fRFVNUBAHEhEKDUNQVUlORk9f",
+            "Q0hFQ0sQCBIRCg1GRUFUVVJFX0NIRUNLEAkSCwoHVkVSU0lPThAKEgwKCFdB",
+            "SVRfUElEEAsSFAoQUEFHRV9TRVJWRVJfQ0hMRBAMEhMKD1NJTkdMRV9QUkVf",
+            "RFVNUBANQhaqAhNPY2lydW4uUnVudGltZS5Dcml1"));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { },
           new pbr::GeneratedClrTypeInfo(new[] {typeof(global::Ocirun.Runtime.Criu.CriuCgMode), typeof(global::Ocirun.Runtime.Criu.CriuNetworkLockMethod), typeof(global::Ocirun.Runtime.Criu.CriuPreDumpMode), typeof(global::Ocirun.Runtime.Criu.CriuReqType), }, null, new pbr::GeneratedClrTypeInfo[] {
@@ -122,7 +122,7 @@ namespace Ocirun.Runtime.Criu {
             new pbr::GeneratedClrTypeInfo(typeof(global::Ocirun.Runtime.Criu.InheritFd), global::Ocirun.Runtime.Criu.InheritFd.Parser, new[]{ "Key", "Fd" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Ocirun.Runtime.Criu.CgroupRoot), global::Ocirun.Runtime.Criu.CgroupRoot.Parser, new[]{ "Ctrl", "Path" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Ocirun.Runtime.Criu.UnixSk), global::Ocirun.Runtime.Criu.UnixSk.Parser, new[]{ "Inode" }, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::Ocirun.Runtime.Criu.CriuOpts), global::Ocirun.Runtime.Criu.CriuOpts.Parser, new[]{ "ImagesDirFd", "ImagesDir", "Pid", "LeaveRunning", "ExtUnixSk", "TcpEstablished", "EvasiveDevices", "ShellJob", "FileLocks", "LogLevel", "LogFile", "Ps", "NotifyScripts", "Root", "ParentImg", "TrackMem", "AutoDedup", "WorkDirFd", "LinkRemap", "Veths", "CpuCap", "ForceIrmap", "ExecCmd", "ExtMnt", "ManageCgroups", "CgRoot", "RstSibling", "InheritFd", "AutoExtMnt", "ExtSharing", "ExtMasters", "SkipMnt", "EnableFs", "UnixSkIno", "ManageCgroupsMode", "GhostLimit", "IrmapScanPaths", "External", "EmptyNs", "JoinNs", "CgroupProps", "CgroupPropsFile", "CgroupDumpController", "FreezeCgroup", "Timeout", "TcpSkipInFlight", "WeakSysctls", "LazyPages", "StatusFd", "OrphanPtsMaster", "ConfigFile", "TcpClose", "LsmProfile", "PreDumpMode", "LsmMountContext", "NetworkLock", "MntnsCompatMode", "SkipFileRwxCheck", "Unprivileged", "LeaveStopped", "DisplayStats", "LogToStderr" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::Ocirun.Runtime.Criu.CriuOpts), global::Ocirun.Runtime.Criu.CriuOpts.Parser, new[]{ "ImagesDirFd", "ImagesDir", "Pid", "LeaveRunning", "ExtUnixSk", "TcpEstablished", "EvasiveDevices", "ShellJob", "FileLocks", "LogLevel", "LogFile", "Ps", "NotifyScripts", "Root", "ParentImg", "TrackMem", "AutoDedup", "WorkDirFd", "LinkRemap", "Veths", "CpuCap", "ForceIrmap", "ExecCmd", "ExtMnt", "ManageCgroups", "CgRoot", "RstSibling", "InheritFd", "AutoExtMnt", "ExtSharing", "ExtMasters", "SkipMnt", "EnableFs", "UnixSkIno", "ManageCgroupsMode", "GhostLimit", "IrmapScanPaths", "External", "EmptyNs", "JoinNs", "CgroupProps", "CgroupPropsFile", "CgroupDumpController", "FreezeCgroup", "Timeout", "TcpSkipInFlight", "WeakSysctls", "LazyPages", "StatusFd", "OrphanPtsMaster", "ConfigFile", "TcpClose", "LsmProfile", "CgroupYard", "PreDumpMode", "LsmMountContext", "NetworkLock", "MntnsCompatMode", "SkipFileRwxCheck", "Unprivileged", "LeaveStopped", "DisplayStats", "LogToStderr" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Ocirun.Runtime.Criu.CriuDumpResp), global::Ocirun.Runtime.Criu.CriuDumpResp.Parser, new[]{ "Restored" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Ocirun.Runtime.Criu.CriuRestoreResp), global::Ocirun.Runtime.Criu.CriuRestoreResp.Parser, new[]{ "Pid" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Ocirun.Runtime.Criu.CriuNotify), global::Ocirun.Runtime.Criu.CriuNotify.Parser, new[]{ "Script", "Pid" }, null, null, null, null),
@@ -2162,6 +2162,7 @@ namespace Ocirun.Runtime.Criu {
       configFile_ = other.configFile_;
       tcpClose_ = other.tcpClose_;
       lsmProfile_ = other.lsmProfile_;
+      cgroupYard_ = other.cgroupYard_;
       preDumpMode_ = other.preDumpMode_;
       lsmMountContext_ = other.lsmMountContext_;
       networkLock_ = other.networkLock_;
@@ -3395,6 +3396,32 @@ namespace Ocirun.Runtime.Criu {
       lsmProfile_ = null;
     }
 
+    /// <summary>Field number for the "cgroup_yard" field.</summary>
+    public const int CgroupYardFieldNumber = 60;
+    private readonly static string CgroupYardDefaultValue = "";
+
+    private string cgroupYard_;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string CgroupYard {
+      get { return cgroupYard_ ?? CgroupYardDefaultValue; }
+      set {
+        cgroupYard_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+    /// <summary>Gets whether the "cgroup_yard" field is set</summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool HasCgroupYard {
+      get { return cgroupYard_ != null; }
+    }
+    /// <summary>Clears the value of the "cgroup_yard" field</summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void ClearCgroupYard() {
+      cgroupYard_ = null;
+    }
+
     /// <summary>Field number for the "pre_dump_mode" field.</summary>
     public const int PreDumpModeFieldNumber = 61;
     private readonly static global::Ocirun.Runtime.Criu.CriuPreDumpMode PreDumpModeDefaultValue = global::Ocirun.Runtime.Criu.CriuPreDumpMode.Splice;
@@ -3705,6 +3732,7 @@ namespace Ocirun.Runtime.Criu {
       if (ConfigFile != other.ConfigFile) return false;
       if (TcpClose != other.TcpClose) return false;
       if (LsmProfile != other.LsmProfile) return false;
+      if (CgroupYard != other.CgroupYard) return false;
       if (PreDumpMode != other.PreDumpMode) return false;
       if (LsmMountContext != other.LsmMountContext) return false;
       if (NetworkLock != other.NetworkLock) return false;
@@ -3774,6 +3802,7 @@ namespace Ocirun.Runtime.Criu {
       if (HasConfigFile) hash ^= ConfigFile.GetHashCode();
       if (HasTcpClose) hash ^= TcpClose.GetHashCode();
       if (HasLsmProfile) hash ^= LsmProfile.GetHashCode();
+      if (HasCgroupYard) hash ^= CgroupYard.GetHashCode();
       if (HasPreDumpMode) hash ^= PreDumpMode.GetHashCode();
       if (HasLsmMountContext) hash ^= LsmMountContext.GetHashCode();
       if (HasNetworkLock) hash ^= NetworkLock.GetHashCode();
@@ -3972,6 +4001,10 @@ namespace Ocirun.Runtime.Criu {
       if (HasLsmProfile) {
         output.WriteRawTag(170, 3);
         output.WriteString(LsmProfile);
+      }
+      if (HasCgroupYard) {
+        output.WriteRawTag(226, 3);
+        output.WriteString(CgroupYard);
       }
       if (HasPreDumpMode) {
         output.WriteRawTag(232, 3);
@@ -4195,6 +4228,10 @@ namespace Ocirun.Runtime.Criu {
         output.WriteRawTag(170, 3);
         output.WriteString(LsmProfile);
       }
+      if (HasCgroupYard) {
+        output.WriteRawTag(226, 3);
+        output.WriteString(CgroupYard);
+      }
       if (HasPreDumpMode) {
         output.WriteRawTag(232, 3);
         output.WriteEnum((int) PreDumpMode);
@@ -4380,6 +4417,9 @@ namespace Ocirun.Runtime.Criu {
       if (HasLsmProfile) {
         size += 2 + pb::CodedOutputStream.ComputeStringSize(LsmProfile);
       }
+      if (HasCgroupYard) {
+        size += 2 + pb::CodedOutputStream.ComputeStringSize(CgroupYard);
+      }
       if (HasPreDumpMode) {
         size += 2 + pb::CodedOutputStream.ComputeEnumSize((int) PreDumpMode);
       }
@@ -4556,6 +4596,9 @@ namespace Ocirun.Runtime.Criu {
       }
       if (other.HasLsmProfile) {
         LsmProfile = other.LsmProfile;
+      }
+      if (other.HasCgroupYard) {
+        CgroupYard = other.CgroupYard;
       }
       if (other.HasPreDumpMode) {
         PreDumpMode = other.PreDumpMode;
@@ -4808,6 +4851,10 @@ namespace Ocirun.Runtime.Criu {
           }
           case 426: {
             LsmProfile = input.ReadString();
+            break;
+          }
+          case 482: {
+            CgroupYard = input.ReadString();
             break;
           }
           case 488: {
@@ -5074,6 +5121,10 @@ namespace Ocirun.Runtime.Criu {
           }
           case 426: {
             LsmProfile = input.ReadString();
+            break;
+          }
+          case 482: {
+            CgroupYard = input.ReadString();
             break;
           }
           case 488: {
