@@ -72,6 +72,46 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void KilledCheckpointNeverLeavesTheContainerFrozen()
+    {
+        var b = Own(new Bundle().Shell(Counter));
+        var freezer = Path.Combine(CgroupDir("freezer", b), "freezer.state");
+        // 0: the moment CRIU has frozen the cgroup; then at fixed times.
+        foreach (var ms in new[] { 0, 50, 150, 300 })
+        {
+            var id = $"k{ms}";
+            var run = RunPiped(b, id);
+            WaitForNumbers(run, 2);
+            using (Run.Start(TestEnv.Bin, ["--root", _rt.Root, "checkpoint", "--image-path", Images + ms, "--work-path", Work + ms, id]))
+            {
+                // Polled every millisecond: the dump of this small container is frozen for tens of ms.
+                var deadline = DateTime.UtcNow.AddSeconds(10);
+                while (ms == 0 && File.Exists(freezer) && File.ReadAllText(freezer).Trim() != "FROZEN")
+                {
+                    Assert.True(DateTime.UtcNow < deadline, "CRIU never froze the container");
+                    Thread.Sleep(1);
+                }
+                Thread.Sleep(ms);
+            }
+            // Killed with its CRIU: the container is either dumped and gone, or running again.
+            var state = _rt.Exec("state", id);
+            if (state.ExitCode != 0)
+            {
+                Assert.Contains("container does not exist", state.Stderr); // the checkpoint was complete
+                continue;
+            }
+            var status = Status(id);
+            Assert.True(status is "running" or "stopped", $"killed after {ms} ms: {status}");
+            if (status == "running")
+            {
+                var seen = Numbers(run.Output).Count;
+                WaitFor(() => Numbers(run.Output).Count > seen + 1, $"killed after {ms} ms, no longer counting: {run.Output}");
+            }
+            _rt.Ok("delete", "--force", id);
+        }
+    }
+
+    [Fact]
     public void KilledRestoreLeavesNoMountThatDeleteForceDoesNotRemove()
     {
         var b = Own(new Bundle().Shell(Counter));

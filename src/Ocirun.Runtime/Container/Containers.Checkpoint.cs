@@ -73,6 +73,23 @@ public sealed partial class Containers
             Spec.SpecJsonContext.Default.ListString));
 
         var req = new CriuReq { Type = o.PreDump ? CriuReqType.PreDump : CriuReqType.Dump, Opts = opts };
+        InterruptedCheckpoint.Begin(Store.Dir(id), wasPaused: status == ContainerStatus.Paused);
+        try
+        {
+            Dump(o, criu, req, workDir);
+        }
+        finally
+        {
+            InterruptedCheckpoint.End(Store.Dir(id));
+        }
+        if (!opts.LeaveRunning)
+        {
+            Destroy(r);
+        }
+    }
+
+    private static void Dump(CheckpointOptions o, CriuClient criu, CriuReq req, string workDir)
+    {
         var resp = criu.Call(req, (script, _, _) =>
         {
             if (script == "status-ready" && o.StatusFd >= 0)
@@ -86,10 +103,6 @@ public sealed partial class Containers
         if (!resp.Success)
         {
             throw CriuFailure("checkpoint", workDir, DumpLog);
-        }
-        if (!opts.LeaveRunning)
-        {
-            Destroy(r);
         }
     }
 

@@ -14,8 +14,10 @@ public sealed partial class Containers(StateStore store)
     public ContainerRecord Load(string id) =>
         Store.Load(id) ?? throw new ContainerException("container does not exist");
 
+    /// <summary>The container's status; first thaws what a checkpoint killed mid-dump left frozen.</summary>
     public ContainerStatus StatusOf(ContainerRecord r)
     {
+        InterruptedCheckpoint.Recover(Store.Dir(r.Id), new CgroupManager(r.CgroupPaths));
         if (!ProcFs.IsAlive(r.InitPid, r.InitStartTime))
         {
             return ContainerStatus.Stopped;
