@@ -49,7 +49,7 @@ internal static class Consts
 
     public const int EINTR = 4, ENOENT = 2, ESRCH = 3, EAGAIN = 11, EEXIST = 17, ENOSYS = 38, EINVAL = 22,
         ENOTDIR = 20, EPERM = 1, EBUSY = 16, ECHILD = 10, EXDEV = 18, ELOOP = 40, EWOULDBLOCK = 11,
-        EPIPE = 32, ECONNRESET = 104;
+        EPIPE = 32, ECONNRESET = 104, EROFS = 30, EACCES = 13;
 
     // Syscall numbers (x86_64).
     public const long SYS_pivot_root = 155, SYS_capget = 125, SYS_capset = 126, SYS_setns = 308,

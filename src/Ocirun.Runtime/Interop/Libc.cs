@@ -121,6 +121,9 @@ internal static unsafe partial class Libc
     public static partial int fstat(int fd, StatBuf* buf);
 
     [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int stat(string path, StatBuf* buf);
+
+    [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int fstatat(int dirfd, string path, StatBuf* buf, int flags);
 }
 
@@ -131,6 +134,8 @@ internal struct StatBuf
     [FieldOffset(0)] public ulong Dev;
     [FieldOffset(8)] public ulong Ino;
     [FieldOffset(24)] public uint Mode;
+    [FieldOffset(28)] public uint Uid;
+    [FieldOffset(32)] public uint Gid;
     [FieldOffset(40)] public ulong Rdev;
     [FieldOffset(48)] public long Size;
     [FieldOffset(88)] public long MtimeSec;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Ocirun.Runtime.Interop;
@@ -85,27 +86,44 @@ public static class InitStage
         }
         ProcessAttributes.Apply(spec);
         Identity.ApplyRlimits(process.Rlimits);
+        // cwd is entered as root first, as runc does, so a cwd that only root can reach (/root
+        // for uid 1000) works; a refusal of root (a root-squashed volume) is tried again as the user.
+        bool chdirAsUser = !EnterCwd(process.Cwd, retryAsUser: true);
         // Without no_new_privs only a privileged thread may load a filter, so it goes in before
-        // the capabilities are dropped; with it, after (as late as possible either way).
+        // the capabilities are dropped; with it, after everything else the init does.
         if (config.SeccompBpf != null && !process.NoNewPrivileges)
         {
             LoadSeccomp(config, sync);
         }
         Identity.Switch(process, setgroupsAllowed: SetgroupsAllowed());
-        if (config.SeccompBpf != null && process.NoNewPrivileges)
+        if (chdirAsUser)
         {
-            LoadSeccomp(config, sync);
+            EnterCwd(process.Cwd, retryAsUser: false);
         }
         // Checked as the container's user and before Ready, so that a bad cwd or a missing
         // binary fails `create` rather than a `start` that can no longer report it.
         var env = ProcessEnv.Build(process);
-        if (Libc.chdir(process.Cwd) < 0)
-        {
-            throw LinuxException.Last($"chdir to cwd (\"{process.Cwd}\") set in config.json failed");
-        }
         var path = ProcessEnv.LookPath(process.Args![0], env);
+        if (config.SeccompBpf != null && process.NoNewPrivileges)
+        {
+            LoadSeccomp(config, sync);
+        }
         sync.Send(SyncType.Ready);
         return (path, env);
+    }
+
+    /// <summary>chdir to cwd; false when refused (EACCES) and retryAsUser allows another try later.</summary>
+    private static bool EnterCwd(string cwd, bool retryAsUser)
+    {
+        if (Libc.chdir(cwd) == 0)
+        {
+            return true;
+        }
+        if (retryAsUser && Marshal.GetLastPInvokeError() == EACCES)
+        {
+            return false;
+        }
+        throw LinuxException.Last($"chdir to cwd (\"{cwd}\") set in config.json failed");
     }
 
     /// <summary>Console and LSM labels: what both a container's init and an exec'd process need.</summary>

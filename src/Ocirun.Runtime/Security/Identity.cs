@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
 using Ocirun.Spec.Known;
@@ -37,6 +38,7 @@ internal static unsafe class Identity
             }
         }
         var u = process.User;
+        FixStdioOwner(u.Uid);
         LinuxException.Check(Libc.setresgid(u.Gid, u.Gid, u.Gid), $"setresgid {u.Gid}");
         LinuxException.Check(Libc.setresuid(u.Uid, u.Uid, u.Uid), $"setresuid {u.Uid}");
         LinuxException.Check(Libc.prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0), "prctl clear keepcaps");
@@ -44,6 +46,33 @@ internal static unsafe class Identity
         if (process.NoNewPrivileges)
         {
             LinuxException.Check(Libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl no_new_privs");
+        }
+    }
+
+    /// <summary>
+    /// stdio made outside the container (the pty slave, the caller's pipes) is handed to the
+    /// process's user, as runc does, so a non-root process can use its own terminal. Only the
+    /// owner changes (devpts gives the tty group); /dev/null and what is already the user's stay;
+    /// ids the user namespace cannot map or a read-only /dev leave it as it is.
+    /// </summary>
+    private static void FixStdioOwner(uint uid)
+    {
+        StatBuf devNull;
+        if (Libc.stat("/dev/null", &devNull) < 0)
+        {
+            return;
+        }
+        for (int fd = 0; fd < 3; fd++)
+        {
+            StatBuf st;
+            if (Libc.fstat(fd, &st) < 0 || st.Uid == uid || ((st.Mode & S_IFMT) == S_IFCHR && st.Rdev == devNull.Rdev))
+            {
+                continue;
+            }
+            if (Libc.fchown(fd, uid, uint.MaxValue) < 0 && Marshal.GetLastPInvokeError() is not (EINVAL or EPERM or EROFS))
+            {
+                throw LinuxException.Last($"chown stdio fd {fd}");
+            }
         }
     }
 }

@@ -1,0 +1,67 @@
+using Ocirun.IntegrationTests.Harness;
+using Ocirun.Spec.Model;
+
+namespace Ocirun.IntegrationTests;
+
+/// <summary>Behaviours where engines rely on what runc does (each failed before its fix).</summary>
+public sealed class RuncFidelityTests : IDisposable
+{
+    private readonly Harness.Runtime _rt = new();
+
+    public void Dispose() => _rt.Dispose();
+
+    [Fact]
+    public void CwdThatOnlyRootCanReachWorksForAnotherUser()
+    {
+        using var b = new Bundle("pwd");
+        b.Spec.Process!.User = new User { Uid = 1000, Gid = 1000 };
+        b.Spec.Process.Cwd = "/root";
+        b.Write();
+        File.SetUnixFileMode(Path.Combine(b.Rootfs, "root"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Assert.Equal("/root\n", _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void SeccompIsLoadedAfterTheInitsOwnChdir(bool noNewPrivileges)
+    {
+        // chdir refused with ENXIO (6): the init's own chdir to cwd must not meet the filter.
+        using var b = new Bundle().Shell("pwd; cd / 2>&1; echo rc=$?");
+        b.Spec.Process!.Cwd = "/tmp";
+        b.Spec.Process.NoNewPrivileges = noNewPrivileges;
+        b.Spec.Linux!.Seccomp = new Seccomp
+        {
+            DefaultAction = "SCMP_ACT_ALLOW",
+            Syscalls = [new SeccompSyscall { Names = ["chdir", "fchdir"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 6 }],
+        };
+        b.Write();
+        var r = _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout;
+        Assert.StartsWith("/tmp\n", r);
+        Assert.Contains("No such device or address", r);
+        Assert.Contains("rc=2", r);
+    }
+
+    [Fact]
+    public void TerminalBelongsToTheProcessesUser()
+    {
+        using var b = new Bundle().Shell("stat -c %u $(tty)");
+        b.Spec.Process!.Terminal = true;
+        b.Spec.Process.User = new User { Uid = 1000, Gid = 1000 };
+        b.Write();
+        var run = Run.Program("script", ["-qec", $"{TestEnv.Bin} --root {_rt.Root} run --bundle {b.Dir} c1", "/dev/null"]);
+        // script(1) echoes a NUL of its own ("^@") first, with runc as with ocirun.
+        Assert.EndsWith("\n1000", "\n" + run.Stdout.Trim().TrimStart('^', '@'));
+    }
+
+    [Fact]
+    public void RsharedRootfsThatIsAMountPointOfItsOwn()
+    {
+        // containerd's overlay rootfs is a mount; here a bind of the rootfs onto itself.
+        using var b = new Bundle("true");
+        b.Spec.Linux!.RootfsPropagation = "rshared";
+        b.Write();
+        Run.Program("mount", ["--bind", b.Rootfs, b.Rootfs]).EnsureSuccess();
+        _rt.Ok("run", "--bundle", b.Dir, "c1");
+    }
+}
