@@ -36,6 +36,17 @@ public static class SpecJson
 
     public static Resources ParseResources(string json) => Parse(json, SpecJsonContext.Default.Resources);
 
+    /// <summary>One line of JSON, as runc prints `list --format json` and `ps --format json`.</summary>
+    public static string Compact<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false }))
+        {
+            JsonSerializer.Serialize(writer, value, info);
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
     public static T Parse<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
     {
         try

@@ -64,4 +64,30 @@ public sealed class RuncFidelityTests : IDisposable
         Run.Program("mount", ["--bind", b.Rootfs, b.Rootfs]).EnsureSuccess();
         _rt.Ok("run", "--bundle", b.Dir, "c1");
     }
+
+    [Fact]
+    public void CliDetailsEnginesParse()
+    {
+        using var b = new Bundle("sleep", "300");
+        _rt.RunDetached(b.Dir, "c1", "sleep");
+        _rt.Ok("kill", "c1", "0");
+        // One line of JSON each, as runc prints them.
+        Assert.Single(_rt.Ok("list", "--format", "json").Stdout.TrimEnd('\n').Split('\n'));
+        Assert.Single(_rt.Ok("ps", "--format", "json", "c1").Stdout.TrimEnd('\n').Split('\n'));
+        var pidFile = _rt.Exec("exec", "--pid-file", "/nonexistent/ocirun-dir/p", "c1", "sleep", "100");
+        Assert.Equal(255, pidFile.ExitCode);
+        Assert.StartsWith("exec failed: ", pidFile.Stderr.Trim());
+        Assert.Single(_rt.Ok("ps", "--format", "json", "c1").Stdout.Split(','));
+        var escape = _rt.Exec("exec", "--cgroup", "../../elsewhere", "c1", "true");
+        Assert.Equal(255, escape.ExitCode);
+        Assert.Contains("../../elsewhere is not a sub cgroup path", escape.Stderr);
+        _rt.Ok("kill", "c1", "KILL");
+        LifecycleTests.WaitFor(() => _rt.Ok("state", "c1").Stdout.Contains("\"stopped\""));
+        var ps = _rt.Exec("ps", "c1");
+        Assert.Equal(0, ps.ExitCode);
+        Assert.Single(ps.Stdout.TrimEnd('\n').Split('\n'));
+        var kill = _rt.Exec("kill", "c1", "0");
+        Assert.Equal(1, kill.ExitCode);
+        Assert.Contains("container not running", kill.Stderr);
+    }
 }

@@ -30,13 +30,13 @@ public class SignalsTests
     [InlineData("RTMAX", 64)]
     [InlineData("RTMAX-1", 63)]
     [InlineData("SIGRTMAX-30", 34)]
+    [InlineData("0", 0)] // kill(2)'s "does it exist" check, which runc passes through
     public void Known(string text, int number) => Assert.Equal(number, Signals.Parse(text));
 
     [Theory]
     [InlineData("FOO")]
     [InlineData("")]
     [InlineData("SIG")]
-    [InlineData("0")]
     [InlineData("-1")]
     [InlineData("65")]
     [InlineData("RTMIN-1")]

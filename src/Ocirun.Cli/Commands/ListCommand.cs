@@ -41,7 +41,7 @@ public sealed class ListCommand : ICommand
         }
         if (format == "json")
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(rows, SpecJsonContext.Default.ListContainerStateDocument));
+            Console.Out.WriteLine(SpecJson.Compact(rows, SpecJsonContext.Default.ListContainerStateDocument));
             return 0;
         }
         var table = new List<string[]> { new[] { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" } };

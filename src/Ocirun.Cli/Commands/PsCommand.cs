@@ -18,16 +18,13 @@ public sealed class PsCommand : ICommand
         {
             throw new UsageException("\"ps\" requires a minimum of 1 argument(s)");
         }
+        // A stopped container is no error: its cgroup simply has no processes (runc prints the header).
         var r = ctx.Containers.Load(args.Positional[0]);
-        if (ctx.Containers.StatusOf(r) == Runtime.State.ContainerStatus.Stopped)
-        {
-            throw new Runtime.ContainerException("container not running");
-        }
         var pids = new CgroupManager(r.CgroupPaths).Pids();
         var format = args.Get("format") ?? "table";
         if (format == "json")
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(pids, SpecJsonContext.Default.ListInt32));
+            Console.Out.WriteLine(SpecJson.Compact(pids, SpecJsonContext.Default.ListInt32));
             return 0;
         }
         if (format != "table")

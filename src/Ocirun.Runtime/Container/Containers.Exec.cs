@@ -67,7 +67,16 @@ public sealed partial class Containers
         }
         if (o.PidFile != null)
         {
-            PidFile.Write(o.PidFile, pid);
+            try
+            {
+                PidFile.Write(o.PidFile, pid);
+            }
+            catch (Exception e) when (e is Linux.LinuxException or IOException or UnauthorizedAccessException)
+            {
+                // The caller cannot track a process whose pid it was not given: it does not stay.
+                Linux.Sys.KillAndReap(pid);
+                throw new ContainerException("exec failed: " + e.Message, 255);
+            }
         }
         return pid;
     }
@@ -85,7 +94,7 @@ public sealed partial class Containers
                 var full = Path.GetFullPath(Path.Combine(paths[key], rel.TrimStart('/')));
                 if (!full.StartsWith(paths[key] + "/", StringComparison.Ordinal))
                 {
-                    throw new ContainerException($"exec failed: --cgroup {rel} is not below the container's cgroup", 255);
+                    throw new ContainerException($"exec failed: {rel} is not a sub cgroup path", 255);
                 }
                 if (!Directory.Exists(full))
                 {

@@ -17,7 +17,7 @@ public static class Signals
     {
         if (int.TryParse(text, out var n))
         {
-            if (n <= 0 || n > 64)
+            if (n < 0 || n > 64)
             {
                 throw new ContainerException($"unknown signal \"{text}\"");
             }
