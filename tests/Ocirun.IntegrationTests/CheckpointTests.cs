@@ -72,6 +72,22 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void RestoreHooksGetTheBundleAndRootfs()
+    {
+        var b = Own(new Bundle().Shell(Counter));
+        var record = Path.Combine(_tmp, "prestart.json");
+        b.Spec.Hooks = new Spec.Model.Hooks { Prestart = [new Spec.Model.Hook { Path = "/bin/sh", Args = ["sh", "-c", $"cat > {record}"] }] };
+        b.Write();
+        var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
+        File.Delete(record);
+        AssertContinuesAfter(Restore(b, "c1"), last);
+        var state = System.Text.Json.JsonDocument.Parse(File.ReadAllText(record)).RootElement;
+        Assert.Equal("creating", state.GetProperty("status").GetString());
+        Assert.Equal(b.Dir, state.GetProperty("bundle").GetString());
+        Assert.Equal(b.Rootfs, state.GetProperty("rootfs").GetString());
+    }
+
+    [Fact]
     public void KilledCheckpointNeverLeavesTheContainerFrozen()
     {
         var b = Own(new Bundle().Shell(Counter));

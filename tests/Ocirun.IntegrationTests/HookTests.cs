@@ -20,7 +20,8 @@ public sealed class HookTests : IDisposable
     private Hook Recorder(string name, string? extra = null) => new()
     {
         Path = "/bin/sh",
-        Args = ["sh", "-c", $"cat > {_out}/{name}.json; echo $HOOKVAR > {_out}/{name}.env; readlink /proc/self/ns/mnt > {_out}/{name}.mnt; {extra}"],
+        Args = ["sh", "-c", $"cat > {_out}/{name}.json; echo $HOOKVAR > {_out}/{name}.env; ls /proc/self/fd > {_out}/{name}.fds; " +
+            $"readlink /proc/self/ns/mnt > {_out}/{name}.mnt; {extra}"],
         Env = ["HOOKVAR=" + name],
     };
 
@@ -68,6 +69,17 @@ public sealed class HookTests : IDisposable
         Assert.True(state.GetProperty("pid").GetInt32() > 0);
         Assert.Equal("stopped", JsonDocument.Parse(File.ReadAllText($"{_out}/poststop.json")).RootElement
             .GetProperty("status").GetString());
+        // runc's states: creating until the container is created.
+        foreach (var (h, status) in new[] { ("prestart", "creating"), ("createRuntime", "creating"), ("createContainer", "creating"),
+            ("startContainer", "created"), ("poststart", "running") })
+        {
+            var doc = JsonDocument.Parse(File.ReadAllText($"{_out}/{h}.json")).RootElement;
+            Assert.True(status == doc.GetProperty("status").GetString(), $"{h}: {doc}");
+            Assert.Equal(b.Dir, doc.GetProperty("bundle").GetString());
+            // stdin, stdout, stderr and the fd ls itself opens: nothing of the runtime's or the init's.
+            Assert.True(File.ReadAllText($"{_out}/{h}.fds").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 4,
+                $"{h} fds: {File.ReadAllText($"{_out}/{h}.fds")}");
+        }
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public sealed partial class Containers
             cgroups.Prepare(spec.Linux?.Resources ?? new Spec.Model.Resources());
             PrepareCriuRoot(spec, rootfs, criuRoot);
             CgroupYard.Prepare(Store.CgroupYardPath(o.Id));
-            pid = RunRestore(o, spec, criu, cgroups, imageDir, workDir, criuRoot, Store.CgroupYardPath(o.Id));
+            pid = RunRestore(o, record, spec, criu, cgroups, imageDir, workDir, criuRoot, Store.CgroupYardPath(o.Id));
             SaveInit(record, pid, o.PidFile);
             return record;
         }
@@ -59,7 +59,7 @@ public sealed partial class Containers
         }
     }
 
-    private int RunRestore(RestoreOptions o, Spec.Model.Spec spec, CriuClient criu, CgroupManager cgroups,
+    private int RunRestore(RestoreOptions o, ContainerRecord record, Spec.Model.Spec spec, CriuClient criu, CgroupManager cgroups,
         string imageDir, string workDir, string criuRoot, string cgroupYard)
     {
         using var images = new Rootfs.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
@@ -104,7 +104,7 @@ public sealed partial class Containers
                         {
                             Loopback.UpIn(pid);
                         }
-                        var state = HookState(spec, o.Id, pid, "creating");
+                        var state = Spec.Model.ContainerStateDocument.ForHook(spec, o.Id, pid, "creating", record.Bundle, record.Rootfs).ToJson();
                         OciHooks.HookRunner.RunAll("prestart", spec.Hooks?.Prestart, state);
                         OciHooks.HookRunner.RunAll("createRuntime", spec.Hooks?.CreateRuntime, state);
                         break;
@@ -227,10 +227,4 @@ public sealed partial class Containers
             Libc.close(sock);
         }
     }
-
-    private static string HookState(Spec.Model.Spec spec, string id, int pid, string status) =>
-        JsonSerializer.Serialize(new Spec.Model.ContainerStateDocument
-        {
-            OciVersion = spec.OciVersion, Id = id, Pid = pid, Status = status, Annotations = spec.Annotations,
-        }, Spec.SpecJsonContext.Default.ContainerStateDocument);
 }

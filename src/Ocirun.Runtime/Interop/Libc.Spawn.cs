@@ -30,6 +30,10 @@ internal static unsafe partial class Libc
     [LibraryImport(L)]
     public static partial int posix_spawnattr_setsigdefault(void* attr, ulong* sigset);
 
+    // glibc >= 2.34: closes every fd from lowFd up in the child, after the dup2 actions before it.
+    [LibraryImport(L)]
+    public static partial int posix_spawn_file_actions_addclosefrom_np(void* fa, int lowFd);
+
     [LibraryImport(L)]
     public static partial int posix_spawnattr_setsigmask(void* attr, ulong* sigset);
 

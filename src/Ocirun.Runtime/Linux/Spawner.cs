@@ -8,12 +8,17 @@ internal static unsafe class Spawner
 {
     private const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
 
+    // glibc's sigset_t: 1024 bits.
+    private const int SigsetWords = 16;
+
     /// <summary>
     /// Spawns path with argv and envp. fdMap lists (source fd, fd in the child); every other fd
     /// the runtime opened is close-on-exec, and the caller's fds 0-2 are passed unchanged.
+    /// closeFrom closes every fd from that number up in the child as well, for programs that
+    /// must not see what the caller inherited (hooks).
     /// </summary>
     public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp,
-        IReadOnlyList<(int Source, int Target)> fdMap)
+        IReadOnlyList<(int Source, int Target)> fdMap, int? closeFrom = null)
     {
         // glibc's posix_spawn_file_actions_t and posix_spawnattr_t are well below these sizes.
         byte* fa = stackalloc byte[512];
@@ -26,10 +31,17 @@ internal static unsafe class Spawner
             {
                 Check(Libc.posix_spawn_file_actions_adddup2(fa, src, dst), "posix_spawn_file_actions_adddup2");
             }
+            if (closeFrom is { } low)
+            {
+                Check(Libc.posix_spawn_file_actions_addclosefrom_np(fa, low), "posix_spawn_file_actions_addclosefrom_np");
+            }
             // .NET ignores SIGPIPE and handles others; the child must start with the defaults.
-            ulong all = ulong.MaxValue, none = 0;
-            Check(Libc.posix_spawnattr_setsigdefault(attr, &all), "posix_spawnattr_setsigdefault");
-            Check(Libc.posix_spawnattr_setsigmask(attr, &none), "posix_spawnattr_setsigmask");
+            // glibc copies a whole sigset_t (1024 bits), so both sets are that size.
+            ulong* all = stackalloc ulong[SigsetWords], none = stackalloc ulong[SigsetWords];
+            new Span<ulong>(all, SigsetWords).Fill(ulong.MaxValue);
+            new Span<ulong>(none, SigsetWords).Clear();
+            Check(Libc.posix_spawnattr_setsigdefault(attr, all), "posix_spawnattr_setsigdefault");
+            Check(Libc.posix_spawnattr_setsigmask(attr, none), "posix_spawnattr_setsigmask");
             Check(Libc.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK),
                 "posix_spawnattr_setflags");
             using var cargs = new CStringArray(argv);

@@ -33,7 +33,8 @@ internal static unsafe class HookRunner
         try
         {
             var args = hook.Args is { Count: > 0 } a ? a : [hook.Path];
-            pid = Spawner.Spawn(hook.Path, args, hook.Env ?? [], [(p[0], 0)]);
+            // Only stdin (the state), stdout and stderr: nothing else the runtime or the init holds.
+            pid = Spawner.Spawn(hook.Path, args, hook.Env ?? [], [(p[0], 0)], closeFrom: 3);
         }
         finally
         {

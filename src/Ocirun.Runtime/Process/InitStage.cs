@@ -171,20 +171,12 @@ public static class InitStage
         }
         // createContainer hooks run in the container's namespaces, before pivot_root.
         LinuxException.Check(Libc.chdir(config.Rootfs), "chdir rootfs");
-        OciHooks.HookRunner.RunAll("createContainer", config.Spec.Hooks?.CreateContainer, HookState(config, "created"));
+        OciHooks.HookRunner.RunAll("createContainer", config.Spec.Hooks?.CreateContainer, HookState(config, "creating"));
     }
 
     internal static string HookState(InitConfig config, string status) =>
-        JsonSerializer.Serialize(new Spec.Model.ContainerStateDocument
-        {
-            OciVersion = config.Spec.OciVersion,
-            Id = Environment.GetEnvironmentVariable("_OCIRUN_ID") ?? "",
-            Pid = Libc.getpid(),
-            Status = status,
-            Bundle = Environment.GetEnvironmentVariable("_OCIRUN_BUNDLE") ?? "",
-            Rootfs = config.Rootfs,
-            Annotations = config.Spec.Annotations,
-        }, Spec.SpecJsonContext.Default.ContainerStateDocument);
+        Spec.Model.ContainerStateDocument.ForHook(config.Spec, Environment.GetEnvironmentVariable("_OCIRUN_ID") ?? "",
+            Libc.getpid(), status, Environment.GetEnvironmentVariable("_OCIRUN_BUNDLE") ?? "", config.Rootfs).ToJson();
 
     private static void AfterEnterRoot(Spec.Model.Spec spec)
     {

@@ -284,11 +284,8 @@ internal sealed class ParentProcess
         }
     }
 
-    private string HookStateJson(string status) => JsonSerializer.Serialize(new Spec.Model.ContainerStateDocument
-    {
-        OciVersion = Spec.OciVersion, Id = Id, Pid = InitPid, Status = status, Bundle = Bundle, Rootfs = Rootfs,
-        Annotations = Spec.Annotations,
-    }, Ocirun.Spec.SpecJsonContext.Default.ContainerStateDocument);
+    private string HookStateJson(string status) =>
+        Ocirun.Spec.Model.ContainerStateDocument.ForHook(Spec, Id, InitPid, status, Bundle, Rootfs).ToJson();
 
     private static ContainerException InitError(byte[] payload)
     {

@@ -45,11 +45,7 @@ internal static class SeccompListener
             var state = new ContainerProcessState
             {
                 OciVersion = spec.OciVersion, Pid = pid, Metadata = profile.ListenerMetadata,
-                State = new Spec.Model.ContainerStateDocument
-                {
-                    OciVersion = spec.OciVersion, Id = id, Pid = pid, Status = "creating", Bundle = bundle,
-                    Rootfs = rootfs, Annotations = spec.Annotations,
-                },
+                State = Spec.Model.ContainerStateDocument.ForHook(spec, id, pid, "creating", bundle, rootfs),
             };
             int sock = FdPassing.Connect(profile.ListenerPath!);
             try
