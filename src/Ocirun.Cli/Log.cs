@@ -11,10 +11,21 @@ public sealed class Log(string? path, bool json, bool debug)
 {
     public bool DebugEnabled { get; } = debug;
 
+    /// <summary>
+    /// The log first: containerd's shim gives the runtime read-only /dev/null as stdio, where
+    /// writing to stderr fails (EBADF), and the shim reads the reason from --log alone.
+    /// </summary>
     public void Error(string message)
     {
-        Console.Error.WriteLine(message);
         Write("error", message);
+        try
+        {
+            Console.Error.WriteLine(message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // stderr is best effort (.NET reports EBADF as UnauthorizedAccessException).
+        }
     }
 
     public void Debug(string message)
@@ -32,7 +43,14 @@ public sealed class Log(string? path, bool json, bool debug)
             // Without --log, debug lines go to stderr (errors are already there).
             if (level == "debug")
             {
-                Console.Error.WriteLine($"debug: {message}");
+                try
+                {
+                    Console.Error.WriteLine($"debug: {message}");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // As above: nowhere else to say it.
+                }
             }
             return;
         }

@@ -127,6 +127,133 @@ public sealed class CgroupTests : IDisposable
     }
 
     [Fact]
+    public void UpdateWithZerosChangesNothingAndMinusOneLiftsMemoryAndSwap()
+    {
+        using var b = new Bundle("sleep", "300");
+        b.Spec.Linux!.Resources = new Resources
+            { Memory = new MemoryResources { Limit = 100 << 20, Reservation = 50 << 20, Swap = 200 << 20 } };
+        b.Write();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        // What `docker update --cpus 1` sends: zeros for the memory it does not change.
+        var r = _rt.Exec(["update", "--resources", "-", "c1"], null,
+            stdin: "{\"memory\": {\"limit\": 0, \"reservation\": 0, \"swap\": 0, \"kernel\": 0, \"kernelTCP\": 0}}");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal((100 << 20).ToString(), Cg(b, "memory", "memory.limit_in_bytes"));
+        Assert.Equal((50 << 20).ToString(), Cg(b, "memory", "memory.soft_limit_in_bytes"));
+        _rt.Ok("update", "--memory", "150m", "c1");
+        Assert.Equal((50 << 20).ToString(), Cg(b, "memory", "memory.soft_limit_in_bytes"));
+        _rt.Ok("update", "--memory", "-1", "c1");
+        var unlimited = long.MaxValue & ~4095L;
+        Assert.Equal(unlimited.ToString(), Cg(b, "memory", "memory.limit_in_bytes"));
+        Assert.Equal(unlimited.ToString(), Cg(b, "memory", "memory.memsw.limit_in_bytes"));
+    }
+
+    private static string[] Hierarchies => Directory.GetDirectories("/sys/fs/cgroup").Where(d => File.Exists(d + "/cgroup.procs")).ToArray();
+
+    private static void RemoveCgroup(string path)
+    {
+        foreach (var h in Hierarchies)
+        {
+            foreach (var d in Directory.Exists(h + path)
+                ? Directory.GetDirectories(h + path, "*", SearchOption.AllDirectories).OrderByDescending(x => x.Length).Append(h + path) : [])
+            {
+                LifecycleTests.WaitFor(() => { try { Directory.Delete(d); return true; } catch (IOException) { return false; } });
+            }
+        }
+    }
+
+    [Fact]
+    public void AFrozenPreExistingCgroupIsRefused()
+    {
+        using var b = new Bundle("true");
+        var freezer = "/sys/fs/cgroup/freezer" + b.Spec.Linux!.CgroupsPath;
+        Directory.CreateDirectory(freezer);
+        try
+        {
+            File.WriteAllText(freezer + "/freezer.state", "FROZEN");
+            var r = _rt.Exec(["create", "--bundle", b.Dir, "c1"], TimeSpan.FromSeconds(20));
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("container's cgroup unexpectedly frozen", r.Stderr);
+            Assert.Empty(_rt.Ids());
+        }
+        finally
+        {
+            // The failed create removed the (empty) cgroup, as runc's does; otherwise thaw it here.
+            if (Directory.Exists(freezer))
+            {
+                File.WriteAllText(freezer + "/freezer.state", "THAWED");
+            }
+            RemoveCgroup(b.Spec.Linux.CgroupsPath!);
+        }
+    }
+
+    [Fact]
+    public void ACgroupWithProcessesInItIsRefused()
+    {
+        using var b = new Bundle("true");
+        var pids = "/sys/fs/cgroup/pids" + b.Spec.Linux!.CgroupsPath;
+        Directory.CreateDirectory(pids);
+        var sleeper = Run.Start("sleep", ["100"]);
+        try
+        {
+            File.WriteAllText(pids + "/cgroup.procs", sleeper.Pid.ToString());
+            var r = _rt.Exec("create", "--bundle", b.Dir, "c1");
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("container's cgroup is not empty: 1 process(es) found", r.Stderr);
+            Assert.Empty(_rt.Ids());
+        }
+        finally
+        {
+            sleeper.Dispose();
+            RemoveCgroup(b.Spec.Linux.CgroupsPath!);
+        }
+    }
+
+    [Fact]
+    public void ACpusetParentLeftEmptyIsFilledFromItsAncestors()
+    {
+        // A pod-level cgroup another tool made without filling its cpuset.
+        using var b = new Bundle("true");
+        var pod = b.Spec.Linux!.CgroupsPath!;
+        Directory.CreateDirectory("/sys/fs/cgroup/cpuset" + pod);
+        b.Spec.Linux.CgroupsPath = pod + "/container";
+        b.Write();
+        try
+        {
+            _rt.Ok("run", "--bundle", b.Dir, "c1");
+        }
+        finally
+        {
+            RemoveCgroup(pod);
+        }
+    }
+
+    [Fact]
+    public void DeleteForceRemovesSubCgroupsAndTheirProcesses()
+    {
+        using var b = new Bundle("sleep", "300");
+        _rt.RunDetached(b.Dir, "c1", "sleep");
+        _rt.Ok("exec", "-d", "--pid-file", Path.Combine(b.Dir, "sub.pid"), "c1", "sleep", "200");
+        var pid = File.ReadAllText(Path.Combine(b.Dir, "sub.pid"));
+        foreach (var h in Hierarchies)
+        {
+            var top = h + b.Spec.Linux!.CgroupsPath;
+            foreach (var d in new[] { top + "/sub", top + "/sub/deeper" })
+            {
+                Directory.CreateDirectory(d);
+                foreach (var f in new[] { "cpuset.cpus", "cpuset.mems" }.Where(f => File.Exists(Path.Combine(d, f))))
+                {
+                    File.WriteAllText(Path.Combine(d, f), File.ReadAllText(Path.Combine(top, f)).Trim());
+                }
+            }
+            File.WriteAllText(top + "/sub/deeper/cgroup.procs", pid);
+        }
+        _rt.Ok("delete", "--force", "c1");
+        Assert.All(Hierarchies, h => Assert.False(Directory.Exists(h + b.Spec.Linux!.CgroupsPath), h));
+        Assert.False(Directory.Exists("/proc/" + pid));
+    }
+
+    [Fact]
     public void UnsupportedResourcesAreAClearErrorAndLeaveNothing()
     {
         using var b = new Bundle("true");

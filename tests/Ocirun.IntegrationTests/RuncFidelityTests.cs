@@ -90,4 +90,24 @@ public sealed class RuncFidelityTests : IDisposable
         Assert.Equal(1, kill.ExitCode);
         Assert.Contains("container not running", kill.Stderr);
     }
+
+    [Fact]
+    public void ErrorsReachTheLogWhenStdioIsReadOnlyDevNull()
+    {
+        // containerd's shim gives the runtime read-only /dev/null as stdio and reads --log.
+        var log = Path.Combine(Path.GetTempPath(), "ocirun-it-log-" + Guid.NewGuid().ToString("n"));
+        try
+        {
+            var r = Run.Program("sh", ["-c", "\"$@\" 0</dev/null 1</dev/null 2</dev/null", "sh", TestEnv.Bin, "--root", _rt.Root,
+                "--log", log, "--log-format", "json", "create", "--bundle", "/nonexistent/ocirun-bundle", "c1"]);
+            Assert.Equal(1, r.ExitCode);
+            var line = System.Text.Json.JsonDocument.Parse(File.ReadAllText(log)).RootElement;
+            Assert.Equal("error", line.GetProperty("level").GetString());
+            Assert.Contains("config.json not found", line.GetProperty("msg").GetString());
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
 }

@@ -55,6 +55,10 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
     /// </summary>
     public void Prepare(Spec.Model.Resources? resources)
     {
+        if (resources != null)
+        {
+            RequireUsable();
+        }
         foreach (var (key, dir) in Paths)
         {
             CreateDir(key, dir);
@@ -62,6 +66,23 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         if (resources != null)
         {
             Set(resources, includeDevices: true);
+        }
+    }
+
+    /// <summary>
+    /// A new container may be given a cgroup that exists already (runc allows it), but not a
+    /// frozen one (its init would hang in the native stage) nor one with processes in it (they
+    /// would be counted, limited and killed with the container), as runc 1.3 refuses both.
+    /// </summary>
+    private void RequireUsable()
+    {
+        if (IsFrozen())
+        {
+            throw new ContainerException("container's cgroup unexpectedly frozen");
+        }
+        if (Pids() is { Count: > 0 } pids)
+        {
+            throw new ContainerException($"container's cgroup is not empty: {pids.Count} process(es) found");
         }
     }
 
@@ -94,6 +115,10 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         foreach (var w in OrderMemory(writes))
         {
             var file = Path.Combine(DirFor(w), w.File);
+            if (!File.Exists(file) && w.Optional)
+            {
+                continue;
+            }
             if (!File.Exists(file))
             {
                 throw new ContainerException($"{w.File} is not supported by this host's {w.Controller} cgroup");
@@ -158,9 +183,11 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         {
             return writes;
         }
-        var current = Path.Combine(DirFor(memsw), memsw.File);
-        bool raise = File.Exists(current) && long.TryParse(File.ReadAllText(current).Trim(), out var cur)
-            && long.Parse(limit.Value) > cur;
+        // runc's rule: memory+swap goes first when it is lifted, or when the new memory+swap is
+        // above the current memory limit (the kernel keeps limit <= memsw at every step).
+        var current = Path.Combine(DirFor(limit), limit.File);
+        bool raise = memsw.Value == "-1" || File.Exists(current) && long.TryParse(File.ReadAllText(current).Trim(), out var cur)
+            && long.Parse(memsw.Value) > cur;
         if (!raise)
         {
             return writes;
@@ -173,23 +200,30 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
 
     private static void CreateDir(string key, string dir)
     {
-        if (Directory.Exists(dir))
-        {
-            return;
-        }
-        var parent = Path.GetDirectoryName(dir)!;
-        CreateDir(key, parent);
         Directory.CreateDirectory(dir);
         if (key.Split(',').Contains("cpuset"))
         {
-            // A new v1 cpuset is empty and accepts no task until it inherits its parent's sets.
-            foreach (var f in new[] { "cpuset.cpus", "cpuset.mems" })
+            FillCpuset(dir);
+        }
+    }
+
+    /// <summary>
+    /// A v1 cpuset accepts no task while its cpus or mems are empty, and a new one starts empty;
+    /// so does an existing parent someone else made (a pod's). Each empty level down from the
+    /// nearest populated ancestor takes its parent's sets.
+    /// </summary>
+    private static void FillCpuset(string dir)
+    {
+        foreach (var f in new[] { "cpuset.cpus", "cpuset.mems" })
+        {
+            var file = Path.Combine(dir, f);
+            if (!File.Exists(file) || File.ReadAllText(file).Trim().Length > 0)
             {
-                if (File.ReadAllText(Path.Combine(dir, f)).Trim().Length == 0)
-                {
-                    Sys.WriteFile(Path.Combine(dir, f), File.ReadAllText(Path.Combine(parent, f)).Trim());
-                }
+                continue;
             }
+            var parent = Path.GetDirectoryName(dir)!;
+            FillCpuset(parent);
+            Sys.WriteFile(file, File.ReadAllText(Path.Combine(parent, f)).Trim());
         }
     }
 
@@ -215,12 +249,17 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
     {
         for (int attempt = 0; attempt < 100; attempt++)
         {
-            foreach (var pid in Pids())
+            // Sub-cgroups the container made go too, their processes first, deepest directory first.
+            var dirs = Paths.Values.Where(Directory.Exists).SelectMany(Subtree).ToList();
+            foreach (var dir in dirs)
             {
-                Interop.Libc.kill(pid, Interop.Consts.SIGKILL);
+                foreach (var pid in ProcsOf(dir))
+                {
+                    Interop.Libc.kill(pid, Interop.Consts.SIGKILL);
+                }
             }
             bool left = false;
-            foreach (var dir in Paths.Values.Where(Directory.Exists))
+            foreach (var dir in dirs)
             {
                 try
                 {
@@ -238,6 +277,33 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
             Thread.Sleep(10);
         }
         throw new ContainerException("failed to remove cgroups: " + string.Join(" ", Paths.Values.Where(Directory.Exists)));
+    }
+
+    /// <summary>dir and every cgroup below it, deepest first.</summary>
+    private static IEnumerable<string> Subtree(string dir)
+    {
+        IEnumerable<string> below;
+        try
+        {
+            below = Directory.GetDirectories(dir, "*", SearchOption.AllDirectories);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            below = [];
+        }
+        return below.OrderByDescending(d => d.Count(c => c == '/')).Append(dir);
+    }
+
+    private static IEnumerable<int> ProcsOf(string dir)
+    {
+        try
+        {
+            return File.ReadAllLines(Path.Combine(dir, "cgroup.procs")).Where(l => l.Length > 0).Select(int.Parse).ToList();
+        }
+        catch (IOException)
+        {
+            return [];
+        }
     }
 
     public string? FreezerPath => Paths.FirstOrDefault(p => p.Key.Split(',').Contains("freezer")).Value;

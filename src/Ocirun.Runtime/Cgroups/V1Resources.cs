@@ -40,20 +40,26 @@ public static class V1Resources
         {
             return;
         }
-        if (m.Limit is { } limit)
+        // 0 means "leave as it is", as in runc: Docker's update sends zeros for what it does not change.
+        if (m.Limit is { } limit and not 0)
         {
             w.Add(new("memory", "memory.limit_in_bytes", limit.ToString()));
         }
-        if (m.Swap is { } swap)
+        if (m.Swap is { } swap and not 0)
         {
             // OCI's swap is memory+swap, exactly what memsw limits on v1.
             w.Add(new("memory", "memory.memsw.limit_in_bytes", swap.ToString()));
         }
-        if (m.Reservation is { } res)
+        else if (m.Limit == -1)
+        {
+            // Lifting the limit lifts memory+swap too, where the host accounts swap at all.
+            w.Add(new("memory", "memory.memsw.limit_in_bytes", "-1", Optional: true));
+        }
+        if (m.Reservation is { } res and not 0)
         {
             w.Add(new("memory", "memory.soft_limit_in_bytes", res.ToString()));
         }
-        if (m.KernelTCP is { } tcp)
+        if (m.KernelTCP is { } tcp and not 0)
         {
             w.Add(new("memory", "memory.kmem.tcp.limit_in_bytes", tcp.ToString()));
         }

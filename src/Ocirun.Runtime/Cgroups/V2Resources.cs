@@ -12,16 +12,17 @@ public static class V2Resources
         var w = new List<CgroupWrite>();
         if (r.Memory is { } m)
         {
-            if (m.Limit is { } limit)
+            // 0 means "leave as it is", as in runc.
+            if (m.Limit is { } limit and not 0)
             {
                 Add(w, "memory.max", Max(limit));
             }
-            if (m.Swap is { } swap)
+            if (m.Swap is { } swap and not 0)
             {
                 // v2 limits swap alone; OCI gives memory+swap.
                 Add(w, "memory.swap.max", swap == -1 ? "max" : m.Limit is { } l and > 0 ? Math.Max(0, swap - l).ToString() : swap.ToString());
             }
-            if (m.Reservation is { } res)
+            if (m.Reservation is { } res and not 0)
             {
                 Add(w, "memory.low", Max(res));
             }
