@@ -86,4 +86,23 @@ public sealed class ResourceTranslationTests
         Assert.Throws<Runtime.ContainerException>(() => V2Resources.Translate(new Resources { Network = new NetworkResources { ClassId = 1 } }));
         Assert.Throws<Runtime.ContainerException>(() => V2Resources.Translate(new Resources { Memory = new MemoryResources { DisableOOMKiller = true } }));
     }
+
+    [Fact]
+    public void ZeroMemoryValuesAreLeftAlone()
+    {
+        var zeros = new Resources { Memory = new MemoryResources { Limit = 0, Reservation = 0, Swap = 0, Kernel = 0, KernelTCP = 0 } };
+        Assert.Empty(V1Resources.Translate(zeros));
+        Assert.Empty(V2Resources.Translate(zeros));
+    }
+
+    [Fact]
+    public void LiftingTheMemoryLimitLiftsMemoryAndSwapWhereItExists()
+    {
+        var w = V1Resources.Translate(new Resources { Memory = new MemoryResources { Limit = -1 } });
+        Assert.Equal(["memory/memory.limit_in_bytes=-1", "memory/memory.memsw.limit_in_bytes=-1"], w.Select(x => x.ToString()));
+        Assert.True(w[1].Optional);
+        // An explicit swap is taken as given.
+        Assert.Equal("memory/memory.memsw.limit_in_bytes=1048576",
+            V1Resources.Translate(new Resources { Memory = new MemoryResources { Limit = -1, Swap = 1 << 20 } })[1].ToString());
+    }
 }
