@@ -94,6 +94,10 @@ public sealed class CliTests : IDisposable
             .Replace("\"sh\"", "\"hostname\"");
         File.WriteAllText(Path.Combine(b.Dir, "config.json"), text);
         Assert.Equal("ocirun\n", _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout);
+        // runc 1.2's rule: a cgroup namespace only where /sys/fs/cgroup is cgroup2 itself.
+        var namespaces = JsonDocument.Parse(text).RootElement.GetProperty("linux").GetProperty("namespaces")
+            .EnumerateArray().Select(n => n.GetProperty("type").GetString()).ToList();
+        Assert.Equal(File.Exists("/sys/fs/cgroup/cgroup.controllers"), namespaces.Contains("cgroup"));
     }
 
     [Fact]

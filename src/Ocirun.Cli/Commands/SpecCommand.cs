@@ -19,7 +19,7 @@ public sealed class SpecCommand : ICommand
         {
             throw new Runtime.ContainerException("File config.json exists. Remove it first");
         }
-        var spec = args.Flag("rootless") ? DefaultSpec.Rootless(GetId("-u"), GetId("-g")) : DefaultSpec.Create();
+        var spec = args.Flag("rootless") ? DefaultSpec.Rootless(GetId("-u"), GetId("-g")) : DefaultSpec.Create(cgroupNamespace: DefaultSpec.HostIsCgroup2Only());
         File.WriteAllText(path, JsonSerializer.Serialize(spec, SpecJsonContext.Default.Spec));
         return 0;
     }

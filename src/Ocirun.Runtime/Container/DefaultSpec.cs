@@ -7,7 +7,24 @@ public static class DefaultSpec
 {
     public const string SpecVersion = "1.3.0";
 
-    public static Spec.Model.Spec Create() => new()
+    /// <summary>
+    /// The default spec. `spec` asks for a cgroup namespace only where /sys/fs/cgroup is cgroup2
+    /// (runc 1.2's rule): on v1 and hybrid hosts its default has none.
+    /// </summary>
+    public static Spec.Model.Spec Create(bool cgroupNamespace = true)
+    {
+        var s = CreateBase();
+        if (!cgroupNamespace)
+        {
+            s.Linux!.Namespaces!.RemoveAll(n => n.Type == "cgroup");
+        }
+        return s;
+    }
+
+    /// <summary>Whether /sys/fs/cgroup is the cgroup2 tree itself (a unified host), as runc checks it.</summary>
+    public static bool HostIsCgroup2Only() => File.Exists("/sys/fs/cgroup/cgroup.controllers");
+
+    private static Spec.Model.Spec CreateBase() => new()
     {
         OciVersion = SpecVersion,
         Root = new Root { Path = "rootfs", Readonly = true },
