@@ -4,7 +4,8 @@
 # dpkg (no network) unless something is missing.
 set -euo pipefail
 
-# Build: clang/lld/zlib for NativeAOT + native helper; libseccomp-dev for seccomp.
+# Build: clang/lld/zlib for NativeAOT + native helper; libseccomp-dev for seccomp; libc6-dev
+# (static libc and the syscall table) for a test program built at test time.
 # Test containers: busybox-static (rootfs), runc/crun (reference runtimes),
 # iproute2/procps/util-linux (ip, ps, nsenter/unshare in tests).
 # Podman 4.3.1 as root with the kernel overlay driver (root fs is ext4, so
@@ -14,7 +15,7 @@ set -euo pipefail
 # containerd provides `ctr`. nftables/iptables/tar are also what CRIU execs
 # (network lock, tmpfs dumps). python3-minimal reads the test reports for the failure
 # summary at the end of a run. jq is convenience only; tests must not need it.
-pkgs=(clang lld zlib1g-dev libseccomp-dev busybox-static runc crun python3-minimal
+pkgs=(clang lld zlib1g-dev libc6-dev libseccomp-dev busybox-static runc crun python3-minimal
       iproute2 procps util-linux tar podman conmon netavark aardvark-dns
       iptables nftables catatonit uidmap containerd jq)
 

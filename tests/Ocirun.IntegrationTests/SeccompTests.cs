@@ -205,4 +205,54 @@ public sealed class SeccompListenerTests : IDisposable
             new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true).Dispose();
         }
     }
+
+    [Fact]
+    public void NotifyOnWriteIsRefusedInsteadOfHanging()
+    {
+        using var b = new Bundle("true");
+        b.Spec.Linux!.Seccomp = new Seccomp
+        {
+            DefaultAction = "SCMP_ACT_ALLOW", ListenerPath = "/nonexistent/agent.sock",
+            Syscalls = [new SeccompSyscall { Names = ["write"], Action = "SCMP_ACT_NOTIFY" }],
+        };
+        b.Write();
+        _rt.AssertCreateFailsCleanly(b, "SCMP_ACT_NOTIFY cannot be used for the write syscall", TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public void AMissingSeccompAgentIsNamed()
+    {
+        using var b = new Bundle("true");
+        b.Spec.Linux!.Seccomp = new Seccomp
+        {
+            DefaultAction = "SCMP_ACT_ALLOW", ListenerPath = "/nonexistent/agent.sock",
+            Syscalls = [new SeccompSyscall { Names = ["mkdir", "mkdirat"], Action = "SCMP_ACT_NOTIFY" }],
+        };
+        b.Write();
+        _rt.AssertCreateFailsCleanly(b, "failed to connect with seccomp agent", TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public void ASyscallNewerThanTheProfileGetsEnosys()
+    {
+        // A static program calling syscall 1000 (unknown to every profile): -1 and errno 38 (ENOSYS),
+        // not the profile's default errno (EPERM here).
+        using var b = new Bundle("/sc");
+        var source = Path.Combine(b.Dir, "sc.c");
+        File.WriteAllText(source, "#include <stdio.h>\n#include <errno.h>\n#include <unistd.h>\n" +
+            "int main(void) { long r = syscall(1000); printf(\"%ld %d\\n\", r, errno); return 0; }\n");
+        Run.Program("clang", ["-static", "-O2", "-o", Path.Combine(b.Rootfs, "sc"), source]).EnsureSuccess();
+        // Every syscall this kernel's headers name is allowed; only unknown numbers meet the default.
+        var allowed = System.Text.RegularExpressions.Regex.Matches(
+                File.ReadAllText("/usr/include/x86_64-linux-gnu/asm/unistd_64.h"), @"#define __NR_(\w+) \d+")
+            .Select(m => m.Groups[1].Value).ToList();
+        b.Spec.Linux!.Seccomp = new Seccomp
+        {
+            DefaultAction = "SCMP_ACT_ERRNO", DefaultErrnoRet = 1,
+            Architectures = ["SCMP_ARCH_X86_64"],
+            Syscalls = [new SeccompSyscall { Names = [.. allowed], Action = "SCMP_ACT_ALLOW" }],
+        };
+        b.Write();
+        Assert.Equal("-1 38\n", _rt.Exec(["run", "--bundle", b.Dir, "c1"], null).EnsureSuccess().Stdout);
+    }
 }

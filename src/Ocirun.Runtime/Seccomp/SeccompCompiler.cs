@@ -38,12 +38,18 @@ public static unsafe class SeccompCompiler
                     throw new ContainerException($"seccomp: adding architecture {arch}: {LinuxException.ErrnoText(-r)}");
                 }
             }
+            int newest = -1;
             foreach (var rule in profile.Syscalls ?? [])
             {
-                AddRule(ctx, rule, defaultAction);
+                newest = Math.Max(newest, AddRule(ctx, rule, defaultAction));
+            }
+            var bpf = Export(ctx);
+            if (profile.DefaultAction != "SCMP_ACT_ALLOW" && newest >= 0)
+            {
+                bpf = [.. EnosysStub.For(newest), .. bpf];
             }
             // The kernel hands out the notification fd only when asked to at load time.
-            return new SeccompProgram(Export(ctx), Flags(profile.Flags) | (notify ? NewListener : 0));
+            return new SeccompProgram(bpf, Flags(profile.Flags) | (notify ? NewListener : 0));
         }
         finally
         {
@@ -51,13 +57,19 @@ public static unsafe class SeccompCompiler
         }
     }
 
-    private static void AddRule(nint ctx, Spec.Model.SeccompSyscall rule, uint defaultAction)
+    /// <summary>Adds the rule; returns the highest native syscall number it names (-1 for none).</summary>
+    private static int AddRule(nint ctx, Spec.Model.SeccompSyscall rule, uint defaultAction)
     {
+        int newest = -1;
+        foreach (var name in rule.Names)
+        {
+            newest = Math.Max(newest, Libseccomp.seccomp_syscall_resolve_name(name));
+        }
         uint action = SeccompNames.Action(rule.Action, rule.ErrnoRet);
         if (action == defaultAction)
         {
             // libseccomp refuses a rule that repeats the default; it would change nothing anyway.
-            return;
+            return newest;
         }
         var args = rule.Args ?? [];
         // Conditions on one argument index cannot be ANDed by libseccomp: each becomes its own rule (OR).
@@ -87,6 +99,7 @@ public static unsafe class SeccompCompiler
                 }
             }
         }
+        return newest;
     }
 
     private static byte[] Export(nint ctx)

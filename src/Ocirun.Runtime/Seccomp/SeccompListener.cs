@@ -47,7 +47,15 @@ internal static class SeccompListener
                 OciVersion = spec.OciVersion, Pid = pid, Metadata = profile.ListenerMetadata,
                 State = Spec.Model.ContainerStateDocument.ForHook(spec, id, pid, "creating", bundle, rootfs),
             };
-            int sock = FdPassing.Connect(profile.ListenerPath!);
+            int sock;
+            try
+            {
+                sock = FdPassing.Connect(profile.ListenerPath!);
+            }
+            catch (LinuxException e)
+            {
+                throw new ContainerException($"failed to connect with seccomp agent specified in the seccomp profile: {e.Message}");
+            }
             try
             {
                 FdPassing.Send(sock, ours, JsonSerializer.Serialize(state, ListenerJsonContext.Default.ContainerProcessState));

@@ -41,6 +41,10 @@ public static class SpecValidator
             return;
         }
         SeccompNames.Action(seccomp.DefaultAction, seccomp.DefaultErrnoRet);
+        if (seccomp.DefaultAction == "SCMP_ACT_NOTIFY")
+        {
+            throw Fail("seccomp", "SCMP_ACT_NOTIFY cannot be used as default action");
+        }
         foreach (var arch in seccomp.Architectures ?? [])
         {
             if (!SeccompNames.Architectures.ContainsKey(arch))
@@ -62,6 +66,12 @@ public static class SpecValidator
                 throw Fail("seccomp", "seccomp rule without syscall names");
             }
             SeccompNames.Action(rule.Action, rule.ErrnoRet);
+            // The runtime itself writes to the agent and its parent after the filter is loaded:
+            // a notified write would wait for an agent that waits for the runtime.
+            if (rule.Action == "SCMP_ACT_NOTIFY" && rule.Names.Contains("write"))
+            {
+                throw Fail("seccomp", "SCMP_ACT_NOTIFY cannot be used for the write syscall");
+            }
             foreach (var arg in rule.Args ?? [])
             {
                 if (arg.Index > 5)

@@ -35,7 +35,18 @@ public sealed class SeccompCompilerTests
         var same = SeccompCompiler.Compile(Profile(
             new SeccompSyscall { Names = ["read"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 38 },
             new SeccompSyscall { Names = ["no_such_syscall_ever"], Action = "SCMP_ACT_ALLOW" }));
-        Assert.Equal(baseline.Bpf, same.Bpf);
+        // The filter itself is unchanged; only the ENOSYS stub in front learns that "read" is known.
+        Assert.Equal(baseline.Bpf, same.Bpf[EnosysStub.For(0).Length..]);
+    }
+
+    [Fact]
+    public void DenyingProfilesGetTheEnosysStubAllowingOnesDoNot()
+    {
+        var rule = new SeccompSyscall { Names = ["mkdir"], Action = "SCMP_ACT_ERRNO", ErrnoRet = 1 };
+        var denying = SeccompCompiler.Compile(Profile(new SeccompSyscall { Names = ["read"], Action = "SCMP_ACT_ALLOW" }));
+        Assert.Equal(EnosysStub.For(0 /* read */), denying.Bpf[..48]);
+        var allowing = SeccompCompiler.Compile(new Spec.Model.Seccomp { DefaultAction = "SCMP_ACT_ALLOW", Syscalls = [rule] });
+        Assert.NotEqual(EnosysStub.For(83 /* mkdir */), allowing.Bpf[..48]);
     }
 
     [Fact]
