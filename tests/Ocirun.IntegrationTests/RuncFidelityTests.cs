@@ -110,4 +110,15 @@ public sealed class RuncFidelityTests : IDisposable
             File.Delete(log);
         }
     }
+
+    [Fact]
+    public void ReadonlyDevIsPopulatedFirst()
+    {
+        using var b = new Bundle().Shell("ls /dev/pts/ptmx /dev/null >/dev/null && touch /dev/x 2>&1; grep ' /dev ' /proc/self/mountinfo");
+        b.Spec.Mounts!.First(m => m.Destination == "/dev").Options!.Add("ro");
+        b.Write();
+        var r = _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout;
+        Assert.Contains("Read-only file system", r);
+        Assert.Matches(" /dev ro,", r);
+    }
 }

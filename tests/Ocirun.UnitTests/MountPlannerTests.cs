@@ -23,6 +23,7 @@ public class MountPlannerTests
         MountOp.MaskPath m => $"mask {m.Path}",
         MountOp.ReadonlyPath r => $"readonly {r.Path}",
         MountOp.RemountRootReadonly => "remount-root-ro",
+        MountOp.RemountReadonly r => $"remount-ro {r.Destination} flags={TestHelpers.MountFlags(r.Flags)}",
         _ => throw new ArgumentException(op.ToString()),
     };
 
@@ -43,6 +44,26 @@ public class MountPlannerTests
         "symlink /dev/stdout -> /proc/self/fd/1",
         "symlink /dev/stderr -> /proc/self/fd/2",
     };
+
+    [Fact]
+    public void ReadonlyTmpfsIsFilledBeforeItBecomesReadonly()
+    {
+        var spec = new Spec.Model.Spec
+        {
+            Mounts =
+            [
+                TestHelpers.Mount("/dev", "tmpfs", "tmpfs", "ro", "nosuid"),
+                TestHelpers.Mount("/dev/pts", "devpts", "devpts"),
+                TestHelpers.Mount("/run", "tmpfs", "tmpfs", "ro"),
+            ],
+        };
+        var plan = Plan(spec);
+        Assert.Equal("mount /dev type=tmpfs src=tmpfs flags=nosuid", plan[2]);
+        Assert.Equal("mount /run type=tmpfs src=tmpfs flags=-", plan[4]);
+        Assert.Equal("remount-ro /run flags=ro", plan[5]);
+        // /dev only after its nodes and links, just before the root is entered.
+        Assert.Equal("remount-ro /dev flags=ro,nosuid", plan[plan.IndexOf("pivot-root") - 1]);
+    }
 
     [Fact]
     public void DefaultSpecPlan()

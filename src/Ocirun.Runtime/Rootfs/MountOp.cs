@@ -29,4 +29,10 @@ public abstract record MountOp
     public sealed record ReadonlyPath(string Path) : MountOp;
 
     public sealed record RemountRootReadonly : MountOp;
+
+    /// <summary>
+    /// Makes a tmpfs read-only once what goes into it is there (/dev's nodes, links and the
+    /// devpts mount point): it is mounted writable first, as runc does.
+    /// </summary>
+    public sealed record RemountReadonly(string Destination, ulong Flags) : MountOp;
 }

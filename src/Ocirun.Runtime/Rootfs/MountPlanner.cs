@@ -21,15 +21,36 @@ public static class MountPlanner
             new MountOp.SetPropagation("/", MountOptions.RootPropagation(spec.Linux?.RootfsPropagation)),
             new MountOp.BindRootfs(rootfs),
         };
+        MountOp.RemountReadonly? devReadonly = null;
         foreach (var m in spec.Mounts ?? [])
         {
             var opts = MountOptions.Parse(m.Options);
             var type = string.IsNullOrEmpty(m.Type) ? (opts.Bind ? "bind" : "none") : m.Type;
-            ops.Add(new MountOp.Mount(m.Source ?? type, Normalize(m.Destination), type, opts));
+            var dest = Normalize(m.Destination);
+            if (type == "tmpfs" && (opts.Flags & Interop.Consts.MS_RDONLY) != 0)
+            {
+                // A read-only tmpfs is filled first (mount points below it, /dev's nodes).
+                ops.Add(new MountOp.Mount(m.Source ?? type, dest, type, opts with { Flags = opts.Flags & ~Interop.Consts.MS_RDONLY }));
+                var later = new MountOp.RemountReadonly(dest, opts.Flags & ~(Interop.Consts.MS_REMOUNT | Interop.Consts.MS_BIND | Interop.Consts.MS_REC));
+                if (dest == "/dev")
+                {
+                    devReadonly = later;
+                }
+                else
+                {
+                    ops.Add(later);
+                }
+                continue;
+            }
+            ops.Add(new MountOp.Mount(m.Source ?? type, dest, type, opts));
         }
         if (SetsUpDev(spec))
         {
             AddDevices(ops, spec, userNamespace);
+        }
+        if (devReadonly != null)
+        {
+            ops.Add(devReadonly);
         }
         ops.Add(new MountOp.EnterRoot(noPivot));
         if (!string.IsNullOrEmpty(spec.Linux?.RootfsPropagation))

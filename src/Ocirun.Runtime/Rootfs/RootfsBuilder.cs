@@ -72,6 +72,12 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
                 case MountOp.ReadonlyPath rp:
                     ReadonlyBind(rp.Path);
                     break;
+                case MountOp.RemountReadonly ro:
+                    using (var mounted = new Fd(rootOf().OpenExisting(ro.Destination)))
+                    {
+                        Remount(InRoot.ProcPath(mounted.Value), ro.Flags);
+                    }
+                    break;
                 case MountOp.RemountRootReadonly:
                     Sys.Mount(null, "/", null, MS_BIND | MS_REMOUNT | MS_RDONLY | LockedFlags("/"), null);
                     break;
