@@ -121,4 +121,31 @@ public sealed class RuncFidelityTests : IDisposable
         Assert.Contains("Read-only file system", r);
         Assert.Matches(" /dev ro,", r);
     }
+
+    [Fact]
+    public void EnvironmentHasEachVariableOnceAndHomeFromPasswd()
+    {
+        using var b = new Bundle("env");
+        b.Spec.Process!.Env = ["PATH=/bin:/usr/bin", "X=first", "HOME=", "X=last"];
+        b.Write();
+        var env = _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["X=last"], env.Where(e => e.StartsWith("X=")));
+        Assert.Equal(["HOME=/root"], env.Where(e => e.StartsWith("HOME=")));
+    }
+
+    [Fact]
+    public void ForegroundTerminalOutputIsNotTranslated()
+    {
+        using var b = new Bundle().Shell("echo a; echo b");
+        b.Spec.Process!.Terminal = true;
+        b.Write();
+        var run = Run.Program("script", ["-qec", $"{TestEnv.Bin} --root {_rt.Root} run --bundle {b.Dir} c1", "/dev/null"]);
+        Assert.EndsWith("a\nb\n", run.Stdout);
+        b.Spec.Process.Terminal = false;
+        b.Spec.Process.Args = ["sleep", "300"];
+        b.Write();
+        _rt.RunDetached(b.Dir, "c2", "sleep");
+        var exec = Run.Program("script", ["-qec", $"{TestEnv.Bin} --root {_rt.Root} exec -t c2 sh -c 'echo c; echo d'", "/dev/null"]);
+        Assert.EndsWith("c\nd\n", exec.Stdout);
+    }
 }

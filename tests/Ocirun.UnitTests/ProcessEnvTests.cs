@@ -92,4 +92,15 @@ public sealed class ProcessEnvTests : IDisposable
         Assert.Equal(3, env.Count);
         Assert.StartsWith("HOME=/", env[2]);
     }
+
+    [Fact]
+    public void AnEmptyHomeIsReplaced()
+    {
+        var env = ProcessEnv.Build(new Spec.Model.Process { Env = ["HOME=", "A=1"], User = new() { Uid = 4242 } });
+        Assert.Equal(["A=1", "HOME=/"], env);
+    }
+
+    [Fact]
+    public void EachVariableOnceTheLastValueWinsAtItsLastPlace() =>
+        Assert.Equal(["B=2", "A=3", "C=4"], ProcessEnv.Dedup(["A=1", "B=2", "A=3", "C=1", "C=4"]));
 }

@@ -16,6 +16,8 @@ public sealed class InitConfig
     /// <summary>O_PATH fd of exec.fifo in the init, or -1.</summary>
     public int FifoFd { get; set; } = -1;
     public int ConsoleSocketFd { get; set; } = -1;
+    /// <summary>The terminal goes to the runtime's own relay (foreground run/exec): its output is not translated.</summary>
+    public bool ConsoleRelayed { get; set; }
     /// <summary>Fds 3 .. 3+PreserveFds-1 go on to the container process; every other fd is closed at exec.</summary>
     public int PreserveFds { get; set; }
     /// <summary>The compiled seccomp filter (libseccomp ran in the parent) and its seccomp(2) flags.</summary>

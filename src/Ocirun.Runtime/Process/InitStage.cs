@@ -132,7 +132,7 @@ public static class InitStage
         var process = config.Spec.Process!;
         if (process.Terminal && config.ConsoleSocketFd >= 0)
         {
-            Terminal.Pty.Setup(bindConsole ? config.Rootfs : "", config.ConsoleSocketFd, process.ConsoleSize);
+            Terminal.Pty.Setup(bindConsole ? config.Rootfs : "", config.ConsoleSocketFd, process.ConsoleSize, config.ConsoleRelayed);
         }
         Labels.ApplyExecLabels(process);
     }

@@ -154,6 +154,7 @@ internal sealed class ParentProcess
             NoNewKeyring = NoNewKeyring,
             FifoFd = fifoFd,
             ConsoleSocketFd = consoleFd,
+            ConsoleRelayed = ConsoleFd >= 0,
             PreserveFds = PreserveFds,
             CgroupPaths = new(Cgroups.Paths),
             Exec = ExecInto > 0,

@@ -3,14 +3,39 @@ namespace Ocirun.Runtime.Process;
 /// <summary>The environment and executable lookup of the container process, as runc does them.</summary>
 public static class ProcessEnv
 {
+    /// <summary>
+    /// process.env with each variable once, its last value at the place of its last mention
+    /// (runc 1.2's dedup), and HOME from the user's passwd entry when it is unset or empty.
+    /// </summary>
     public static List<string> Build(Spec.Model.Process process)
     {
-        var env = new List<string>(process.Env ?? []);
-        if (!env.Any(e => e.StartsWith("HOME=", StringComparison.Ordinal)))
+        var env = Dedup(process.Env ?? []);
+        int home = env.FindIndex(e => e.StartsWith("HOME=", StringComparison.Ordinal));
+        if (home < 0 || env[home].Length == "HOME=".Length)
         {
+            if (home >= 0)
+            {
+                env.RemoveAt(home);
+            }
             env.Add("HOME=" + HomeOf(process.User.Uid, "/etc/passwd"));
         }
         return env;
+    }
+
+    public static List<string> Dedup(IReadOnlyList<string> env)
+    {
+        var seen = new HashSet<string>();
+        var kept = new List<string>();
+        for (int i = env.Count - 1; i >= 0; i--)
+        {
+            int eq = env[i].IndexOf('=');
+            if (seen.Add(eq < 0 ? env[i] : env[i][..eq]))
+            {
+                kept.Add(env[i]);
+            }
+        }
+        kept.Reverse();
+        return kept;
     }
 
     public static string HomeOf(uint uid, string passwdPath)

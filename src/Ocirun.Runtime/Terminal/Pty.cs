@@ -17,13 +17,17 @@ internal static unsafe class Pty
     /// already inside it (exec). Every path in the rootfs is resolved inside it: an image's
     /// /dev/console or /dev/pts that is a symlink must not carry the console mount to the host.
     /// </summary>
-    public static void Setup(string rootfs, int consoleSocketFd, Spec.Model.ConsoleSize? size)
+    public static void Setup(string rootfs, int consoleSocketFd, Spec.Model.ConsoleSize? size, bool relayed)
     {
         using var root = rootfs.Length > 0 ? InRoot.Open(rootfs) : null;
         int master = OpenMaster(root);
         int unlock = 0;
         LinuxException.Check(Libc.ioctl(master, TIOCSPTLCK, (nint)(&unlock)), "unlock pty");
         int slave = OpenSlave(root, master);
+        if (relayed)
+        {
+            ClearOnlcr(master);
+        }
         if (size is { Height: > 0 } or { Width: > 0 })
         {
             ushort* ws = stackalloc ushort[4];
@@ -70,6 +74,21 @@ internal static unsafe class Pty
             return Sys.Open("/dev/pts/ptmx", O_RDWR | O_NOCTTY);
         }
         return Sys.Open("/dev/ptmx", O_RDWR | O_NOCTTY);
+    }
+
+    /// <summary>
+    /// For the runtime's own relay, as runc's foreground terminal: the container's "\n" reaches
+    /// the caller as written, not as "\r\n" (the caller's own terminal, in raw mode, gets it as is).
+    /// </summary>
+    private static void ClearOnlcr(int master)
+    {
+        const int Onlcr = 4, OflagOffset = 4;
+        byte* t = stackalloc byte[64];
+        if (Libc.tcgetattr(master, t) == 0)
+        {
+            *(uint*)(t + OflagOffset) &= ~(uint)Onlcr;
+            Libc.tcsetattr(master, 0 /* TCSANOW */, t);
+        }
     }
 
     /// <summary>The slave through TIOCGPTPEER (no path lookup at all), by its /dev/pts path before Linux 4.13.</summary>
