@@ -148,4 +148,22 @@ public sealed class RuncFidelityTests : IDisposable
         var exec = Run.Program("script", ["-qec", $"{TestEnv.Bin} --root {_rt.Root} exec -t c2 sh -c 'echo c; echo d'", "/dev/null"]);
         Assert.EndsWith("c\nd\n", exec.Stdout);
     }
+
+    [Fact]
+    public void TmpfsTakesTheModeAndWithTmpcopyupTheContentsOfTheDirectoryItCovers()
+    {
+        using var b = new Bundle().Shell("stat -c '%a' /data /plain; cat /data/sub/f; readlink /data/link; ls /plain | wc -l");
+        var data = Path.Combine(b.Rootfs, "data");
+        Directory.CreateDirectory(Path.Combine(data, "sub"));
+        File.WriteAllText(Path.Combine(data, "sub", "f"), "from the image\n");
+        File.CreateSymbolicLink(Path.Combine(data, "link"), "sub/f");
+        File.SetUnixFileMode(data, (UnixFileMode)0x1e8 /* 0750 */);
+        Directory.CreateDirectory(Path.Combine(b.Rootfs, "plain"));
+        File.WriteAllText(Path.Combine(b.Rootfs, "plain", "hidden"), "x");
+        File.SetUnixFileMode(Path.Combine(b.Rootfs, "plain"), (UnixFileMode)0x1c0 /* 0700 */);
+        b.Spec.Mounts!.Add(new Mount { Destination = "/data", Type = "tmpfs", Source = "tmpfs", Options = ["tmpcopyup"] });
+        b.Spec.Mounts.Add(new Mount { Destination = "/plain", Type = "tmpfs", Source = "tmpfs" });
+        b.Write();
+        Assert.Equal("750\n700\nfrom the image\nsub/f\n0\n", _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout);
+    }
 }

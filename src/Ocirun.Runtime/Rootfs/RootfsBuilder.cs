@@ -114,6 +114,8 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
             RequireOrdinaryDirectory(root, m);
         }
         bool isFile = m.Options.Bind && File.Exists(m.Source) && !Directory.Exists(m.Source);
+        // A tmpfs over a directory of the image takes its mode and, with tmpcopyup, its contents.
+        using var covered = new Fd(m.Type == "tmpfs" ? root.TryOpen(m.Destination) : -1);
         using (var target = new Fd(root.Create(m.Destination, isFile)))
         {
             var path = InRoot.ProcPath(target.Value);
@@ -123,12 +125,17 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
             }
             else
             {
-                Sys.Mount(m.Source, path, m.Type, m.Options.Flags & ~MS_REMOUNT, m.Options.Data);
+                var data = covered.Value >= 0 ? TmpfsData(covered.Value, m.Options.Data) : m.Options.Data;
+                Sys.Mount(m.Source, path, m.Type, m.Options.Flags & ~MS_REMOUNT, data);
             }
         }
         // The fd above names the covered directory; reopen to act on the new mount.
         using var mounted = new Fd(root.OpenExisting(m.Destination));
         var mpath = InRoot.ProcPath(mounted.Value);
+        if (m.Options.TmpCopyUp && covered.Value >= 0)
+        {
+            TmpfsCopyUp.Copy(InRoot.ProcPath(covered.Value), mpath);
+        }
         if (m.Options.Bind && m.Options.BindRemountFlags != 0)
         {
             Remount(mpath, m.Options.BindRemountFlags);
@@ -142,6 +149,21 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         {
             Sys.Mount(null, mpath, null, m.Options.Propagation, null);
         }
+    }
+
+    /// <summary>
+    /// runc's tmpfs data: "mode=" of the covered directory first, so that the spec's own mode=,
+    /// which the kernel reads later, still wins.
+    /// </summary>
+    private static unsafe string TmpfsData(int coveredFd, string data)
+    {
+        StatBuf st;
+        if (Libc.fstat(coveredFd, &st) < 0 || (st.Mode & S_IFMT) != S_IFDIR)
+        {
+            return data;
+        }
+        var mode = "mode=" + Convert.ToString(st.Mode & 0xfff, 8).PadLeft(4, '0');
+        return data.Length > 0 ? mode + "," + data : mode;
     }
 
     /// <summary>
