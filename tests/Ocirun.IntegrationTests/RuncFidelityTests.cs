@@ -166,4 +166,39 @@ public sealed class RuncFidelityTests : IDisposable
         b.Write();
         Assert.Equal("750\n700\nfrom the image\nsub/f\n0\n", _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout);
     }
+
+    [Fact]
+    public void WithoutAMountNamespaceAContainerThatCouldNeverStartFailsCreate()
+    {
+        using var b = new Bundle("true");
+        b.Spec.Linux!.Namespaces = [new Namespace { Type = "pid" }];
+        b.Spec.Hostname = null;
+        b.Spec.Linux.MaskedPaths = null;
+        b.Spec.Linux.ReadonlyPaths = null;
+        b.Spec.Mounts = [];
+        b.Write();
+        _rt.AssertCreateFailsCleanly(b, "cannot reach the exec fifo through /proc/self/fd");
+    }
+
+    [Fact]
+    public void AMountNamespaceJoinedByPathGetsTheSpecsMounts()
+    {
+        // A mount namespace of a process this test starts (private, gone when it ends).
+        var holder = Run.Start("unshare", ["--mount", "--propagation", "private", "sleep", "300"]);
+        try
+        {
+            var ns = $"/proc/{holder.Pid}/ns/mnt";
+            LifecycleTests.WaitFor(() => new FileInfo(ns).LinkTarget != new FileInfo("/proc/self/ns/mnt").LinkTarget);
+            using var b = new Bundle().Shell("grep -c ' /marker ' /proc/self/mountinfo");
+            b.Spec.Linux!.Namespaces!.RemoveAll(n => n.Type == "mount");
+            b.Spec.Linux.Namespaces.Add(new Namespace { Type = "mount", Path = ns });
+            b.Spec.Mounts!.Add(new Mount { Destination = "/marker", Type = "tmpfs", Source = "tmpfs" });
+            b.Write();
+            Assert.Equal("1\n", _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout);
+        }
+        finally
+        {
+            holder.Dispose();
+        }
+    }
 }

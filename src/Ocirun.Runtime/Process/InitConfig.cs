@@ -26,7 +26,8 @@ public sealed class InitConfig
     public Dictionary<string, string> CgroupPaths { get; set; } = new();
     /// <summary>An exec into a running container: no rootfs work, no exec fifo.</summary>
     public bool Exec { get; set; }
-    public bool NewMountNamespace { get; set; }
+    /// <summary>The init is in a mount namespace of the container's own (new, or joined by path).</summary>
+    public bool OwnMountNamespace { get; set; }
     public bool NewCgroupNamespace { get; set; }
     public bool NewUserNamespace { get; set; }
     /// <summary>Whether the parent runs prestart/createRuntime hooks at the init's request.</summary>

@@ -68,7 +68,7 @@ public static class InitStage
         {
             PrepareProcess(config, bindConsole: false);
         }
-        else if (config.NewMountNamespace)
+        else if (config.OwnMountNamespace)
         {
             var plan = MountPlanner.Plan(spec, config.Rootfs, config.NoPivot, config.NewUserNamespace);
             var builder = new RootfsBuilder(config.Rootfs, config.CgroupPaths, config.NewCgroupNamespace);
@@ -104,12 +104,27 @@ public static class InitStage
         // binary fails `create` rather than a `start` that can no longer report it.
         var env = ProcessEnv.Build(process);
         var path = ProcessEnv.LookPath(process.Args![0], env);
+        RequireFifoReachable(config);
         if (config.SeccompBpf != null && process.NoNewPrivileges)
         {
             LoadSeccomp(config, sync);
         }
         sync.Send(SyncType.Ready);
         return (path, env);
+    }
+
+    /// <summary>
+    /// `start` is signalled through exec.fifo, which the init reopens through /proc/self/fd: a
+    /// container without /proc (no mount namespace, no proc mount) could never start, so its
+    /// create fails now rather than after it reported success.
+    /// </summary>
+    private static void RequireFifoReachable(InitConfig config)
+    {
+        if (config.FifoFd >= 0 && !File.Exists($"/proc/self/fd/{config.FifoFd}"))
+        {
+            throw new ContainerException("cannot reach the exec fifo through /proc/self/fd: the container has no /proc "
+                + "(without a mount namespace of its own, ocirun makes no mounts)");
+        }
     }
 
     /// <summary>chdir to cwd; false when refused (EACCES) and retryAsUser allows another try later.</summary>

@@ -158,7 +158,8 @@ internal sealed class ParentProcess
             PreserveFds = PreserveFds,
             CgroupPaths = new(Cgroups.Paths),
             Exec = ExecInto > 0,
-            NewMountNamespace = ExecInto == 0 && Creates(NamespaceTypes.Mount),
+            // A mount namespace joined by path gets the rootfs prepared in it too, as runc does.
+            OwnMountNamespace = ExecInto == 0 && Spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.Mount) == true,
             NewCgroupNamespace = ExecInto == 0 && Creates(NamespaceTypes.Cgroup),
             NewUserNamespace = ExecInto == 0 && Creates(NamespaceTypes.User),
             ParentHooks = ExecInto == 0
