@@ -83,6 +83,19 @@ public sealed class HookTests : IDisposable
     }
 
     [Fact]
+    public void AStartContainerHookWithoutEnvGetsTheProcessEnvironment()
+    {
+        using var b = new Bundle("sleep", "300");
+        b.Spec.Mounts!.Add(new Mount { Destination = _out, Type = "bind", Source = _out, Options = ["bind"] });
+        b.Spec.Process!.Env = ["PATH=/bin:/usr/bin", "FROM_PROCESS=yes"];
+        b.Spec.Hooks = new Hooks { StartContainer = [new Hook { Path = "/bin/sh", Args = ["sh", "-c", $"env > {_out}/start.env"] }] };
+        b.Write();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        LifecycleTests.WaitFor(() => File.Exists($"{_out}/start.env") && File.ReadAllText($"{_out}/start.env").Contains("PATH="));
+        Assert.Contains("FROM_PROCESS=yes", File.ReadAllText($"{_out}/start.env"));
+    }
+
+    [Fact]
     public void AFailingCreateRuntimeHookFailsCreateAndLeavesNothing()
     {
         using var b = new Bundle("sleep", "300");

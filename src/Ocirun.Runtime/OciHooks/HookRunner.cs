@@ -8,14 +8,18 @@ namespace Ocirun.Runtime.OciHooks;
 /// <summary>Runs OCI hooks: the state JSON on stdin, the hook's env, an optional timeout.</summary>
 internal static unsafe class HookRunner
 {
-    public static void RunAll(string kind, IEnumerable<Spec.Model.Hook>? hooks, string stateJson)
+    /// <summary>
+    /// Runs the hooks of one kind in order; a hook without its own env gets defaultEnv (the
+    /// container process's environment for startContainer hooks, as runc 1.3 gives it) or none.
+    /// </summary>
+    public static void RunAll(string kind, IEnumerable<Spec.Model.Hook>? hooks, string stateJson, IReadOnlyList<string>? defaultEnv = null)
     {
         int i = 0;
         foreach (var h in hooks ?? [])
         {
             try
             {
-                Run(h, stateJson);
+                Run(h, stateJson, h.Env ?? defaultEnv ?? []);
             }
             catch (Exception e) when (e is LinuxException or ContainerException)
             {
@@ -25,7 +29,7 @@ internal static unsafe class HookRunner
         }
     }
 
-    private static void Run(Spec.Model.Hook hook, string stateJson)
+    private static void Run(Spec.Model.Hook hook, string stateJson, IReadOnlyList<string> env)
     {
         int* p = stackalloc int[2];
         LinuxException.Check(Libc.pipe2(p, O_CLOEXEC), "pipe");
@@ -34,7 +38,7 @@ internal static unsafe class HookRunner
         {
             var args = hook.Args is { Count: > 0 } a ? a : [hook.Path];
             // Only stdin (the state), stdout and stderr: nothing else the runtime or the init holds.
-            pid = Spawner.Spawn(hook.Path, args, hook.Env ?? [], [(p[0], 0)], closeFrom: 3);
+            pid = Spawner.Spawn(hook.Path, args, env, [(p[0], 0)], closeFrom: 3);
         }
         finally
         {

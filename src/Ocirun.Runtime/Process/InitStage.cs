@@ -268,7 +268,7 @@ public static class InitStage
             Libc.close(w);
             Libc.close(config.FifoFd);
         }
-        OciHooks.HookRunner.RunAll("startContainer", config.Spec.Hooks?.StartContainer, HookState(config, "created"));
+        OciHooks.HookRunner.RunAll("startContainer", config.Spec.Hooks?.StartContainer, HookState(config, "created"), env);
         Libc.umask((int)(process.User.Umask ?? 0x12 /* 022 */));
         ResetSignals();
         CloseExecFrom(3 + config.PreserveFds);
