@@ -338,12 +338,20 @@ static void create_user_namespace(void)
 
 static void write_timens_offsets(const char *offsets)
 {
+	/* Becoming a user namespace's root made this process undumpable, and the
+	 * /proc/self files of an undumpable process belong to the host's root,
+	 * which the namespace does not map: dumpable just for the write. */
+	int was = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	if (was == 0 && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		die("prctl dumpable");
 	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		die("open /proc/self/timens_offsets");
 	if (write_all(fd, offsets, strlen(offsets)) < 0)
 		die("write /proc/self/timens_offsets");
 	close(fd);
+	if (was == 0)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 __attribute__((constructor)) static void ocirun_nsexec(void)

@@ -119,6 +119,25 @@ public sealed class NamespaceTests : IDisposable
         Assert.InRange(inside - host, 86400 * 365 - 60, 86400 * 365 + 60);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TimeOffsetsAreVisibleInTheNamespace(bool userns)
+    {
+        using var b = new Bundle("cat", "/proc/self/timens_offsets");
+        b.Spec.Linux!.Namespaces!.Add(new Namespace { Type = "time" });
+        b.Spec.Linux.TimeOffsets = new() { ["monotonic"] = new TimeOffset { Secs = 1000, Nanosecs = 5 }, ["boottime"] = new TimeOffset { Secs = 2000 } };
+        if (userns)
+        {
+            b.Spec.Linux.Namespaces.Add(new Namespace { Type = "user" });
+            b.Spec.Linux.UidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
+            b.Spec.Linux.GidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
+            Harness.Run.Program("chown", ["-R", "100000:100000", b.Rootfs]).EnsureSuccess();
+        }
+        b.Write();
+        Assert.Matches(@"^monotonic\s+1000\s+5\nboottime\s+2000\s+0\n$", RunIn(b).EnsureSuccess().Stdout);
+    }
+
     [Fact]
     public void PidNamespaceMakesTheProcessPidOne()
     {
