@@ -201,4 +201,21 @@ public sealed class RuncFidelityTests : IDisposable
             holder.Dispose();
         }
     }
+
+    [Fact]
+    public void DeleteForceOfAContainerInTheHostPidNamespaceKillsWhatItsInitLeft()
+    {
+        using var b = new Bundle().Shell("sleep 4321 & exec sleep 1");
+        b.Spec.Linux!.Namespaces!.RemoveAll(n => n.Type == "pid");
+        b.Write();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        LifecycleTests.WaitFor(() => _rt.Ok("state", "c1").Stdout.Contains("\"stopped\""));
+        var left = File.ReadAllLines($"/sys/fs/cgroup/pids{b.Spec.Linux.CgroupsPath}/cgroup.procs");
+        Assert.Single(left);
+        var kill = _rt.Exec("kill", "c1", "KILL");
+        Assert.Contains("container not running", kill.Stderr);
+        _rt.Ok("delete", "--force", "c1");
+        // Dead: gone, or a zombie until whoever inherited it reaps it.
+        LifecycleTests.WaitFor(() => !File.Exists($"/proc/{left[0]}/stat") || File.ReadAllText($"/proc/{left[0]}/stat").Split(") ")[1][0] == 'Z');
+    }
 }
