@@ -234,15 +234,27 @@ static int join_namespaces(const struct bootstrap *b)
 		fds[i] = open(b->join_path[i], O_RDONLY | O_CLOEXEC);
 		if (fds[i] < 0)
 			die("open namespace %s", b->join_path[i]);
-	}
-	for (int i = 0; i < b->njoin; i++) {
 		if (b->join_type[i] == CLONE_NEWCGROUP) {
 			cgroupns = fds[i];
-			continue;
+			fds[i] = -1;
 		}
-		if (setns(fds[i], (int)b->join_type[i]) < 0)
-			die("setns %s", b->join_path[i]);
-		close(fds[i]);
+	}
+	/* Three passes, as runc 1.2 joins them: first every namespace we may
+	 * join as we are (one owned by the host's user namespace cannot be
+	 * joined once we are in another), then the user namespace, then what
+	 * only its capabilities let us join. */
+	for (int pass = 0; pass < 3; pass++) {
+		for (int i = 0; i < b->njoin; i++) {
+			if (fds[i] < 0 || (pass == 1) != (b->join_type[i] == CLONE_NEWUSER))
+				continue;
+			if (setns(fds[i], (int)b->join_type[i]) < 0) {
+				if (pass == 0 && errno == EPERM)
+					continue;
+				die("setns %s", b->join_path[i]);
+			}
+			close(fds[i]);
+			fds[i] = -1;
+		}
 	}
 	return cgroupns;
 }

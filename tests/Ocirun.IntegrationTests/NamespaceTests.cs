@@ -139,6 +139,36 @@ public sealed class NamespaceTests : IDisposable
     }
 
     [Fact]
+    public void JoinedUserNamespaceWithANetworkNamespaceTheHostOwns()
+    {
+        // A user namespace of a process this test starts, and a network namespace the host's
+        // user namespace owns: joined in runc 1.2's order (the netns first), /dev set up by binds.
+        var netns = "ocirun-it-" + Guid.NewGuid().ToString("n")[..8];
+        Harness.Run.Program("ip", ["netns", "add", netns]).EnsureSuccess();
+        var holder = Harness.Run.Start("unshare", ["--user", "--map-root-user", "sleep", "300"]);
+        try
+        {
+            var userns = $"/proc/{holder.Pid}/ns/user";
+            LifecycleTests.WaitFor(() => new FileInfo(userns).LinkTarget != new FileInfo("/proc/self/ns/user").LinkTarget
+                && File.ReadAllText($"/proc/{holder.Pid}/uid_map").Trim().Length > 0);
+            using var b = new Bundle().Shell("readlink /proc/self/ns/user; readlink /proc/self/ns/net; ls /dev/pts/ptmx");
+            b.Spec.Linux!.Namespaces!.RemoveAll(n => n.Type is "network" or "cgroup");
+            b.Spec.Linux.Namespaces.Add(new Namespace { Type = "user", Path = userns });
+            b.Spec.Linux.Namespaces.Add(new Namespace { Type = "network", Path = "/run/netns/" + netns });
+            b.Write();
+            var lines = RunIn(b).EnsureSuccess().Stdout.Split('\n');
+            Assert.Equal(new FileInfo(userns).LinkTarget, lines[0]);
+            Assert.Equal(Harness.Run.Program("stat", ["-L", "-c", "net:[%i]", "/run/netns/" + netns]).Stdout.Trim(), lines[1]);
+            Assert.Equal("/dev/pts/ptmx", lines[2]);
+        }
+        finally
+        {
+            holder.Dispose();
+            Harness.Run.Program("ip", ["netns", "delete", netns]);
+        }
+    }
+
+    [Fact]
     public void PidNamespaceMakesTheProcessPidOne()
     {
         using var b = new Bundle().Shell("echo $$; ps -o pid | wc -l");

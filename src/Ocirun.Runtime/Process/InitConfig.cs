@@ -29,7 +29,8 @@ public sealed class InitConfig
     /// <summary>The init is in a mount namespace of the container's own (new, or joined by path).</summary>
     public bool OwnMountNamespace { get; set; }
     public bool NewCgroupNamespace { get; set; }
-    public bool NewUserNamespace { get; set; }
+    /// <summary>In a user namespace (new or joined by path): device nodes are bound from the host, not made.</summary>
+    public bool InUserNamespace { get; set; }
     /// <summary>Whether the parent runs prestart/createRuntime hooks at the init's request.</summary>
     public bool ParentHooks { get; set; }
 }

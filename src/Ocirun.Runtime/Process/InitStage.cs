@@ -70,7 +70,7 @@ public static class InitStage
         }
         else if (config.OwnMountNamespace)
         {
-            var plan = MountPlanner.Plan(spec, config.Rootfs, config.NoPivot, config.NewUserNamespace);
+            var plan = MountPlanner.Plan(spec, config.Rootfs, config.NoPivot, config.InUserNamespace);
             var builder = new RootfsBuilder(config.Rootfs, config.CgroupPaths, config.NewCgroupNamespace);
             builder.Run(plan, () => BeforeEnterRoot(config, sync), () => AfterEnterRoot(spec));
         }

@@ -161,7 +161,7 @@ internal sealed class ParentProcess
             // A mount namespace joined by path gets the rootfs prepared in it too, as runc does.
             OwnMountNamespace = ExecInto == 0 && Spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.Mount) == true,
             NewCgroupNamespace = ExecInto == 0 && Creates(NamespaceTypes.Cgroup),
-            NewUserNamespace = ExecInto == 0 && Creates(NamespaceTypes.User),
+            InUserNamespace = ExecInto == 0 && Spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.User) == true,
             ParentHooks = ExecInto == 0
                 && (Spec.Hooks?.Prestart?.Count ?? 0) + (Spec.Hooks?.CreateRuntime?.Count ?? 0) > 0,
         }, StateJsonContext.Default.InitConfig);
