@@ -219,4 +219,14 @@ public sealed class RuncFidelityTests : IDisposable
         // Dead: gone, or a zombie until whoever inherited it reaps it.
         LifecycleTests.WaitFor(() => !File.Exists($"/proc/{left[0]}/stat") || File.ReadAllText($"/proc/{left[0]}/stat").Split(") ")[1][0] == 'Z');
     }
+
+    [Fact]
+    public void ExecAppliesTheContainersPersonality()
+    {
+        using var b = new Bundle("sleep", "300");
+        b.Spec.Linux!.Personality = new Personality { Domain = "LINUX32" };
+        b.Write();
+        _rt.RunDetached(b.Dir, "c1", "sleep");
+        Assert.Equal("i686\n", _rt.Ok("exec", "c1", "uname", "-m").Stdout);
+    }
 }

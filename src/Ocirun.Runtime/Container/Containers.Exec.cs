@@ -44,7 +44,11 @@ public sealed partial class Containers
             Root = spec.Root,
             Process = o.Process,
             Annotations = spec.Annotations,
-            Linux = new Spec.Model.Linux { Namespaces = spec.Linux?.Namespaces, Seccomp = spec.Linux?.Seccomp },
+            // What applies to every process of the container, the exec'd ones included.
+            Linux = new Spec.Model.Linux
+            {
+                Namespaces = spec.Linux?.Namespaces, Seccomp = spec.Linux?.Seccomp, Personality = spec.Linux?.Personality,
+            },
         };
         var parent = new ParentProcess
         {
