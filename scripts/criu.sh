@@ -6,8 +6,9 @@
 # sid's criu needs sid's glibc, so its libc6 goes into the private prefix too and
 # criu runs through that prefix's ld.so with --library-path (not LD_LIBRARY_PATH,
 # so the helpers criu execs keep using the system's libc). The system libc is
-# never touched: the sid source is pinned at priority 1 and used only for
-# `apt-get download`.
+# never touched: the sid source exists only in a temporary apt configuration (its
+# own sources, lists and cache under a temp dir) used for `apt-get download`, and
+# nothing of it stays on the machine.
 #
 # What CRIU execs at run time (all system packages, see scripts/deps.sh):
 #  - iptables-restore/ip6tables-restore (iptables) for the default network lock,
@@ -18,6 +19,9 @@
 # Lazy pages (--lazy-pages) additionally need `sysctl -w fs.pipe-max-size=4194304`
 # (not done here).
 set -euo pipefail
+# Earlier versions of this script left a pinned sid source behind: removed.
+rm -f /etc/apt/sources.list.d/ocirun-sid.sources /etc/apt/preferences.d/ocirun-sid \
+  /etc/apt/sources.list.d/ocirun-trixie.sources /etc/apt/preferences.d/ocirun-trixie
 prefix=/opt/ocirun/criu
 want=4.2.1
 have() { [[ $("$1" --version 2>/dev/null | awk '/^Version/{print $2}') == "$want" ]]; }
@@ -56,11 +60,16 @@ else
 fi)
 uris=${src%%|*}; keyring=${src#*|}
 [[ -n $uris ]] || { echo "criu: no Debian '$VERSION_CODENAME' source found" >&2; exit 1; }
-rm -f /etc/apt/sources.list.d/ocirun-trixie.sources /etc/apt/preferences.d/ocirun-trixie
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/sources" "$tmp/prefs" "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/debs"
 { echo "Types: deb"; echo "URIs: $uris"; echo "Suites: sid"; echo "Components: main"
-  [[ -n $keyring ]] && echo "Signed-By: $keyring"; } >/etc/apt/sources.list.d/ocirun-sid.sources
-printf 'Package: *\nPin: release n=sid\nPin-Priority: 1\n' >/etc/apt/preferences.d/ocirun-sid
-apt-get update -qq
+  [[ -n $keyring ]] && echo "Signed-By: $keyring"; } >"$tmp/sources/ocirun-sid.sources"
+chown -R _apt "$tmp" 2>/dev/null || true   # apt downloads as the _apt user
+# Only the sid source, with lists and cache of its own: the system's apt state is untouched.
+apt_tmp=(-o Dir::Etc::sourcelist=/dev/null -o Dir::Etc::sourceparts="$tmp/sources"
+         -o Dir::State::Lists="$tmp/lists" -o Dir::Cache="$tmp/cache"
+         -o Dir::Etc::preferences=/dev/null -o Dir::Etc::preferencesparts="$tmp/prefs")
+apt-get "${apt_tmp[@]}" update -qq
 
 # criu + libcompel1, sid's libc6, and the libraries whose bookworm versions
 # are too old or have another soname: gnutls 3.8 (libgnutls30t64) with its
@@ -68,11 +77,9 @@ apt-get update -qq
 # libprotobuf-c1 are taken from sid too so no extra system packages are needed.
 pkgs=(criu libcompel1 libc6 libgnutls30t64 libnettle8t64 libhogweed6t64 libgmp10
       libp11-kit0 libunistring5 libnet9 libnl-3-200 libprotobuf-c1)
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-chown _apt "$tmp" 2>/dev/null || true   # apt downloads as the _apt user
-(cd "$tmp" && apt-get download -qq -t sid "${pkgs[@]}")
+(cd "$tmp/debs" && apt-get "${apt_tmp[@]}" download -qq "${pkgs[@]}")
 rm -rf "$prefix"; mkdir -p "$prefix"
-for d in "$tmp"/*.deb; do dpkg -x "$d" "$prefix"; done
+for d in "$tmp"/debs/*.deb; do dpkg -x "$d" "$prefix"; done
 
 lib=$prefix/usr/lib/x86_64-linux-gnu
 wrapper="#!/bin/sh
