@@ -7,7 +7,7 @@ BIN := bin/ocirun
 ROOTFS := build/rootfs
 PREFIX ?= /usr/local
 
-.PHONY: all deps criu native build test test-unit test-integration test-e2e demo bench install clean
+.PHONY: all deps criu native build test test-unit test-integration test-e2e demo bench install uninstall clean
 
 all: build
 
@@ -23,6 +23,11 @@ build: native
 	@$(DOTNET) publish src/Ocirun.Cli -c $(CONFIG) -r linux-x64 -o build/publish --nologo -v quiet -clp:NoSummary
 	@mkdir -p bin && cp build/publish/ocirun $(BIN)
 	@echo "build: $(BIN) ($$(stat -c %s $(BIN)) bytes)"
+
+# The tested binary is never older than the sources it is built from.
+SOURCES := $(shell find src native -name '*.cs' -o -name '*.c' -o -name '*.h' -o -name '*.csproj' -o -name '*.proto' -o -name Makefile 2>/dev/null | grep -v '/obj/\|/bin/')
+$(BIN): $(SOURCES)
+	@$(MAKE) -s build
 
 test: deps build test-unit test-integration test-e2e
 
@@ -48,6 +53,13 @@ bench: deps build
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ocirun
 	install -D -m 0644 packaging/containers-ocirun.conf $(DESTDIR)/etc/containers/containers.conf.d/50-ocirun.conf
+
+# Everything install and deps put outside the repository that Debian's packages did not:
+# the binary, the Podman drop-in, the private CRIU and its wrapper.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/ocirun $(DESTDIR)/etc/containers/containers.conf.d/50-ocirun.conf
+	rm -f /usr/local/sbin/criu
+	rm -rf /opt/ocirun
 
 clean:
 	rm -rf bin build src/*/bin src/*/obj tests/*/bin tests/*/obj
