@@ -18,13 +18,19 @@ public sealed class Log(string? path, bool json, bool debug)
     public void Error(string message)
     {
         Write("error", message);
+        ToStderr(message);
+    }
+
+    /// <summary>stderr is best effort (.NET reports EBADF as UnauthorizedAccessException).</summary>
+    private static void ToStderr(string line)
+    {
         try
         {
-            Console.Error.WriteLine(message);
+            Console.Error.WriteLine(line);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // stderr is best effort (.NET reports EBADF as UnauthorizedAccessException).
+            // Nowhere else to say it.
         }
     }
 
@@ -43,14 +49,7 @@ public sealed class Log(string? path, bool json, bool debug)
             // Without --log, debug lines go to stderr (errors are already there).
             if (level == "debug")
             {
-                try
-                {
-                    Console.Error.WriteLine($"debug: {message}");
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    // As above: nowhere else to say it.
-                }
+                ToStderr($"debug: {message}");
             }
             return;
         }

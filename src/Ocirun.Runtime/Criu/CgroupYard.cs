@@ -58,7 +58,10 @@ internal static class CgroupYard
         }
     }
 
-    /// <summary>Unmounts and removes the yard; nothing to do when there is none.</summary>
+    /// <summary>
+    /// Unmounts and removes a yard, ours or one CRIU made itself (then the yard is a tmpfs too);
+    /// nothing to do when there is none.
+    /// </summary>
     public static void Remove(string yard)
     {
         if (!Directory.Exists(yard))
@@ -70,33 +73,22 @@ internal static class CgroupYard
             Libc.umount2(dir, MNT_DETACH);
             Directory.Delete(dir);
         }
+        Libc.umount2(yard, MNT_DETACH); // EINVAL where it is no mount point: nothing to undo
         Directory.Delete(yard);
     }
 
     /// <summary>
-    /// Yards CRIU made for itself in a work directory (".criu.cgyard.XXXXXX", a tmpfs with a
-    /// cgroup mount per hierarchy) and left there when it was killed, by an earlier ocirun or by
-    /// another runtime: unmounted, deepest first, before a restore uses the directory again.
+    /// Yards CRIU made for itself in a work directory (".criu.cgyard.XXXXXX") and left there when
+    /// it was killed, by an earlier ocirun or by another runtime: removed before a restore uses
+    /// the directory again.
     /// </summary>
     public static void RemoveLeftInWorkDir(string workDir)
     {
         var prefix = workDir.TrimEnd('/') + "/.criu.cgyard.";
-        var left = MountInfo.OfSelf().Select(m => m.MountPoint).Where(p => p.StartsWith(prefix, StringComparison.Ordinal))
-            .Distinct().OrderByDescending(p => p.Length).ToList();
-        foreach (var mountPoint in left)
+        foreach (var yard in MountInfo.OfSelf().Select(m => m.MountPoint)
+            .Where(p => p.StartsWith(prefix, StringComparison.Ordinal) && !p[prefix.Length..].Contains('/')).Distinct().ToList())
         {
-            Libc.umount2(mountPoint, MNT_DETACH);
-        }
-        foreach (var yard in left.Where(p => !p[prefix.Length..].Contains('/')))
-        {
-            foreach (var dir in Directory.Exists(yard) ? Directory.GetDirectories(yard) : [])
-            {
-                Directory.Delete(dir);
-            }
-            if (Directory.Exists(yard))
-            {
-                Directory.Delete(yard);
-            }
+            Remove(yard);
         }
     }
 }

@@ -114,7 +114,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
             RequireOrdinaryDirectory(root, m);
         }
         bool isFile = m.Options.Bind && File.Exists(m.Source) && !Directory.Exists(m.Source);
-        bool sysfsBound = false;
+        bool bound = m.Options.Bind;
         // A tmpfs over a directory of the image takes its mode and, with tmpcopyup, its contents.
         using var covered = new Fd(m.Type == "tmpfs" ? root.TryOpen(m.Destination) : -1);
         using (var target = new Fd(root.Create(m.Destination, isFile)))
@@ -126,28 +126,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
             }
             else
             {
-                var data = covered.Value >= 0 ? TmpfsData(covered.Value, m.Options.Data) : m.Options.Data;
-                ulong flags = m.Options.Flags & ~MS_REMOUNT;
-                if (m.Type == "devpts")
-                {
-                    MountDevpts(m.Source, path, flags, data);
-                }
-                else if (m.Type == "sysfs" && Libc.mount(m.Source, path, "sysfs", flags, data.Length > 0 ? data : null) < 0)
-                {
-                    // A new sysfs needs a network namespace the user namespace owns: otherwise
-                    // (EPERM) the host's /sys is bound, as runc does; flags follow below.
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno != EPERM)
-                    {
-                        throw new LinuxException($"mount {m.Source} to {path} (type sysfs, flags 0x{flags:x})", errno);
-                    }
-                    Sys.Mount("/sys", path, "bind", MS_BIND | MS_REC, null);
-                    sysfsBound = true;
-                }
-                else if (m.Type != "sysfs")
-                {
-                    Sys.Mount(m.Source, path, m.Type, flags, data);
-                }
+                bound = MountFilesystem(m, path, covered.Value >= 0 ? TmpfsData(covered.Value, m.Options.Data) : m.Options.Data);
             }
         }
         // The fd above names the covered directory; reopen to act on the new mount.
@@ -157,7 +136,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         {
             TmpfsCopyUp.Copy(InRoot.ProcPath(covered.Value), mpath);
         }
-        if ((m.Options.Bind || sysfsBound) && m.Options.BindRemountFlags != 0)
+        if (bound && m.Options.BindRemountFlags != 0)
         {
             Remount(mpath, m.Options.BindRemountFlags);
         }
@@ -173,21 +152,31 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
     }
 
     /// <summary>
-    /// devpts with the spec's options; in a user namespace that does not map the tty group
-    /// (gid=5, refused with EINVAL) without gid=, so the ptys get the creator's group, as crun does.
+    /// Mounts a new filesystem; true when what was mounted is a bind instead (its flags then need
+    /// a remount). Two fall-backs inside a user namespace: devpts without gid= where the tty
+    /// group (gid=5) is not mapped (EINVAL; the ptys get the creator's group, as crun does), and
+    /// the host's /sys bound where the network namespace is not the user namespace's (EPERM for
+    /// a new sysfs, as runc does).
     /// </summary>
-    private static void MountDevpts(string source, string path, ulong flags, string data)
+    private static bool MountFilesystem(MountOp.Mount m, string path, string data)
     {
-        if (Libc.mount(source, path, "devpts", flags, data.Length > 0 ? data : null) == 0)
+        ulong flags = m.Options.Flags & ~MS_REMOUNT;
+        if (Libc.mount(m.Source, path, m.Type, flags, data.Length > 0 ? data : null) == 0)
         {
-            return;
+            return false;
         }
         int errno = Marshal.GetLastPInvokeError();
-        if (errno != EINVAL || !data.Contains("gid="))
+        if (m.Type == "devpts" && errno == EINVAL && data.Contains("gid="))
         {
-            throw new LinuxException($"mount {source} to {path} (type devpts, flags 0x{flags:x})", errno);
+            Sys.Mount(m.Source, path, m.Type, flags, string.Join(",", data.Split(',').Where(o => !o.StartsWith("gid=", StringComparison.Ordinal))));
+            return false;
         }
-        Sys.Mount(source, path, "devpts", flags, string.Join(",", data.Split(',').Where(o => !o.StartsWith("gid=", StringComparison.Ordinal))));
+        if (m.Type == "sysfs" && errno == EPERM)
+        {
+            Sys.Mount("/sys", path, "bind", MS_BIND | MS_REC, null);
+            return true;
+        }
+        throw new LinuxException($"mount {m.Source} to {path} (type {m.Type}, flags 0x{flags:x})", errno);
     }
 
     /// <summary>

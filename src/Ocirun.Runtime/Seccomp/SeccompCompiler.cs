@@ -60,11 +60,8 @@ public static unsafe class SeccompCompiler
     /// <summary>Adds the rule; returns the highest native syscall number it names (-1 for none).</summary>
     private static int AddRule(nint ctx, Spec.Model.SeccompSyscall rule, uint defaultAction)
     {
-        int newest = -1;
-        foreach (var name in rule.Names)
-        {
-            newest = Math.Max(newest, Libseccomp.seccomp_syscall_resolve_name(name));
-        }
+        var numbers = rule.Names.Select(name => (Name: name, Nr: Libseccomp.seccomp_syscall_resolve_name(name))).ToList();
+        int newest = numbers.Select(n => n.Nr).DefaultIfEmpty(-1).Max();
         uint action = SeccompNames.Action(rule.Action, rule.ErrnoRet);
         if (action == defaultAction)
         {
@@ -75,9 +72,8 @@ public static unsafe class SeccompCompiler
         // Conditions on one argument index cannot be ANDed by libseccomp: each becomes its own rule (OR).
         bool repeatedIndex = args.GroupBy(a => a.Index).Any(g => g.Count() > 1);
         var ruleSets = repeatedIndex ? args.Select(a => new List<Spec.Model.SeccompArg> { a }).ToList() : [args];
-        foreach (var name in rule.Names)
+        foreach (var (name, nr) in numbers)
         {
-            int nr = Libseccomp.seccomp_syscall_resolve_name(name);
             if (nr == -1)
             {
                 // A syscall this libseccomp does not know (newer kernel, other arch): skipped, as runc does.
