@@ -10,12 +10,9 @@ namespace Ocirun.IntegrationTests.Harness;
 /// </summary>
 public sealed class Bundle : IDisposable
 {
-    private static readonly string Base = "/tmp/ocirun-it";
-
     public Bundle(params string[] args)
     {
-        Dir = Path.Combine(Base, Guid.NewGuid().ToString("n")[..12]);
-        Directory.CreateDirectory(Dir);
+        Dir = Scratch.NewDirectory("");
         Run.Program("cp", ["-a", TestEnv.Rootfs, Rootfs]).EnsureSuccess();
         Spec = DefaultSpec.Create();
         Spec.Process!.Terminal = false;

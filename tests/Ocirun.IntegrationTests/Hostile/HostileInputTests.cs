@@ -15,7 +15,7 @@ public sealed class HostileInputTests(HostileRootfs rootfs) : IDisposable, IClas
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private readonly Harness.Runtime _rt = new();
-    private readonly string _dir = Directory.CreateDirectory(Path.Combine("/tmp/ocirun-it", "hostile-" + Guid.NewGuid().ToString("n")[..8])).FullName;
+    private readonly string _dir = Scratch.NewDirectory("hostile-");
     private string Cgroup => "/ocirun-it-" + Path.GetFileName(_dir);
 
 
@@ -171,9 +171,11 @@ public sealed class HostileInputTests(HostileRootfs rootfs) : IDisposable, IClas
 /// </summary>
 public sealed class HostileRootfs : IDisposable
 {
-    public string Path { get; } = System.IO.Path.Combine("/tmp/ocirun-it", "hostile-rootfs-" + Guid.NewGuid().ToString("n")[..8]);
+    private readonly string _dir = Scratch.NewDirectory("hostile-rootfs-");
 
     public HostileRootfs() => Run.Program("cp", ["-a", TestEnv.Rootfs, Path]).EnsureSuccess();
 
-    public void Dispose() => Directory.Delete(Path, recursive: true);
+    public string Path => System.IO.Path.Combine(_dir, "rootfs");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
