@@ -105,6 +105,20 @@ public sealed class HookTests : IDisposable
     }
 
     [Fact]
+    public void AFailingStartContainerHookIsReportedOnTheContainersStderr()
+    {
+        // After `start` the parent is gone: runc's init writes the error to its stderr, which
+        // a foreground `run` relays; the user process never runs.
+        using var b = new Bundle("echo", "user-process-ran");
+        b.Spec.Hooks = new Hooks { StartContainer = [new Hook { Path = "/bin/true" }, new Hook { Path = "/bin/false" }] };
+        b.Write();
+        var r = _rt.Exec("run", "--bundle", b.Dir, "c1");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("error running startContainer hook #1: exit status 1", r.Stderr);
+        Assert.DoesNotContain("user-process-ran", r.Stdout);
+    }
+
+    [Fact]
     public void AHookThatOverrunsItsTimeoutIsKilled()
     {
         using var b = new Bundle("true");

@@ -43,10 +43,21 @@ public static class InitStage
             }
             catch (LinuxException)
             {
-                // The parent is gone; nobody is left to tell.
+                // The parent is gone (after `start`, e.g. a failed startContainer hook or
+                // execve): the container's own stderr is where runc's init reports it too.
+                ReportOnStderr(e.Message);
             }
         }
         return 1;
+    }
+
+    private static unsafe void ReportOnStderr(string message)
+    {
+        var bytes = Encoding.UTF8.GetBytes(message + "\n");
+        fixed (byte* b = bytes)
+        {
+            Libc.write(2, b, bytes.Length);
+        }
     }
 
     private static byte[] Expect(SyncSocket sync, SyncType type)
