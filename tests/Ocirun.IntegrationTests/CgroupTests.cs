@@ -127,6 +127,46 @@ public sealed class CgroupTests : IDisposable
     }
 
     [Fact]
+    public void BlkioWeightGoesToBfqAndHugetlbLimitsTheReservationToo()
+    {
+        // This kernel has no CFQ: only blkio.bfq.weight exists (runc writes there too).
+        using var b = new Bundle("sleep", "300");
+        b.Spec.Linux!.Resources = new Resources
+        {
+            BlockIO = new BlockIo { Weight = 300 },
+            HugepageLimits = [new HugepageLimit { PageSize = "2MB", Limit = 4 << 20 }],
+        };
+        b.Write();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        Assert.Contains("300", Cg(b, "blkio", "blkio.bfq.weight"));
+        Assert.Equal((4 << 20).ToString(), Cg(b, "hugetlb", "hugetlb.2MB.limit_in_bytes"));
+        Assert.Equal((4 << 20).ToString(), Cg(b, "hugetlb", "hugetlb.2MB.rsvd.limit_in_bytes"));
+    }
+
+    [Fact]
+    public void UpdateSetsCpuIdleAndRealtimeBudget()
+    {
+        using var b = new Bundle("sleep", "300");
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        _rt.Ok("update", "--cpu-idle", "1", "c1");
+        Assert.Equal("1", Cg(b, "cpu", "cpu.idle"));
+        _rt.Ok("update", "--cpu-idle", "0", "--cpu-rt-period", "500000", "--cpu-rt-runtime", "10000", "c1");
+        Assert.Equal(("0", "500000", "10000"), (Cg(b, "cpu", "cpu.idle"), Cg(b, "cpu", "cpu.rt_period_us"), Cg(b, "cpu", "cpu.rt_runtime_us")));
+    }
+
+    [Fact]
+    public void ADeadlineSchedulerWithACpusetIsRefusedInRuncsWords()
+    {
+        // sched_setattr(2): SCHED_DEADLINE needs an affinity of every CPU; with cpus "0" of two
+        // the kernel says EPERM, which runc reports as the conflict it is.
+        using var b = new Bundle("true");
+        b.Spec.Linux!.Resources = new Resources { Cpu = new CpuResources { Cpus = "0" } };
+        b.Spec.Process!.Scheduler = new Scheduler { Policy = "SCHED_DEADLINE", Nice = 19, Runtime = 42000, Deadline = 1000000, Period = 1000000 };
+        b.Write();
+        _rt.AssertCreateFailsCleanly(b, "process scheduler can't be used together with AllowedCPUs");
+    }
+
+    [Fact]
     public void UpdateWithZerosChangesNothingAndMinusOneLiftsMemoryAndSwap()
     {
         using var b = new Bundle("sleep", "300");

@@ -115,6 +115,10 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         foreach (var w in OrderMemory(writes))
         {
             var file = Path.Combine(DirFor(w), w.File);
+            if (!File.Exists(file) && w.Fallback is { } fallback)
+            {
+                file = Path.Combine(DirFor(w), fallback);
+            }
             if (!File.Exists(file) && w.Optional)
             {
                 continue;

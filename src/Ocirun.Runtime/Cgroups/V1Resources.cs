@@ -18,6 +18,9 @@ public static class V1Resources
         foreach (var h in r.HugepageLimits ?? [])
         {
             w.Add(new("hugetlb", $"hugetlb.{h.PageSize}.limit_in_bytes", h.Limit.ToString()));
+            // The reservation counter gets the same limit where the kernel has one (5.7+), as in
+            // runc 1.2+: otherwise reserved-but-unfaulted pages escape the limit.
+            w.Add(new("hugetlb", $"hugetlb.{h.PageSize}.rsvd.limit_in_bytes", h.Limit.ToString(), Optional: true));
         }
         if (r.Network?.ClassId is { } classId)
         {
@@ -126,7 +129,8 @@ public static class V1Resources
         }
         if (b.Weight is { } weight and > 0)
         {
-            w.Add(new("blkio", "blkio.weight", weight.ToString()));
+            // Kernels without CFQ (5.0+) weigh through BFQ's files, as runc falls back to.
+            w.Add(new("blkio", "blkio.weight", weight.ToString(), Fallback: "blkio.bfq.weight"));
         }
         if (b.LeafWeight is { } leaf and > 0)
         {
@@ -136,7 +140,7 @@ public static class V1Resources
         {
             if (d.Weight is { } dw)
             {
-                w.Add(new("blkio", "blkio.weight_device", $"{d.Major}:{d.Minor} {dw}"));
+                w.Add(new("blkio", "blkio.weight_device", $"{d.Major}:{d.Minor} {dw}", Fallback: "blkio.bfq.weight_device"));
             }
             if (d.LeafWeight is { } dl)
             {

@@ -71,6 +71,7 @@ public static class V2Resources
         foreach (var h in r.HugepageLimits ?? [])
         {
             Add(w, $"hugetlb.{h.PageSize}.max", h.Limit.ToString());
+            w.Add(new(Controller, $"hugetlb.{h.PageSize}.rsvd.max", h.Limit.ToString(), Optional: true));
         }
         if (r.Network is { ClassId: not null } or { Priorities.Count: > 0 })
         {

@@ -63,11 +63,13 @@ internal static unsafe class ProcessAttributes
         }
         if (process.Scheduler is { } s)
         {
-            SetScheduler(s);
+            SetScheduler(s, pinned: !string.IsNullOrEmpty(spec.Linux?.Resources?.Cpu?.Cpus));
         }
     }
 
-    private static void SetScheduler(Spec.Model.Scheduler s)
+    /// <param name="pinned">The container has a cpuset: SCHED_DEADLINE then fails with EPERM
+    /// (sched_setattr(2) wants an affinity of every CPU), which runc names for what it is.</param>
+    private static void SetScheduler(Spec.Model.Scheduler s, bool pinned)
     {
         // struct sched_attr (SCHED_ATTR_SIZE_VER0 = 48 bytes).
         var attr = stackalloc byte[48];
@@ -85,6 +87,12 @@ internal static unsafe class ProcessAttributes
         *(ulong*)(attr + 24) = s.Runtime ?? 0;
         *(ulong*)(attr + 32) = s.Deadline ?? 0;
         *(ulong*)(attr + 40) = s.Period ?? 0;
-        LinuxException.Check(Libc.syscall(SYS_sched_setattr, 0, (long)attr, 0, 0, 0), $"sched_setattr {s.Policy}");
+        if (Libc.syscall(SYS_sched_setattr, 0, (long)attr, 0, 0, 0) < 0)
+        {
+            int e = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            throw e == Consts.EPERM && pinned
+                ? new ContainerException("process scheduler can't be used together with AllowedCPUs")
+                : new LinuxException("error setting scheduler", e);
+        }
     }
 }

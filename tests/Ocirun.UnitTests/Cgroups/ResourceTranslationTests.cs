@@ -39,6 +39,7 @@ public sealed class ResourceTranslationTests
             "blkio/blkio.weight=500",
             "blkio/blkio.throttle.read_bps_device=8:0 1048576",
             "hugetlb/hugetlb.2MB.limit_in_bytes=4194304",
+            "hugetlb/hugetlb.2MB.rsvd.limit_in_bytes=4194304",
             "unified/memory.high=300000000",
         ], w);
     }
@@ -60,6 +61,7 @@ public sealed class ResourceTranslationTests
             "unified/io.weight=4950",
             "unified/io.max=8:0 rbps=1048576",
             "unified/hugetlb.2MB.max=4194304",
+            "unified/hugetlb.2MB.rsvd.max=4194304",
             "unified/memory.high=300000000",
         ], w);
     }
@@ -104,5 +106,15 @@ public sealed class ResourceTranslationTests
         // An explicit swap is taken as given.
         Assert.Equal("memory/memory.memsw.limit_in_bytes=1048576",
             V1Resources.Translate(new Resources { Memory = new MemoryResources { Limit = -1, Swap = 1 << 20 } })[1].ToString());
+    }
+
+    [Fact]
+    public void BlkioWeightsFallBackToBfqAndReservationsAreOptional()
+    {
+        var w = V1Resources.Translate(Sample());
+        Assert.Equal("blkio.bfq.weight", w.Single(x => x.File == "blkio.weight").Fallback);
+        Assert.True(w.Single(x => x.File.EndsWith(".rsvd.limit_in_bytes", StringComparison.Ordinal)).Optional);
+        var dev = V1Resources.Translate(new Resources { BlockIO = new BlockIo { WeightDevice = [new WeightDevice { Major = 8, Minor = 0, Weight = 300 }] } });
+        Assert.Equal(("blkio.weight_device", "8:0 300", "blkio.bfq.weight_device"), (dev[0].File, dev[0].Value, dev[0].Fallback));
     }
 }
