@@ -303,6 +303,16 @@ public sealed class CgroupTests : IDisposable
     }
 
     [Fact]
+    public void UnifiedResourcesOnAV1HostAreAnInvalidConfiguration()
+    {
+        // Even a key this hybrid host's cgroup2 has (cgroup.max.depth) is refused, as by runc.
+        using var b = new Bundle("true");
+        b.Spec.Linux!.Resources = new Resources { Unified = new() { ["cgroup.max.depth"] = "5" } };
+        b.Write();
+        _rt.AssertCreateFailsCleanly(b, "invalid configuration: cannot use unified on cgroup v1");
+    }
+
+    [Fact]
     public void DeviceRulesDenyWhatIsNotAllowed()
     {
         using var b = new Bundle().Shell("head -c1 /dev/zero | od -An -c; mknod /dev/loop9 b 7 9 2>&1; echo rc=$?");

@@ -30,11 +30,20 @@ public static class V1Resources
         {
             w.Add(new("net_prio", "net_prio.ifpriomap", $"{p.Name} {p.Priority}"));
         }
-        foreach (var (file, value) in r.Unified ?? new())
-        {
-            w.Add(new(CgroupMount.V2Key, file, value));
-        }
+        RefuseUnified(r);
         return w;
+    }
+
+    /// <summary>
+    /// `unified` is for cgroup2-only hosts: on v1 or hybrid ones the controllers it names are
+    /// v1's, so runc refuses it (before anything is created, and in update).
+    /// </summary>
+    public static void RefuseUnified(Resources? r)
+    {
+        if (r?.Unified is { Count: > 0 })
+        {
+            throw new ContainerException("invalid configuration: cannot use unified on cgroup v1");
+        }
     }
 
     private static void Memory(MemoryResources? m, List<CgroupWrite> w)

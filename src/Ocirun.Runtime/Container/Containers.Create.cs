@@ -29,6 +29,10 @@ public sealed partial class Containers
         }
         var cgroups = CgroupManager.ForPath(spec.Linux?.CgroupsPath, o.Id);
         DebugLog.Write($"{o.Id}: cgroups {string.Join(", ", cgroups.Paths.Values)}");
+        if (!cgroups.IsV2Only)
+        {
+            V1Resources.RefuseUnified(spec.Linux?.Resources);
+        }
         Security.Labels.Require(spec.Process!);
         Store.CreateDir(o.Id);
         ParentProcess? parent = null;

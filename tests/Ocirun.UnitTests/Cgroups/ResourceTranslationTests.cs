@@ -1,3 +1,4 @@
+using Ocirun.Runtime;
 using Ocirun.Runtime.Cgroups;
 using Ocirun.Spec.Model;
 
@@ -20,10 +21,22 @@ public sealed class ResourceTranslationTests
         Unified = new() { ["memory.high"] = "300000000" },
     };
 
+    private static Resources WithoutUnified()
+    {
+        var r = Sample();
+        r.Unified = null;
+        return r;
+    }
+
+    [Fact]
+    public void V1RefusesUnifiedAsRuncDoes() =>
+        Assert.Equal("invalid configuration: cannot use unified on cgroup v1",
+            Assert.Throws<ContainerException>(() => V1Resources.Translate(Sample())).Message);
+
     [Fact]
     public void V1()
     {
-        var w = V1Resources.Translate(Sample()).Select(x => x.ToString()).ToList();
+        var w = V1Resources.Translate(WithoutUnified()).Select(x => x.ToString()).ToList();
         Assert.Equal(
         [
             "memory/memory.limit_in_bytes=268435456",
@@ -40,7 +53,6 @@ public sealed class ResourceTranslationTests
             "blkio/blkio.throttle.read_bps_device=8:0 1048576",
             "hugetlb/hugetlb.2MB.limit_in_bytes=4194304",
             "hugetlb/hugetlb.2MB.rsvd.limit_in_bytes=4194304",
-            "unified/memory.high=300000000",
         ], w);
     }
 
@@ -111,7 +123,7 @@ public sealed class ResourceTranslationTests
     [Fact]
     public void BlkioWeightsFallBackToBfqAndReservationsAreOptional()
     {
-        var w = V1Resources.Translate(Sample());
+        var w = V1Resources.Translate(WithoutUnified());
         Assert.Equal("blkio.bfq.weight", w.Single(x => x.File == "blkio.weight").Fallback);
         Assert.True(w.Single(x => x.File.EndsWith(".rsvd.limit_in_bytes", StringComparison.Ordinal)).Optional);
         var dev = V1Resources.Translate(new Resources { BlockIO = new BlockIo { WeightDevice = [new WeightDevice { Major = 8, Minor = 0, Weight = 300 }] } });
