@@ -23,10 +23,6 @@ public sealed partial class Containers
         {
             throw new ContainerException("intelRdt is set, but resctrl is not mounted on this host");
         }
-        if (spec.Process!.ExecCPUAffinity is { Count: > 0 })
-        {
-            throw new ContainerException("execCPUAffinity is not supported by this runtime");
-        }
         var cgroups = CgroupManager.ForPath(spec.Linux?.CgroupsPath, o.Id);
         DebugLog.Write($"{o.Id}: cgroups {string.Join(", ", cgroups.Paths.Values)}");
         if (!cgroups.IsV2Only)

@@ -38,6 +38,8 @@ public sealed partial class Containers
             throw new ContainerException("exec failed: cannot allocate tty if runc will detach without setting console socket", 255);
         }
         var spec = LoadSpec(r.Bundle);
+        // A --process without its own execCPUAffinity gets config.json's, as in runc.
+        o.Process.ExecCPUAffinity ??= spec.Process?.ExecCPUAffinity;
         var execSpec = new Spec.Model.Spec
         {
             OciVersion = spec.OciVersion,

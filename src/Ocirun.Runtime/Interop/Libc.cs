@@ -20,6 +20,12 @@ internal static unsafe partial class Libc
     public static partial int close(int fd);
 
     [LibraryImport(L, SetLastError = true)]
+    public static partial int sched_setaffinity(int pid, nint size, byte* mask);
+
+    [LibraryImport(L, SetLastError = true)]
+    public static partial int sched_getaffinity(int pid, nint size, byte* mask);
+
+    [LibraryImport(L, SetLastError = true)]
     public static partial nint read(int fd, byte* buf, nint count);
 
     [LibraryImport(L, SetLastError = true)]

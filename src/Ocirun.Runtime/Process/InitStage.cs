@@ -95,6 +95,8 @@ public static class InitStage
         {
             ProcessAttributes.JoinSessionKeyring(Environment.GetEnvironmentVariable("_OCIRUN_ID") ?? "");
         }
+        // Before the scheduler: SCHED_DEADLINE wants every CPU of the cpuset.
+        CpuAffinity.ApplyFinal(config.Exec ? process.ExecCPUAffinity : null);
         ProcessAttributes.Apply(spec);
         Identity.ApplyRlimits(process.Rlimits);
         // cwd is entered as root first, as runc does, so a cwd that only root can reach (/root

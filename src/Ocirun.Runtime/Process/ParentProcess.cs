@@ -72,7 +72,8 @@ internal sealed class ParentProcess
                 // One GC heap and no background GC thread: the init is small and short-lived.
                 "DOTNET_gcConcurrent=0", "DOTNET_GCgen0size=0x400000",
             };
-            stage0 = Spawner.Spawn($"/proc/self/fd/{exe}", ["ocirun", "init"], env, fdMap);
+            stage0 = CpuAffinity.SpawnOnInitialCpus(ExecInto > 0 ? Spec.Process?.ExecCPUAffinity : null,
+                () => Spawner.Spawn($"/proc/self/fd/{exe}", ["ocirun", "init"], env, fdMap));
             DebugLog.Write($"{Id}: started the namespace stage as pid {stage0}");
         }
         finally

@@ -39,7 +39,8 @@ public sealed class Process
     public Scheduler? Scheduler { get; set; }
     public string? SelinuxLabel { get; set; }
     public IoPriority? IoPriority { get; set; }
-    public List<ExecCpuAffinity>? ExecCPUAffinity { get; set; }
+    /// <summary>Runtime-spec 1.2: CPUs for a process exec'd into the container (never the init).</summary>
+    public ExecCpuAffinity? ExecCPUAffinity { get; set; }
 }
 
 public sealed class ExecCpuAffinity

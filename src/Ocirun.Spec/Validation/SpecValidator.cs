@@ -151,6 +151,8 @@ public static class SpecValidator
         {
             throw Fail("process-scheduler", $"invalid scheduler flag \"{badFlag}\"");
         }
+        CheckCpuAffinity("Initial", process.ExecCPUAffinity?.Initial);
+        CheckCpuAffinity("Final", process.ExecCPUAffinity?.Final);
         if (process.OomScoreAdj is < -1000 or > 1000)
         {
             throw Fail("process-oom", $"oomScoreAdj {process.OomScoreAdj} is outside -1000..1000");
@@ -162,6 +164,18 @@ public static class SpecValidator
     /// Like the kernel's own id checks, anything above INT_MAX is refused.
     /// </summary>
     public const uint MaxId = int.MaxValue;
+
+    private static void CheckCpuAffinity(string which, string? list)
+    {
+        try
+        {
+            CpuList.Parse(list ?? "");
+        }
+        catch (FormatException e)
+        {
+            throw Fail("process-execcpuaffinity", $"bad CPUAffinity.{which}: {e.Message}");
+        }
+    }
 
     public static void CheckUser(User user)
     {
