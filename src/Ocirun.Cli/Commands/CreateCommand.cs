@@ -35,6 +35,7 @@ public sealed class CreateCommand : ICommand
             Bundle = args.Get("bundle") is { Length: > 0 } b ? b : Directory.GetCurrentDirectory(),
             PidFile = args.Get("pid-file"),
             ConsoleSocket = args.Get("console-socket"),
+            PidfdSocket = args.Get("pidfd-socket"),
             NoPivot = args.Flag("no-pivot"),
             NoNewKeyring = args.Flag("no-new-keyring"),
             PreserveFds = preserve + ListenFds(),

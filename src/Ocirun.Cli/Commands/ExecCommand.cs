@@ -42,6 +42,7 @@ public sealed class ExecCommand : ICommand
         {
             Id = id, Process = process, Detach = detach, PidFile = args.Get("pid-file"),
             ConsoleSocket = consoleSocket, ConsoleFd = relay?.PeerFd ?? -1, PreserveFds = preserve,
+            PidfdSocket = args.Get("pidfd-socket"),
             IgnorePaused = args.Flag("ignore-paused"), SubCgroups = ParseCgroups(args.All("cgroup")),
         });
         if (detach)

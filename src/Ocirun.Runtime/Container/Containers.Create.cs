@@ -42,7 +42,7 @@ public sealed partial class Containers
             parent = new ParentProcess
             {
                 Id = o.Id, Bundle = bundle, Spec = spec, Rootfs = rootfs, Cgroups = cgroups, FifoPath = fifo,
-                ConsoleSocket = o.ConsoleSocket, ConsoleFd = o.ConsoleFd, NoPivot = o.NoPivot, NoNewKeyring = o.NoNewKeyring, PreserveFds = o.PreserveFds,
+                ConsoleSocket = o.ConsoleSocket, ConsoleFd = o.ConsoleFd, PidfdSocket = o.PidfdSocket, NoPivot = o.NoPivot, NoNewKeyring = o.NoNewKeyring, PreserveFds = o.PreserveFds,
             };
             SaveInit(record, parent.Start(), o.PidFile);
             return record;

@@ -55,7 +55,7 @@ public sealed partial class Containers
         var parent = new ParentProcess
         {
             Id = r.Id, Bundle = r.Bundle, Spec = execSpec, Rootfs = r.Rootfs,
-            Cgroups = new CgroupManager(SubCgroupPaths(r, o.SubCgroups)), ConsoleSocket = o.ConsoleSocket, ConsoleFd = o.ConsoleFd,
+            Cgroups = new CgroupManager(SubCgroupPaths(r, o.SubCgroups)), ConsoleSocket = o.ConsoleSocket, ConsoleFd = o.ConsoleFd, PidfdSocket = o.PidfdSocket,
             PreserveFds = o.PreserveFds, ExecInto = r.InitPid,
         };
         int pid;

@@ -6,6 +6,7 @@ public sealed record CreateOptions
     public string Bundle { get; init; } = ".";
     public string? PidFile { get; init; }
     public string? ConsoleSocket { get; init; }
+    public string? PidfdSocket { get; init; }
     /// <summary>A connected socket to send the pty master on, instead of --console-socket (foreground relay).</summary>
     public int ConsoleFd { get; init; } = -1;
     public bool NoPivot { get; init; }

@@ -8,6 +8,7 @@ public sealed class ExecOptions
     public bool Detach { get; init; }
     public string? PidFile { get; init; }
     public string? ConsoleSocket { get; init; }
+    public string? PidfdSocket { get; init; }
     public int ConsoleFd { get; init; } = -1;
     public int PreserveFds { get; init; }
     public bool IgnorePaused { get; init; }

@@ -63,8 +63,8 @@ public static unsafe class FdPassing
         return fds[0];
     }
 
-    /// <summary>Connects a SOCK_STREAM unix socket to path; returns the fd.</summary>
-    public static int Connect(string path)
+    /// <summary>Connects a SOCK_STREAM unix socket to path (what names it in errors); returns the fd.</summary>
+    public static int Connect(string path, string what = "console socket")
     {
         int fd = LinuxException.Check(Libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
         var addr = new byte[110];
@@ -73,14 +73,14 @@ public static unsafe class FdPassing
         if (p.Length > 107)
         {
             Libc.close(fd);
-            throw new ContainerException($"console socket path too long: {path}");
+            throw new ContainerException($"{what} path too long: {path}");
         }
         p.CopyTo(addr, 2);
         fixed (byte* a = addr)
         {
             if (Libc.connect(fd, a, 2 + p.Length + 1) < 0)
             {
-                var e = LinuxException.Last($"connect to console socket {path}");
+                var e = LinuxException.Last($"connect to {what} {path}");
                 Libc.close(fd);
                 throw e;
             }

@@ -24,6 +24,8 @@ internal sealed class ParentProcess
     public string? FifoPath { get; init; }
     public string? ConsoleSocket { get; init; }
     public int ConsoleFd { get; init; } = -1;
+    /// <summary>--pidfd-socket: where a pidfd of the container's process goes once it exists.</summary>
+    public string? PidfdSocket { get; init; }
     public bool NoPivot { get; init; }
     public bool NoNewKeyring { get; init; }
     public int PreserveFds { get; init; }
@@ -38,6 +40,9 @@ internal sealed class ParentProcess
     {
         // Limits first: what the host cannot do fails before any process exists.
         Cgroups.Prepare(ExecInto == 0 ? Spec.Linux?.Resources ?? new Spec.Model.Resources() : null);
+        // Connected before any process exists: a socket nobody listens on fails at once.
+        using var pidfdSocket = new OwnedFd(PidfdSocket != null ? FdPassing.Connect(PidfdSocket, "pidfd socket") : -1);
+        _pidfdSocket = pidfdSocket.Fd;
         var (parentEnd, childEnd) = Sys.SocketPair(SOCK_STREAM);
         using var sync = new SyncSocket(parentEnd);
         int stage0;
@@ -88,6 +93,33 @@ internal sealed class ParentProcess
             HasConsole ? 3 + PreserveFds + 2 : -1);
     }
 
+    private int _pidfdSocket = -1;
+
+    /// <summary>
+    /// A pidfd of the container's process to the --pidfd-socket, named as runc's init names it
+    /// ("standard" for an init, "setns" for an exec'd process).
+    /// </summary>
+    private void SendPidfd()
+    {
+        if (_pidfdSocket < 0)
+        {
+            return;
+        }
+        int pidfd = (int)LinuxException.Check(Libc.syscall(SYS_pidfd_open, InitPid, 0, 0, 0, 0), "failed to pidfd_open");
+        try
+        {
+            FdPassing.Send(_pidfdSocket, pidfd, ExecInto > 0 ? "setns" : "standard");
+        }
+        catch (LinuxException e)
+        {
+            throw new ContainerException("failed to send pidfd on socket: " + LinuxException.ErrnoText(e.Errno));
+        }
+        finally
+        {
+            Libc.close(pidfd);
+        }
+    }
+
     private bool HasConsole => Spec.Process!.Terminal && (ConsoleSocket != null || ConsoleFd >= 0);
 
 
@@ -106,6 +138,7 @@ internal sealed class ParentProcess
             var spec = JsonSerializer.SerializeToUtf8Bytes(Spec, Ocirun.Spec.SpecJsonContext.Default.Spec);
             InitPid = NativeStage(sync, stage0);
             DebugLog.Write($"{Id}: container process is pid {InitPid}");
+            SendPidfd();
             sync.Send(SyncType.InitConfig, config);
             sync.Send(SyncType.InitSpec, spec);
             ok = true;
