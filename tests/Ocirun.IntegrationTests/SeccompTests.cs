@@ -207,6 +207,45 @@ public sealed class SeccompListenerTests : IDisposable
     }
 
     [Fact]
+    public void TsyncIsIgnoredAsByRuncSoItWorksWithAListener()
+    {
+        // The kernel refuses TSYNC with NEW_LISTENER (EINVAL): passed through, this failed.
+        using var b = new Bundle("sleep", "300");
+        using var agent = new FdReceiver(Path.Combine(b.Dir, "agent.sock"));
+        b.Spec.Linux!.Seccomp = new Seccomp
+        {
+            DefaultAction = "SCMP_ACT_ALLOW", ListenerPath = agent.Path, Flags = ["SECCOMP_FILTER_FLAG_TSYNC"],
+            Syscalls = [new SeccompSyscall { Names = ["mkdirat"], Action = "SCMP_ACT_NOTIFY" }],
+        };
+        b.Write();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        var (fd, _) = agent.Receive();
+        Ocirun.Runtime.Interop.Libc.close(fd);
+    }
+
+    [Fact]
+    public void WaitKillableRecvWithoutAListenerIsDroppedAsLibseccompDoes()
+    {
+        using var b = new Bundle("sh", "-c", "mkdir /dev/shm/x || echo refused");
+        b.Spec.Linux!.Seccomp = new Seccomp
+        {
+            DefaultAction = "SCMP_ACT_ALLOW", Flags = ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", "SECCOMP_FILTER_FLAG_LOG"],
+            Syscalls = [new SeccompSyscall { Names = ["mkdir", "mkdirat"], Action = "SCMP_ACT_ERRNO" }],
+        };
+        b.Write();
+        Assert.Contains("refused", _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout);
+    }
+
+    [Fact]
+    public void AnUnknownFlagIsRefusedInRuncsWords()
+    {
+        using var b = new Bundle("true");
+        b.Spec.Linux!.Seccomp = new Seccomp { DefaultAction = "SCMP_ACT_ALLOW", Flags = ["SECCOMP_FILTER_FLAG_FOO"] };
+        b.Write();
+        _rt.AssertCreateFailsCleanly(b, "seccomp flag SECCOMP_FILTER_FLAG_FOO is not known to runc");
+    }
+
+    [Fact]
     public void NotifyOnWriteIsRefusedInsteadOfHanging()
     {
         using var b = new Bundle("true");

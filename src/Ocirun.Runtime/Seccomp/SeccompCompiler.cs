@@ -49,7 +49,8 @@ public static unsafe class SeccompCompiler
                 bpf = [.. EnosysStub.For(newest), .. bpf];
             }
             // The kernel hands out the notification fd only when asked to at load time.
-            return new SeccompProgram(bpf, Flags(profile.Flags) | (notify ? NewListener : 0));
+            uint flags = Flags(profile.Flags);
+            return new SeccompProgram(bpf, notify ? flags | NewListener : flags & ~SeccompNames.WaitKillableRecv);
         }
         finally
         {
@@ -121,7 +122,7 @@ public static unsafe class SeccompCompiler
         uint f = 0;
         foreach (var name in flags ?? [])
         {
-            f |= SeccompNames.Flags.TryGetValue(name, out var v) ? v : throw new ContainerException($"unknown seccomp flag \"{name}\"");
+            f |= SeccompNames.Flags.TryGetValue(name, out var v) ? v : throw new ContainerException($"seccomp flag {name} is not known to runc");
         }
         return f;
     }

@@ -24,12 +24,19 @@ public static class SeccompNames
         ["SCMP_CMP_GT"] = 6, ["SCMP_CMP_MASKED_EQ"] = 7,
     };
 
-    /// <summary>seccomp(2) SECCOMP_FILTER_FLAG_* by the names the spec uses.</summary>
+    /// <summary>
+    /// seccomp(2) SECCOMP_FILTER_FLAG_* by the names the spec uses. TSYNC is known but sets
+    /// nothing, as in runc: only the thread that execs matters, and the kernel refuses TSYNC
+    /// together with a notification listener.
+    /// </summary>
     public static readonly IReadOnlyDictionary<string, uint> Flags = new Dictionary<string, uint>
     {
-        ["SECCOMP_FILTER_FLAG_TSYNC"] = 1, ["SECCOMP_FILTER_FLAG_LOG"] = 2, ["SECCOMP_FILTER_FLAG_SPEC_ALLOW"] = 4,
-        ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"] = 32,
+        ["SECCOMP_FILTER_FLAG_TSYNC"] = 0, ["SECCOMP_FILTER_FLAG_LOG"] = 2, ["SECCOMP_FILTER_FLAG_SPEC_ALLOW"] = 4,
+        ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"] = WaitKillableRecv,
     };
+
+    /// <summary>Only meaningful with a listener (the kernel refuses it otherwise); libseccomp drops it then.</summary>
+    public const uint WaitKillableRecv = 32;
 
     public static readonly IReadOnlyList<string> Actions =
     [

@@ -56,7 +56,7 @@ public static class SpecValidator
         {
             if (!SeccompNames.Flags.ContainsKey(flag))
             {
-                throw Fail("seccomp", $"unknown seccomp flag \"{flag}\"");
+                throw Fail("seccomp", $"seccomp flag {flag} is not known to runc");
             }
         }
         foreach (var rule in seccomp.Syscalls ?? [])

@@ -62,7 +62,19 @@ public sealed class SeccompCompilerTests
     {
         var p = Profile();
         p.Flags = ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"];
-        Assert.Equal(7u, SeccompCompiler.Compile(p).Flags);
+        Assert.Equal(6u, SeccompCompiler.Compile(p).Flags); // TSYNC is ignored, as by runc
+    }
+
+    [Fact]
+    public void WaitKillableRecvGoesWithAListenerOnly()
+    {
+        var p = Profile();
+        p.Flags = ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"];
+        Assert.Equal(0u, SeccompCompiler.Compile(p).Flags);
+        var n = Profile(new SeccompSyscall { Names = ["mkdir"], Action = "SCMP_ACT_NOTIFY" });
+        n.Flags = ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", "SECCOMP_FILTER_FLAG_TSYNC"];
+        n.ListenerPath = "/run/agent.sock";
+        Assert.Equal(SeccompCompiler.NewListener | 32u, SeccompCompiler.Compile(n).Flags);
     }
 
     [Fact]
