@@ -15,6 +15,7 @@ deps:
 	@scripts/deps.sh
 	@scripts/criu.sh
 	@scripts/rootfs.sh $(ROOTFS)
+	@scripts/runc13.sh
 
 native:
 	@$(MAKE) -s -C native

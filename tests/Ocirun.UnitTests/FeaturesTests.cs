@@ -30,7 +30,7 @@ public class FeaturesTests
         Assert.Equal(8, linux.GetProperty("namespaces").GetArrayLength());
         Assert.True(linux.GetProperty("cgroup").GetProperty("v1").GetBoolean());
         Assert.False(linux.GetProperty("cgroup").GetProperty("systemdUser").GetBoolean());
-        Assert.False(linux.GetProperty("mountExtensions").GetProperty("idmap").GetProperty("enabled").GetBoolean());
+        Assert.True(linux.GetProperty("mountExtensions").GetProperty("idmap").GetProperty("enabled").GetBoolean());
         Assert.False(linux.GetProperty("intelRdt").GetProperty("enabled").GetBoolean());
         Assert.Equal(JsonValueKind.Array, root.GetProperty("potentiallyUnsafeConfigAnnotations").ValueKind);
     }

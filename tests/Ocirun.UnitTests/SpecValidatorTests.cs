@@ -271,8 +271,21 @@ public class SpecValidatorTests
     }
 
     [Fact]
-    public void IdmappedMountsAreRejected() => Assert.Equal("mount-idmap", RuleOf(s =>
-        s.Mounts = [new Mount { Destination = "/data", Source = "/data", Options = ["bind"], GidMappings = [] }]));
+    public void IdmappedMountsFollowRuncsRules()
+    {
+        IdMapping[] map = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
+        // Only one of the two mappings.
+        Assert.Equal("mount-idmap", RuleOf(s =>
+            s.Mounts = [new Mount { Destination = "/data", Source = "/data", Options = ["bind"], GidMappings = [.. map] }]));
+        // Not a bind.
+        Assert.Equal("mount-idmap", RuleOf(s =>
+            s.Mounts = [new Mount { Destination = "/data", Type = "tmpfs", Source = "tmpfs", Options = ["idmap"] }]));
+        // Implied mappings need a user namespace.
+        Assert.Equal("mount-idmap", RuleOf(s =>
+            s.Mounts = [new Mount { Destination = "/data", Source = "/data", Options = ["rbind", "ridmap"] }]));
+        Passes(s => s.Mounts = [new Mount { Destination = "/data", Source = "/data", Options = ["bind", "idmap"], UidMappings = [.. map], GidMappings = [.. map] }]);
+        Passes(s => s.Mounts = [new Mount { Destination = "/data", Source = "/data", Options = ["bind"], UidMappings = [.. map], GidMappings = [.. map] }]);
+    }
 
     [Fact]
     public void FirstFailingRuleWins() => Assert.Equal("oci-version", RuleOf(s =>

@@ -44,7 +44,7 @@ public sealed class FeaturesCommand : ICommand
             Apparmor = new EnabledFeature { Enabled = true },
             Selinux = new EnabledFeature { Enabled = true },
             IntelRdt = new EnabledFeature { Enabled = false },
-            MountExtensions = new MountExtensions { Idmap = new EnabledFeature { Enabled = false } },
+            MountExtensions = new MountExtensions { Idmap = new EnabledFeature { Enabled = true } },
         },
         Annotations = new()
         {

@@ -41,8 +41,8 @@ public sealed partial class Containers
         Directory.CreateDirectory(imageDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
         Directory.CreateDirectory(workDir);
-        using var images = new Rootfs.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
-        using var work = new Rootfs.Fd(Sys.Open(workDir, O_DIRECTORY | O_RDONLY));
+        using var images = new Linux.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
+        using var work = new Linux.Fd(Sys.Open(workDir, O_DIRECTORY | O_RDONLY));
 
         var opts = CriuOptionsBuilder.Common(o, images.Value, work.Value, DumpLog, spec);
         opts.Pid = r.InitPid;

@@ -62,8 +62,8 @@ public sealed partial class Containers
     private int RunRestore(RestoreOptions o, ContainerRecord record, Spec.Model.Spec spec, CriuClient criu, CgroupManager cgroups,
         string imageDir, string workDir, string criuRoot, string cgroupYard)
     {
-        using var images = new Rootfs.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
-        using var work = new Rootfs.Fd(Sys.Open(workDir, O_DIRECTORY | O_RDONLY));
+        using var images = new Linux.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
+        using var work = new Linux.Fd(Sys.Open(workDir, O_DIRECTORY | O_RDONLY));
         var opts = CriuOptionsBuilder.Common(o, images.Value, work.Value, RestoreLog, spec);
         opts.Root = criuRoot;
         opts.CgroupYard = cgroupYard;

@@ -55,7 +55,11 @@ internal static class Consts
     public const long SYS_pivot_root = 155, SYS_capget = 125, SYS_capset = 126, SYS_setns = 308,
         SYS_unshare = 272, SYS_openat2 = 437, SYS_pidfd_open = 434,
         SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_close_range = 436,
-        SYS_mount_setattr = 442;
+        SYS_mount_setattr = 442, SYS_open_tree = 428, SYS_move_mount = 429;
+
+    // open_tree(2) and move_mount(2): detached mount trees.
+    public const long OPEN_TREE_CLONE = 1, OPEN_TREE_CLOEXEC = 0x80000, MOVE_MOUNT_F_EMPTY_PATH = 4,
+        MOVE_MOUNT_T_EMPTY_PATH = 0x40;
 
     public const long CLOSE_RANGE_CLOEXEC = 1 << 2;
 

@@ -31,6 +31,8 @@ public sealed class InitConfig
     public bool NewCgroupNamespace { get; set; }
     /// <summary>In a user namespace (new or joined by path): device nodes are bound from the host, not made.</summary>
     public bool InUserNamespace { get; set; }
+    /// <summary>Spec mount index → fd (in the init) of a bind source the parent took on the host.</summary>
+    public Dictionary<int, int> MountSources { get; set; } = new();
     /// <summary>Whether the parent runs prestart/createRuntime hooks at the init's request.</summary>
     public bool ParentHooks { get; set; }
 }

@@ -82,8 +82,12 @@ public static class InitStage
         else if (config.OwnMountNamespace)
         {
             var plan = MountPlanner.Plan(spec, config.Rootfs, config.NoPivot, config.InUserNamespace);
-            var builder = new RootfsBuilder(config.Rootfs, config.CgroupPaths, config.NewCgroupNamespace);
+            var builder = new RootfsBuilder(config.Rootfs, config.CgroupPaths, config.NewCgroupNamespace, config.MountSources);
             builder.Run(plan, () => BeforeEnterRoot(config, sync), () => AfterEnterRoot(spec));
+            foreach (var fd in config.MountSources.Values)
+            {
+                Libc.close(fd); // attached: the host's trees are not the container's business
+            }
         }
         else
         {

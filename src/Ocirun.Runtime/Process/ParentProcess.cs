@@ -3,6 +3,7 @@ using System.Text.Json;
 using Ocirun.Runtime.Cgroups;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
+using Ocirun.Runtime.Rootfs;
 using Ocirun.Runtime.State;
 using Ocirun.Runtime.Sync;
 using Ocirun.Spec.Known;
@@ -41,8 +42,8 @@ internal sealed class ParentProcess
         // Limits first: what the host cannot do fails before any process exists.
         Cgroups.Prepare(ExecInto == 0 ? Spec.Linux?.Resources ?? new Spec.Model.Resources() : null);
         // Connected before any process exists: a socket nobody listens on fails at once.
-        using var pidfdSocket = new OwnedFd(PidfdSocket != null ? FdPassing.Connect(PidfdSocket, "pidfd socket") : -1);
-        _pidfdSocket = pidfdSocket.Fd;
+        using var pidfdSocket = new Fd(PidfdSocket != null ? FdPassing.Connect(PidfdSocket, "pidfd socket") : -1);
+        _pidfdSocket = pidfdSocket.Value;
         var (parentEnd, childEnd) = Sys.SocketPair(SOCK_STREAM);
         using var sync = new SyncSocket(parentEnd);
         int stage0;
@@ -71,6 +72,14 @@ internal sealed class ParentProcess
                 toClose.Add(c);
                 fdMap.Add((c, baseFd + 2));
             }
+            // Bind sources taken on the host: fds from baseFd + 3 on in the init.
+            _mountSources.Clear();
+            foreach (var (index, fd) in ExecInto == 0 ? MountSources.Open(Spec, Rootfs) : new Dictionary<int, int>())
+            {
+                toClose.Add(fd);
+                _mountSources[index] = baseFd + 3 + _mountSources.Count;
+                fdMap.Add((fd, _mountSources[index]));
+            }
             var env = new List<string>
             {
                 $"_OCIRUN_SYNC_FD={baseFd}", $"_OCIRUN_ID={Id}", $"_OCIRUN_BUNDLE={Bundle}",
@@ -94,6 +103,7 @@ internal sealed class ParentProcess
     }
 
     private int _pidfdSocket = -1;
+    private readonly Dictionary<int, int> _mountSources = new();
 
     /// <summary>
     /// A pidfd of the container's process to the --pidfd-socket, named as runc's init names it
@@ -182,6 +192,7 @@ internal sealed class ParentProcess
         return JsonSerializer.SerializeToUtf8Bytes(new InitConfig
         {
             SeccompBpf = seccomp?.Bpf,
+            MountSources = _mountSources,
             SeccompFlags = seccomp?.Flags ?? 0,
             Rootfs = Rootfs,
             NoPivot = NoPivot,

@@ -9,8 +9,11 @@ public abstract record MountOp
     /// <summary>Bind-mounts the rootfs onto itself so that it is a mount point pivot_root accepts.</summary>
     public sealed record BindRootfs(string Rootfs) : MountOp;
 
-    /// <summary>A mount from config.json; Destination is inside the rootfs.</summary>
-    public sealed record Mount(string Source, string Destination, string Type, ParsedMountOptions Options) : MountOp;
+    /// <summary>
+    /// A mount from config.json; Destination is inside the rootfs. SpecIndex is its place in
+    /// spec.mounts, by which a source the parent took on the host is found.
+    /// </summary>
+    public sealed record Mount(string Source, string Destination, string Type, ParsedMountOptions Options, int SpecIndex = -1) : MountOp;
 
     /// <summary>A device node (or a bind of the host's node inside a user namespace).</summary>
     public sealed record Device(string Path, char Type, long Major, long Minor, uint Mode, uint Uid, uint Gid, bool BindFromHost) : MountOp;

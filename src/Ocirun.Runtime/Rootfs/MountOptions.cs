@@ -11,7 +11,8 @@ public sealed record ParsedMountOptions(
     bool Bind,
     bool Recursive,
     RecursiveAttrs RecursiveAttrs,
-    bool TmpCopyUp)
+    bool TmpCopyUp,
+    IdmapKind Idmap = IdmapKind.None)
 {
     /// <summary>Flags that need a second, remounting call after a bind mount.</summary>
     public ulong BindRemountFlags => Flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
@@ -24,6 +25,14 @@ public sealed record ParsedMountOptions(
 public readonly record struct RecursiveAttrs(ulong Set, ulong Clear)
 {
     public bool IsEmpty => Set == 0 && Clear == 0;
+}
+
+/// <summary>The idmap mount extension: on the bind's top mount only, or on every mount of an rbind.</summary>
+public enum IdmapKind
+{
+    None,
+    TopOnly,
+    Recursive,
 }
 
 public static class MountOptions
@@ -81,6 +90,7 @@ public static class MountOptions
     {
         ulong flags = 0, cleared = 0, propagation = 0;
         bool bind = false, rec = false, copyUp = false;
+        var idmap = IdmapKind.None;
         ulong attrSet = 0, attrClear = 0;
         var data = new List<string>();
         foreach (var o in options ?? [])
@@ -129,6 +139,11 @@ public static class MountOptions
             {
                 copyUp = true;
             }
+            else if (o is "idmap" or "ridmap")
+            {
+                // An extension, not a mount(2) option: features lists it apart, as runc does.
+                idmap = o == "ridmap" ? IdmapKind.Recursive : IdmapKind.TopOnly;
+            }
             else
             {
                 data.Add(o);
@@ -139,7 +154,7 @@ public static class MountOptions
             flags |= MS_BIND | (rec ? MS_REC : 0);
         }
         return new ParsedMountOptions(flags, cleared, propagation, string.Join(",", data), bind, rec,
-            new RecursiveAttrs(attrSet, attrClear), copyUp);
+            new RecursiveAttrs(attrSet, attrClear), copyUp, idmap);
     }
 
     /// <summary>Parses rootfsPropagation; runc's default is rslave.</summary>

@@ -22,8 +22,10 @@ public static class MountPlanner
             new MountOp.BindRootfs(rootfs),
         };
         MountOp.RemountReadonly? devReadonly = null;
+        int index = -1;
         foreach (var m in spec.Mounts ?? [])
         {
+            index++;
             var opts = MountOptions.Parse(m.Options);
             var type = string.IsNullOrEmpty(m.Type) ? (opts.Bind ? "bind" : "none") : m.Type;
             var dest = Normalize(m.Destination);
@@ -42,7 +44,7 @@ public static class MountPlanner
                 }
                 continue;
             }
-            ops.Add(new MountOp.Mount(m.Source ?? type, dest, type, opts));
+            ops.Add(new MountOp.Mount(m.Source ?? type, dest, type, opts, index));
         }
         if (SetsUpDev(spec))
         {

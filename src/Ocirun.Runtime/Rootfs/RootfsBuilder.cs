@@ -6,8 +6,13 @@ using static Ocirun.Runtime.Interop.Consts;
 
 namespace Ocirun.Runtime.Rootfs;
 
-/// <summary>Executes a mount plan inside the init's mount namespace.</summary>
-internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, string> cgroupPaths, bool newCgroupNs)
+/// <summary>
+/// Executes a mount plan inside the init's mount namespace. sources: spec mount index → fd of a
+/// detached mount tree the parent took on the host (<see cref="MountSources"/>), attached in
+/// place of a bind by path.
+/// </summary>
+internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, string> cgroupPaths, bool newCgroupNs,
+    IReadOnlyDictionary<int, int>? sources = null)
 {
     /// <summary>
     /// Runs the plan. beforeEnter runs just before pivot_root (console, createContainer hooks),
@@ -113,14 +118,19 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         {
             RequireOrdinaryDirectory(root, m);
         }
-        bool isFile = m.Options.Bind && File.Exists(m.Source) && !Directory.Exists(m.Source);
+        int sourceFd = m.Options.Bind && sources != null && sources.TryGetValue(m.SpecIndex, out var s) ? s : -1;
+        bool isFile = m.Options.Bind && (sourceFd >= 0 ? !IsDirectory(sourceFd) : File.Exists(m.Source) && !Directory.Exists(m.Source));
         bool bound = m.Options.Bind;
         // A tmpfs over a directory of the image takes its mode and, with tmpcopyup, its contents.
         using var covered = new Fd(m.Type == "tmpfs" ? root.TryOpen(m.Destination) : -1);
         using (var target = new Fd(root.Create(m.Destination, isFile)))
         {
             var path = InRoot.ProcPath(target.Value);
-            if (m.Options.Bind)
+            if (sourceFd >= 0)
+            {
+                Attach(sourceFd, target.Value, m.Destination);
+            }
+            else if (m.Options.Bind)
             {
                 Sys.Mount(m.Source, path, "bind", MS_BIND | (m.Options.Recursive ? MS_REC : 0), null);
             }
@@ -149,6 +159,22 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         {
             Sys.Mount(null, mpath, null, m.Options.Propagation, null);
         }
+    }
+
+    /// <summary>Moves a detached mount tree onto the target (both named by fd).</summary>
+    private static unsafe void Attach(int sourceFd, int targetFd, string destination)
+    {
+        fixed (byte* empty = Sys.CString(""))
+        {
+            LinuxException.Check(Libc.syscall(SYS_move_mount, sourceFd, (long)empty, targetFd, (long)empty,
+                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), $"move_mount to {destination}");
+        }
+    }
+
+    private static unsafe bool IsDirectory(int fd)
+    {
+        StatBuf st;
+        return Libc.fstat(fd, &st) == 0 && (st.Mode & S_IFMT) == S_IFDIR;
     }
 
     /// <summary>
@@ -421,19 +447,5 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
             throw LinuxException.Last($"bind {path}");
         }
         Remount(path, MS_RDONLY | MS_REC);
-    }
-}
-
-/// <summary>Closes an fd at the end of a using block.</summary>
-internal readonly struct Fd(int value) : IDisposable
-{
-    public int Value { get; } = value;
-
-    public void Dispose()
-    {
-        if (Value >= 0)
-        {
-            Libc.close(Value);
-        }
     }
 }

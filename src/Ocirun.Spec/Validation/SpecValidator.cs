@@ -19,7 +19,7 @@ public static class SpecValidator
         }
         var ns = CheckNamespaces(spec.Linux?.Namespaces);
         CheckHostname(spec, ns);
-        CheckMounts(spec.Mounts);
+        CheckMounts(spec.Mounts, ns);
         CheckIdMappings(spec.Linux, ns);
         CheckSysctl(spec.Linux?.Sysctl, ns);
         CheckPropagation(spec.Linux?.RootfsPropagation);
@@ -266,7 +266,7 @@ public static class SpecValidator
         }
     }
 
-    private static void CheckMounts(List<Model.Mount>? mounts)
+    private static void CheckMounts(List<Model.Mount>? mounts, Dictionary<string, Namespace> ns)
     {
         foreach (var m in mounts ?? [])
         {
@@ -274,10 +274,35 @@ public static class SpecValidator
             {
                 throw Fail("mount-destination", "mount destination must be set");
             }
-            if (m.UidMappings != null || m.GidMappings != null)
-            {
-                throw Fail("mount-idmap", $"idmapped mount of {m.Destination} is not supported");
-            }
+            CheckIdmapMount(m, ns.ContainsKey(NamespaceTypes.User));
+        }
+    }
+
+    /// <summary>
+    /// Idmapped mounts (runtime-spec 1.1, runc's rules): binds only; mappings on the mount or,
+    /// with a user namespace, the container's implied; both uid and gid ones when given.
+    /// </summary>
+    private static void CheckIdmapMount(Model.Mount m, bool userNamespace)
+    {
+        var options = m.Options ?? [];
+        bool explicitMaps = m.UidMappings != null || m.GidMappings != null;
+        if (!explicitMaps && !options.Contains("idmap") && !options.Contains("ridmap"))
+        {
+            return;
+        }
+        string Invalid(string why) => $"invalid mount {m.Destination}: {why}";
+        if (!options.Contains("bind") && !options.Contains("rbind"))
+        {
+            throw Fail("mount-idmap", Invalid("id-mapped mounts are only supported for bind-mounts"));
+        }
+        if ((explicitMaps || !userNamespace) && (m.UidMappings is not { Count: > 0 } || m.GidMappings is not { Count: > 0 }))
+        {
+            throw Fail("mount-idmap", Invalid("id-mapped mounts must have both uid and gid mappings specified"));
+        }
+        foreach (var map in (m.UidMappings ?? []).Concat(m.GidMappings ?? []))
+        {
+            CheckId("mount mapping host id", map.HostId);
+            CheckId("mount mapping container id", map.ContainerId);
         }
     }
 
