@@ -6,9 +6,8 @@
 # sid's criu needs sid's glibc, so its libc6 goes into the private prefix too and
 # criu runs through that prefix's ld.so with --library-path (not LD_LIBRARY_PATH,
 # so the helpers criu execs keep using the system's libc). The system libc is
-# never touched: the sid source exists only in a temporary apt configuration (its
-# own sources, lists and cache under a temp dir) used for `apt-get download`, and
-# nothing of it stays on the machine.
+# never touched: the sid source exists only in a temporary apt configuration
+# (scripts/sid-download.sh) used for `apt-get download`, and nothing of it stays.
 #
 # What CRIU execs at run time (all system packages, see scripts/deps.sh):
 #  - iptables-restore/ip6tables-restore (iptables) for the default network lock,
@@ -40,36 +39,7 @@ if ((${#need[@]})); then
   apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# sid source derived from this machine's own main Debian entry (same URI and
-# keyring), pinned so that nothing is ever installed/upgraded from it.
-. /etc/os-release
-src=$(if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
-  # deb822: first "Types: deb" stanza whose Suites list the release codename.
-  awk -v cn="$VERSION_CODENAME" 'BEGIN{RS="";FS="\n"}
-    { u=s=k=t=""
-      for (i=1;i<=NF;i++) { if ($i ~ /^#/) continue
-        key=tolower(substr($i,1,index($i,":")-1)); v=substr($i,index($i,":")+1); gsub(/^[ \t]+|[ \t]+$/,"",v)
-        if (key=="uris") u=v; else if (key=="suites") s=v; else if (key=="signed-by") k=v; else if (key=="types") t=v }
-      n=split(s,a,/[ \t]+/); for (j=1;j<=n;j++) if (a[j]==cn && t ~ /(^| )deb( |$)/) { print u "|" k; exit } }' \
-    /etc/apt/sources.list.d/debian.sources
-else
-  # one-line format: deb [signed-by=K ...] URI codename components
-  awk -v cn="$VERSION_CODENAME" '$1=="deb" { k=""; i=2
-      if ($2 ~ /^\[/) { for (; i<=NF; i++) { if ($i ~ /signed-by=/) { k=$i; sub(/.*signed-by=/,"",k); sub(/\]$/,"",k) } if ($i ~ /\]$/) break } i++ }
-      if ($(i+1)==cn) { print $i "|" k; exit } }' /etc/apt/sources.list
-fi)
-uris=${src%%|*}; keyring=${src#*|}
-[[ -n $uris ]] || { echo "criu: no Debian '$VERSION_CODENAME' source found" >&2; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/sources" "$tmp/prefs" "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/debs"
-{ echo "Types: deb"; echo "URIs: $uris"; echo "Suites: sid"; echo "Components: main"
-  [[ -n $keyring ]] && echo "Signed-By: $keyring"; } >"$tmp/sources/ocirun-sid.sources"
-chown -R _apt "$tmp" 2>/dev/null || true   # apt downloads as the _apt user
-# Only the sid source, with lists and cache of its own: the system's apt state is untouched.
-apt_tmp=(-o Dir::Etc::sourcelist=/dev/null -o Dir::Etc::sourceparts="$tmp/sources"
-         -o Dir::State::Lists="$tmp/lists" -o Dir::Cache="$tmp/cache"
-         -o Dir::Etc::preferences=/dev/null -o Dir::Etc::preferencesparts="$tmp/prefs")
-apt-get "${apt_tmp[@]}" update -qq
 
 # criu + libcompel1, sid's libc6, and the libraries whose bookworm versions
 # are too old or have another soname: gnutls 3.8 (libgnutls30t64) with its
@@ -77,7 +47,7 @@ apt-get "${apt_tmp[@]}" update -qq
 # libprotobuf-c1 are taken from sid too so no extra system packages are needed.
 pkgs=(criu libcompel1 libc6 libgnutls30t64 libnettle8t64 libhogweed6t64 libgmp10
       libp11-kit0 libunistring5 libnet9 libnl-3-200 libprotobuf-c1)
-(cd "$tmp/debs" && apt-get "${apt_tmp[@]}" download -qq "${pkgs[@]}")
+"$(dirname "$0")/sid-download.sh" "$tmp/debs" "${pkgs[@]}"
 rm -rf "$prefix"; mkdir -p "$prefix"
 for d in "$tmp"/debs/*.deb; do dpkg -x "$d" "$prefix"; done
 
