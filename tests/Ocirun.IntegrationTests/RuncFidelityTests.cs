@@ -11,6 +11,28 @@ public sealed class RuncFidelityTests : IDisposable
     public void Dispose() => _rt.Dispose();
 
     [Fact]
+    public void AnExecveFailureAfterStartIsReportedAsRunc13ReportsIt()
+    {
+        // Not an executable format: found at create, refused by execve after start.
+        using var b = new Bundle("/badexe");
+        File.WriteAllText(Path.Combine(b.Rootfs, "badexe"), "garbage\n");
+        File.SetUnixFileMode(Path.Combine(b.Rootfs, "badexe"), (UnixFileMode)0x1ed /* 0755 */);
+        var ours = _rt.Exec("run", "--bundle", b.Dir, "c1");
+        var runcRoot = Path.Combine("/run/ocirun-it", "runc13-" + Guid.NewGuid().ToString("n")[..8]);
+        try
+        {
+            var runc = Harness.Run.Program(TestEnv.Runc13, ["--root", runcRoot, "run", "--bundle", b.Dir, "c1"]);
+            Assert.Equal((255, "exec /badexe: exec format error\n"), (runc.ExitCode, runc.Stderr));
+            Assert.Equal((runc.ExitCode, runc.Stderr), (ours.ExitCode, ours.Stderr));
+        }
+        finally
+        {
+            Harness.Run.Program(TestEnv.Runc13, ["--root", runcRoot, "delete", "--force", "c1"]);
+            Directory.Delete(runcRoot, recursive: true);
+        }
+    }
+
+    [Fact]
     public void CwdThatOnlyRootCanReachWorksForAnotherUser()
     {
         using var b = new Bundle("pwd");

@@ -48,7 +48,8 @@ public static class InitStage
                 ReportOnStderr(e.Message);
             }
         }
-        return 1;
+        // runc's init exits 255 when it fails: `run` passes that on as the container's status.
+        return 255;
     }
 
     private static unsafe void ReportOnStderr(string message)
