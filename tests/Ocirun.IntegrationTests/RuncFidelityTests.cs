@@ -191,17 +191,26 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
-    public void WithoutAMountNamespaceAContainerThatCouldNeverStartFailsCreate()
+    public void WithoutAMountNamespaceTheContainerStartsAndTheHostGetsNoMounts()
     {
-        using var b = new Bundle("true");
-        b.Spec.Linux!.Namespaces = [new Namespace { Type = "pid" }];
+        // The runtime-tools linux_ns_itype case: no namespaces at all, the spec's mounts kept.
+        // runc makes those mounts in the host's mount namespace; ocirun makes none, and reaches
+        // the exec fifo through the /proc it had before the chroot.
+        using var b = new Bundle("sh", "-c", "echo started > /started");
+        b.Spec.Linux!.Namespaces = [];
         b.Spec.Hostname = null;
         b.Spec.Linux.MaskedPaths = null;
         b.Spec.Linux.ReadonlyPaths = null;
-        b.Spec.Mounts = [];
+        b.Spec.Root!.Readonly = false;
         b.Write();
-        _rt.AssertCreateFailsCleanly(b, "cannot reach the exec fifo through /proc/self/fd");
+        _rt.Ok("create", "--bundle", b.Dir, "c1");
+        Assert.Equal("created", JsonDocument(_rt.Ok("state", "c1").Stdout).GetProperty("status").GetString());
+        Assert.DoesNotContain(b.Rootfs, File.ReadAllText("/proc/self/mountinfo"));
+        _rt.Ok("start", "c1");
+        LifecycleTests.WaitFor(() => File.Exists(Path.Combine(b.Rootfs, "started")));
     }
+
+    private static System.Text.Json.JsonElement JsonDocument(string text) => System.Text.Json.JsonDocument.Parse(text).RootElement;
 
     [Fact]
     public void AMountNamespaceJoinedByPathGetsTheSpecsMounts()

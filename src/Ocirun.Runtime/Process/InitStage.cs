@@ -93,6 +93,9 @@ public static class InitStage
         else
         {
             BeforeEnterRoot(config, sync);
+            // No mount namespace of its own: the container gets no mounts (runc would make them
+            // on the host), so the exec fifo is reached through the /proc of before the chroot.
+            _proc = Sys.Open("/proc", O_PATH | O_DIRECTORY);
             LinuxException.Check(Libc.chroot(config.Rootfs), "chroot");
             AfterEnterRoot(spec);
         }
@@ -131,19 +134,24 @@ public static class InitStage
         return (path, env);
     }
 
+    /// <summary>The host's /proc (O_PATH, close-on-exec) where the container has no mount namespace.</summary>
+    private static int _proc = AT_FDCWD;
+
     /// <summary>
     /// `start` is signalled through exec.fifo, which the init reopens through /proc/self/fd: a
-    /// container without /proc (no mount namespace, no proc mount) could never start, so its
-    /// create fails now rather than after it reported success.
+    /// container without /proc could never start, so its create fails now rather than after it
+    /// reported success.
     /// </summary>
     private static void RequireFifoReachable(InitConfig config)
     {
-        if (config.FifoFd >= 0 && !File.Exists($"/proc/self/fd/{config.FifoFd}"))
+        if (config.FifoFd >= 0 && Libc.faccessat(_proc, FifoPath(config), F_OK, 0) != 0)
         {
-            throw new ContainerException("cannot reach the exec fifo through /proc/self/fd: the container has no /proc "
-                + "(without a mount namespace of its own, ocirun makes no mounts)");
+            throw new ContainerException("cannot reach the exec fifo through /proc/self/fd: the container has no /proc");
         }
     }
+
+    private static string FifoPath(InitConfig config) =>
+        (_proc == AT_FDCWD ? "/proc/" : "") + $"self/fd/{config.FifoFd}";
 
     /// <summary>chdir to cwd; false when refused (EACCES) and retryAsUser allows another try later.</summary>
     private static bool EnterCwd(string cwd, bool retryAsUser)
@@ -280,7 +288,7 @@ public static class InitStage
         var process = config.Spec.Process!;
         if (config.FifoFd >= 0)
         {
-            int w = Sys.Open($"/proc/self/fd/{config.FifoFd}", O_WRONLY);
+            int w = LinuxException.Check(Libc.openat(_proc, FifoPath(config), O_WRONLY | O_CLOEXEC, 0), "open exec fifo");
             byte zero = (byte)'0';
             Sys.WriteAll(w, new ReadOnlySpan<byte>(&zero, 1), "exec fifo");
             Libc.close(w);
