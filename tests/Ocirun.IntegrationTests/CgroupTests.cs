@@ -324,6 +324,29 @@ public sealed class CgroupTests : IDisposable
     }
 
     [Fact]
+    public void TheSpecsDeviceRulesAreListedFirstInItsOrder()
+    {
+        // runtime-tools (linux_cgroups_devices): entries applied in the listed order, as crun
+        // lists them; runc's own defaults come after.
+        using var b = new Bundle("sleep", "300");
+        b.Spec.Linux!.Resources = new Resources
+        {
+            Devices =
+            [
+                new DeviceCgroup { Allow = false, Access = "rwm" },
+                new DeviceCgroup { Allow = true, Type = "c", Major = 10, Minor = 229, Access = "rwm" },
+                new DeviceCgroup { Allow = true, Type = "b", Major = 8, Minor = 20, Access = "rw" },
+                new DeviceCgroup { Allow = true, Type = "b", Major = 10, Minor = 200, Access = "r" },
+            ],
+        };
+        b.Write();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        var list = Cg(b, "devices", "devices.list").Split('\n');
+        Assert.Equal(["c 10:229 rwm", "b 8:20 rw", "b 10:200 r"], list[..3]);
+        Assert.Contains("c 1:3 rwm", list);
+    }
+
+    [Fact]
     public void StatsSnapshotIsJson()
     {
         using var b = new Bundle("sleep", "300");

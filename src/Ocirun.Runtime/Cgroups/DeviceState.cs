@@ -14,8 +14,11 @@ public sealed class DeviceState
 
     public bool DefaultAllow { get; private set; }
 
-    /// <summary>(type, major, minor) → access bits; -1 is the wildcard "*".</summary>
-    public SortedDictionary<(char Type, long Major, long Minor), int> Exceptions { get; } = new();
+    /// <summary>
+    /// (type, major, minor) → access bits; -1 is the wildcard "*". In the order the rules added
+    /// them, as the kernel lists them: a spec's own rules come out first, in its order.
+    /// </summary>
+    public OrderedDictionary<(char Type, long Major, long Minor), int> Exceptions { get; } = new();
 
     /// <summary>
     /// The state the rules ask for, starting from deny-all (as runc's emulator does: a spec
@@ -109,7 +112,7 @@ public sealed class DeviceState
             return target.Rules().Select(r => (r.Allow, DeviceRules.Line(r))).ToList();
         }
         var removals = new List<(bool, string)>();
-        foreach (var key in Exceptions.Keys.Union(target.Exceptions.Keys).Order())
+        foreach (var key in target.Exceptions.Keys.Union(Exceptions.Keys))
         {
             int have = Exceptions.GetValueOrDefault(key), want = target.Exceptions.GetValueOrDefault(key);
             if ((want & ~have) != 0)

@@ -86,4 +86,16 @@ public sealed class DeviceStateTests
         Assert.DoesNotContain(('c', 10L, 200L), s.Exceptions.Keys);
         Assert.Contains(('c', 136L, -1L), s.Exceptions.Keys);
     }
+
+    [Fact]
+    public void ExceptionsKeepTheOrderTheRulesAddedThem()
+    {
+        var s = DeviceState.FromRules([
+            new DeviceCgroup { Allow = true, Type = "c", Major = 10, Minor = 229, Access = "rw" },
+            new DeviceCgroup { Allow = true, Type = "b", Major = 8, Minor = 20, Access = "r" },
+            new DeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 3, Access = "rwm" },
+            new DeviceCgroup { Allow = true, Type = "c", Major = 10, Minor = 229, Access = "m" },
+        ]);
+        Assert.Equal(["a", "c 10:229 rwm", "b 8:20 r", "c 1:3 rwm"], s.Rules().Select(DeviceRules.Line));
+    }
 }
