@@ -12,12 +12,13 @@ set -euo pipefail
 # fuse-overlayfs/slirp4netns are not needed): podman + conmon, netavark +
 # aardvark-dns (network backend; netavark drives iptables for NAT/port maps),
 # catatonit (podman --init), uidmap (user-namespace mappings).
-# containerd provides `ctr`. nftables/iptables/tar are also what CRIU execs
+# containerd provides `ctr`; docker.io (dockerd, run by the e2e tests with a configuration
+# of their own) uses that containerd. nftables/iptables/tar are also what CRIU execs
 # (network lock, tmpfs dumps). python3-minimal reads the test reports for the failure
 # summary at the end of a run. jq is convenience only; tests must not need it.
 pkgs=(clang lld zlib1g-dev libc6-dev libseccomp-dev busybox-static runc crun python3-minimal
       iproute2 procps util-linux tar podman conmon netavark aardvark-dns
-      iptables nftables catatonit uidmap containerd jq)
+      iptables nftables catatonit uidmap containerd docker.io jq)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -26,10 +27,18 @@ for p in "${pkgs[@]}"; do
 done
 if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
+  # docker.io's maintainer script would start the system's dockerd (its bridge, its iptables
+  # rules): a policy-rc.d that refuses service starts exists for the install only, unless
+  # the machine has one of its own.
+  own_policy=
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && own_policy=1
+  fi
   log=$(mktemp)
   { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
-    >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+    >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; [[ -z $own_policy ]] || rm -f /usr/sbin/policy-rc.d; exit 1; }
   rm -f "$log"
+  [[ -z $own_policy ]] || rm -f /usr/sbin/policy-rc.d
 fi
 
 # The host is cgroup-v1 "hybrid" with cgroup2 at /sys/fs/cgroup/unified, where

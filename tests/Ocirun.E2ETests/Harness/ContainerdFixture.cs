@@ -366,39 +366,8 @@ public sealed class ContainerdFixture : IDisposable
     }
 
     /// <summary>Paths of the cgroup directories `ctr` puts this namespace's containers under (/NAMESPACE/ID).</summary>
-    public IEnumerable<string> CgroupDirs(string? id = null)
-    {
-        var rel = id is null ? Namespace : Path.Combine(Namespace, id);
-        if (File.Exists("/sys/fs/cgroup/cgroup.controllers"))
-        {
-            return new[] { Path.Combine("/sys/fs/cgroup", rel) }.Where(Directory.Exists);
-        }
-        return Directory.GetDirectories("/sys/fs/cgroup").Select(c => Path.Combine(c, rel)).Where(Directory.Exists);
-    }
+    public IEnumerable<string> CgroupDirs(string? id = null) => CgroupTree.Dirs(id is null ? Namespace : Path.Combine(Namespace, id));
 
     /// <summary>The runtimes remove /NAMESPACE/ID; /NAMESPACE itself, created on the way, is ours to remove.</summary>
-    private void RemoveCgroups()
-    {
-        foreach (var dir in CgroupDirs())
-        {
-            foreach (var sub in Directory.GetDirectories(dir, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length))
-            {
-                leaks.Add($"cgroup {sub}");
-                TryRmdir(sub);
-            }
-            TryRmdir(dir);
-        }
-    }
-
-    private void TryRmdir(string dir)
-    {
-        try
-        {
-            Directory.Delete(dir);
-        }
-        catch (IOException e)
-        {
-            leaks.Add($"cannot remove cgroup {dir}: {e.Message}");
-        }
-    }
+    private void RemoveCgroups() => CgroupTree.Remove(Namespace, leaks);
 }
