@@ -255,6 +255,93 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal("after\n", File.ReadAllText(Path.Combine(volume, "a")));
     }
 
+    [Fact]
+    public void RestoreBelowASharedMount()
+    {
+        // Docker's layout: the data root is a shared mount and the rootfs a mount below it.
+        var b = Own(new Bundle().Shell(Counter));
+        Own(new HostMount(b.Dir, shared: true));
+        Own(new HostMount(b.Rootfs, shared: true));
+        var volume = Directory.CreateDirectory(Path.Combine(b.Dir, "volume")).FullName;
+        b.Spec.Mounts!.Add(new Spec.Model.Mount { Destination = "/data", Type = "bind", Source = volume, Options = ["rbind"] });
+        b.Write();
+        var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
+        AssertContinuesAfter(Restore(b, "c1"), last);
+    }
+
+    [Fact]
+    public void ABindWhoseDestinationIsASymlinkInTheRootfs()
+    {
+        // /conf -> /real/conf: the mount point is /real/conf, where CRIU must be told of it.
+        var volume = Directory.CreateDirectory(Path.Combine(_tmp, "conf")).FullName;
+        File.WriteAllText(Path.Combine(volume, "c"), "conf\n");
+        var b = Own(new Bundle().Shell(Counter));
+        Directory.CreateDirectory(Path.Combine(b.Rootfs, "real"));
+        File.CreateSymbolicLink(Path.Combine(b.Rootfs, "conf"), "/real/conf");
+        b.Spec.Mounts!.Add(new Spec.Model.Mount { Destination = "/conf", Type = "bind", Source = volume, Options = ["rbind"] });
+        b.Write();
+        var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
+        AssertContinuesAfter(Restore(b, "c1"), last);
+        Assert.Equal("conf\n", _rt.Ok("exec", "c1", "cat", "/conf/c").Stdout);
+    }
+
+    [Fact]
+    public void ANetworkNamespaceMadeByIpNetnsAdd()
+    {
+        // /run/netns/NAME is an nsfs bind mount, not a /proc link: its inode comes from stat.
+        var netns = "ocirun-it-" + Guid.NewGuid().ToString("n")[..8];
+        Run.Program("ip", ["netns", "add", netns]).EnsureSuccess();
+        try
+        {
+            var b = Own(new Bundle().Shell(Counter));
+            b.Spec.Linux!.Namespaces!.RemoveAll(n => n.Type == "network");
+            b.Spec.Linux.Namespaces.Add(new Spec.Model.Namespace { Type = "network", Path = "/run/netns/" + netns });
+            b.Write();
+            var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
+            AssertContinuesAfter(Restore(b, "c1"), last);
+            Assert.Equal(Run.Program("stat", ["-L", "-c", "net:[%i]", "/run/netns/" + netns]).Stdout.Trim(),
+                _rt.Ok("exec", "c1", "readlink", "/proc/self/ns/net").Stdout.Trim());
+        }
+        finally
+        {
+            _rt.Exec("delete", "--force", "c1");
+            Run.Program("ip", ["netns", "delete", netns]);
+        }
+    }
+
+    [Fact]
+    public void NestedBindMountsWithARelativeSource()
+    {
+        // "rel" is the bundle's directory (runc's reading), whatever the caller's working directory.
+        var volume = Directory.CreateDirectory(Path.Combine(_tmp, "vol", "inner")).Parent!.FullName;
+        var b = Own(new Bundle().Shell(Counter));
+        File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.Combine(b.Dir, "rel")).FullName, "r"), "rel\n");
+        b.Spec.Mounts!.Add(new Spec.Model.Mount { Destination = "/vol", Type = "bind", Source = volume, Options = ["rbind"] });
+        b.Spec.Mounts.Add(new Spec.Model.Mount { Destination = "/vol/inner", Type = "bind", Source = "rel", Options = ["rbind"] });
+        b.Write();
+        var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
+        AssertContinuesAfter(Restore(b, "c1"), last);
+        Assert.Equal("rel\n", _rt.Ok("exec", "c1", "cat", "/vol/inner/r").Stdout);
+    }
+
+    /// <summary>A bind mount of a directory onto itself (made shared when asked), undone at dispose.</summary>
+    private sealed class HostMount : IDisposable
+    {
+        private readonly string _path;
+
+        public HostMount(string path, bool shared)
+        {
+            _path = path;
+            Run.Program("mount", ["--bind", path, path]).EnsureSuccess();
+            if (shared)
+            {
+                Run.Program("mount", ["--make-shared", path]).EnsureSuccess();
+            }
+        }
+
+        public void Dispose() => Run.Program("umount", ["-l", _path]);
+    }
+
     [TcpDumpFact]
     public void EstablishedTcpConnectionSurvivesWithTcpEstablished()
     {

@@ -52,7 +52,7 @@ public sealed partial class Containers
         {
             opts.FreezeCgroup = freezer;
         }
-        opts.ExtMnt.AddRange(CriuMounts.ForDump(spec, p => IsFileIn(r.InitPid, p), r.CgroupPaths));
+        opts.ExtMnt.AddRange(CriuMounts.ForDump(spec, p => IsFileIn(r.InitPid, p), r.CgroupPaths, p => Rootfs.InRoot.RealPath(r.Rootfs, p)));
         opts.External.AddRange(ExternalNamespaces(spec));
         if (o.ParentPath != null)
         {
@@ -150,15 +150,18 @@ public sealed partial class Containers
         }
     }
 
-    private static ulong Inode(string path)
+    /// <summary>
+    /// The namespace's inode by stat(2), which follows both a /proc/PID/ns link and the nsfs
+    /// bind mount `ip netns add` makes at /run/netns/NAME (not a link at all).
+    /// </summary>
+    private static unsafe ulong Inode(string path)
     {
-        var link = new FileInfo(path).LinkTarget;
-        // /proc/PID/ns/net -> "net:[4026531840]"
-        if (link != null && link.IndexOf('[') is var open and >= 0)
+        StatBuf st;
+        if (Libc.stat(path, &st) != 0)
         {
-            return ulong.Parse(link[(open + 1)..link.IndexOf(']')]);
+            throw LinuxException.Last($"cannot find the namespace inode of {path}");
         }
-        throw new ContainerException($"cannot find the namespace inode of {path}");
+        return st.Ino;
     }
 
     private static bool IsFileIn(int pid, string path)

@@ -101,11 +101,27 @@ public sealed partial class Containers
         {
             var spec = SpecJson.ParseSpec(text);
             SpecValidator.Validate(spec);
+            AbsoluteBindSources(spec, bundle);
             return spec;
         }
         catch (SpecValidationException e)
         {
             throw new ContainerException(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// A relative bind source is the bundle's, as runc takes it (it works from the bundle):
+    /// whoever mounts it later, whatever its working directory (the init, CRIU on restore).
+    /// </summary>
+    public static void AbsoluteBindSources(Spec.Model.Spec spec, string bundle)
+    {
+        foreach (var m in spec.Mounts ?? [])
+        {
+            if (m.Source is { Length: > 0 } source && !source.StartsWith('/') && Rootfs.MountOptions.Parse(m.Options).Bind)
+            {
+                m.Source = Path.GetFullPath(source, bundle);
+            }
         }
     }
 

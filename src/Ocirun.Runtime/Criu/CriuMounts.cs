@@ -10,15 +10,21 @@ namespace Ocirun.Runtime.Criu;
 /// </summary>
 public static class CriuMounts
 {
-    /// <summary>Dump: mount point in the container → the name the images record.</summary>
-    public static List<ExtMountMap> ForDump(Spec.Model.Spec spec, Func<string, bool> isFileInContainer,
-        IReadOnlyDictionary<string, string> cgroupPaths) =>
-        Collect(spec, isFileInContainer, cgroupPaths).Select(m => new ExtMountMap { Key = m.Dest, Val = m.Name }).ToList();
-
-    /// <summary>Restore: recorded name → what to mount there now (on a new host, a new bundle).</summary>
     /// <summary>
-    /// Which masked paths were files is known only while the container runs, so a restore maps
-    /// the shared /dev/null name whenever there are masked paths at all.
+    /// Dump: mount point in the container → the name the images record. resolve gives where a
+    /// destination really is inside the rootfs (through its symlinks: a bind at /conf -> /real/conf
+    /// is mounted at /real/conf, and only that path is a mount point CRIU knows).
+    /// </summary>
+    public static List<ExtMountMap> ForDump(Spec.Model.Spec spec, Func<string, bool> isFileInContainer,
+        IReadOnlyDictionary<string, string> cgroupPaths, Func<string, string>? resolve = null) =>
+        Collect(spec, isFileInContainer, cgroupPaths)
+            .Select(m => new ExtMountMap { Key = resolve?.Invoke(m.Dest) ?? m.Dest, Val = m.Name }).ToList();
+
+    /// <summary>
+    /// Restore: recorded name → what to mount there now (on a new host, a new bundle; bind
+    /// sources are absolute, see Containers.LoadSpec). Which masked paths were files is known
+    /// only while the container runs, so a restore maps the shared /dev/null name whenever
+    /// there are masked paths at all.
     /// </summary>
     public static List<ExtMountMap> ForRestore(Spec.Model.Spec spec, IReadOnlyDictionary<string, string> cgroupPaths) =>
         Collect(spec, path => spec.Linux?.MaskedPaths?.Count > 0 && path == MountPlanner.Normalize(spec.Linux.MaskedPaths[0]), cgroupPaths)

@@ -19,6 +19,24 @@ internal sealed class InRoot(int rootFd) : IDisposable
     public int TryOpen(string path, int flags = O_PATH) =>
         Sys.OpenAt2(rootFd, path.TrimStart('/') is { Length: > 0 } p ? p : ".", (ulong)flags, 0, Resolve);
 
+    /// <summary>
+    /// Where path really is inside the root, its symlinks followed there ("/conf" → "/real/conf");
+    /// path itself when it does not exist.
+    /// </summary>
+    public static string RealPath(string root, string path)
+    {
+        using var r = Open(root);
+        int fd = r.TryOpen(path);
+        if (fd < 0)
+        {
+            return path;
+        }
+        using var found = new Fd(fd);
+        var real = new FileInfo(ProcPath(fd)).LinkTarget ?? "";
+        var prefix = root.TrimEnd('/');
+        return real == prefix ? "/" : real.StartsWith(prefix + "/", StringComparison.Ordinal) ? real[prefix.Length..] : path;
+    }
+
     public int OpenExisting(string path)
     {
         int fd = TryOpen(path);

@@ -42,6 +42,20 @@ public sealed class CriuOptionMappingTests
     }
 
     [Fact]
+    public void DumpKeysAreWhereTheDestinationResolvesAndRelativeSourcesAreTheBundles()
+    {
+        var spec = SpecWith(new Mount { Destination = "/conf", Type = "bind", Source = "/srv/conf", Options = ["rbind"] },
+            new Mount { Destination = "/vol/inner", Type = "bind", Source = "rel/dir", Options = ["rbind"] },
+            new Mount { Destination = "/tmp", Type = "tmpfs", Source = "tmpfs" });
+        var dump = CriuMounts.ForDump(spec, _ => false, Cgroups, p => p == "/conf" ? "/real/conf" : p);
+        Assert.Equal(["/real/conf=/conf", "/vol/inner=/vol/inner"], dump.Select(e => $"{e.Key}={e.Val}"));
+        Ocirun.Runtime.Container.Containers.AbsoluteBindSources(spec, "/bundle");
+        var restore = CriuMounts.ForRestore(spec, Cgroups).Where(e => e.Key != "/dev/null");
+        Assert.Equal(["/conf=/srv/conf", "/vol/inner=/bundle/rel/dir"], restore.Select(e => $"{e.Key}={e.Val}"));
+        Assert.Equal("tmpfs", spec.Mounts![2].Source);
+    }
+
+    [Fact]
     public void V1CgroupBindsAreExternalOnlyWithoutACgroupNamespace()
     {
         var spec = SpecWith(new Mount { Destination = "/sys/fs/cgroup", Type = "cgroup", Source = "cgroup" });
