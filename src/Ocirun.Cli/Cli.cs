@@ -15,7 +15,7 @@ public static class Cli
         new CreateCommand(), new StartCommand(), new RunCommand(), new StateCommand(), new KillCommand(),
         new DeleteCommand(), new ListCommand(), new PsCommand(), new SpecCommand(), new FeaturesCommand(),
         new ExecCommand(), new PauseCommand(), new ResumeCommand(), new UpdateCommand(), new EventsCommand(),
-        new CheckpointCommand(), new RestoreCommand(),
+        new CheckpointCommand(), new RestoreCommand(), new CheckCommand(),
     };
 
     public static int Execute(string[] args)

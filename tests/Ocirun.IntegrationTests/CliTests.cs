@@ -169,4 +169,25 @@ public sealed class CliTests : IDisposable
         Assert.Contains("unsupported spec version", r.Stderr);
         Assert.False(Directory.Exists(Path.Combine(_rt.Root, "c1")));
     }
+
+    [Fact]
+    public void CheckReportsWhatThisHostCanDoAndWhy()
+    {
+        // This machine (and CI's): hybrid cgroups, CRIU 4.2.1 from `make deps`, no soft-dirty.
+        var text = _rt.Ok("check").Stdout;
+        Assert.Matches(@"criu +/\S+ 4\.2\.1; check yes", text);
+        Assert.Matches(@"pre-dump +does not: .*soft-dirty", text);
+        Assert.Matches(@"lazy migration +works", text);
+        using var json = System.Text.Json.JsonDocument.Parse(_rt.Ok("check", "--format", "json").Stdout);
+        var root = json.RootElement;
+        Assert.Equal("hybrid", root.GetProperty("cgroupMode").GetString());
+        Assert.True(root.GetProperty("namespaces").GetProperty("time").GetBoolean());
+        Assert.True(root.GetProperty("syscalls").GetProperty("openat2").GetBoolean());
+        Assert.False(root.GetProperty("criu").GetProperty("memTrack").GetBoolean());
+        var checkpoint = root.GetProperty("features").EnumerateArray().Single(f => f.GetProperty("name").GetString() == "checkpoint");
+        Assert.True(checkpoint.GetProperty("works").GetBoolean());
+        var bad = _rt.Exec("check", "--format", "yaml");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("invalid format option: yaml", bad.Stderr);
+    }
 }

@@ -82,6 +82,24 @@ public sealed class ProcessConfigTests : IDisposable
     }
 
     [Fact]
+    public void AnAddressSpaceLimitBelowTheRuntimesOwnStillStartsTheProcess()
+    {
+        // runtime-tools process_rlimits: RLIMIT_AS of 1 GiB. The .NET init maps more than that;
+        // set early, its next allocation failed (often, not always: five runs to see it).
+        for (int i = 0; i < 5; i++)
+        {
+            using var b = new Bundle().Shell("ulimit -v; ulimit -Hv; ulimit -d");
+            b.Spec.Process!.Rlimits =
+            [
+                new Rlimit { Type = "RLIMIT_AS", Soft = 1UL << 30, Hard = 1UL << 30 },
+                new Rlimit { Type = "RLIMIT_DATA", Soft = 1UL << 30, Hard = 1UL << 30 },
+            ];
+            b.Write();
+            Assert.Equal("1048576\n1048576\n1048576\n", RunOk(b));
+        }
+    }
+
+    [Fact]
     public void OomScoreAdjApplies()
     {
         using var b = new Bundle().Shell("cat /proc/self/oom_score_adj");

@@ -207,6 +207,21 @@ public sealed class SeccompListenerTests : IDisposable
     }
 
     [Fact]
+    public void AProfileThatRefusesFaccessatStillStarts()
+    {
+        // The init's own checks must not depend on syscalls the container's profile may deny:
+        // the exec fifo probe (faccessat2) ran after the filter was loaded and read EPERM as "no /proc".
+        using var b = new Bundle("echo", "started");
+        b.Spec.Linux!.Seccomp = new Seccomp
+        {
+            DefaultAction = "SCMP_ACT_ALLOW",
+            Syscalls = [new SeccompSyscall { Names = ["faccessat", "faccessat2", "access"], Action = "SCMP_ACT_ERRNO" }],
+        };
+        b.Write();
+        Assert.Equal("started\n", _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout);
+    }
+
+    [Fact]
     public void TsyncIsIgnoredAsByRuncSoItWorksWithAListener()
     {
         // The kernel refuses TSYNC with NEW_LISTENER (EINVAL): passed through, this failed.

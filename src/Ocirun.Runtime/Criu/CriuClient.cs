@@ -24,17 +24,25 @@ public sealed class CriuClient(string criuPath)
             : throw new ContainerException($"{CriuPath} did not report its version");
     }
 
+    /// <summary>`criu check`: whether CRIU finds what it needs in this kernel. Its "Looks good." goes to /dev/null.</summary>
+    public bool Check()
+    {
+        using var devNull = new Linux.Fd(Linux.Sys.Open("/dev/null", Interop.Consts.O_WRONLY));
+        return Call(new CriuReq { Type = CriuReqType.Check }, extraFds: [(devNull.Value, 1)]).Success;
+    }
+
     /// <summary>
     /// Asks whether this kernel/CRIU pair supports the given features. The answer carries every
     /// feature; unrequested ones read false.
     /// </summary>
-    public CriuFeatures FeatureCheck(bool memTrack, bool lazyPages)
+    public CriuFeatures FeatureCheck(bool memTrack, bool lazyPages, bool pidfdStore = false)
     {
-        var resp = Call(new CriuReq
+        var features = new CriuFeatures { MemTrack = memTrack, LazyPages = lazyPages };
+        if (pidfdStore)
         {
-            Type = CriuReqType.FeatureCheck,
-            Features = new CriuFeatures { MemTrack = memTrack, LazyPages = lazyPages },
-        });
+            features.PidfdStore = true;
+        }
+        var resp = Call(new CriuReq { Type = CriuReqType.FeatureCheck, Features = features });
         return resp.Success && resp.Features != null
             ? resp.Features
             : throw new ContainerException($"{CriuPath}: feature check failed (errno {resp.CrErrno})");

@@ -106,7 +106,9 @@ public static class InitStage
         // Before the scheduler: SCHED_DEADLINE wants every CPU of the cpuset.
         CpuAffinity.ApplyFinal(config.Exec ? process.ExecCPUAffinity : null);
         ProcessAttributes.Apply(spec);
-        Identity.ApplyRlimits(process.Rlimits);
+        Identity.ApplyRlimits(process.Rlimits?.Where(r => !Identity.LimitsAddressSpace(r)));
+        // Before any seccomp filter: a profile may refuse the probe's faccessat2 (EPERM).
+        RequireFifoReachable(config);
         // cwd is entered as root first, as runc does, so a cwd that only root can reach (/root
         // for uid 1000) works; a refusal of root (a root-squashed volume) is tried again as the user.
         bool chdirAsUser = !EnterCwd(process.Cwd, retryAsUser: true);
@@ -125,7 +127,6 @@ public static class InitStage
         // binary fails `create` rather than a `start` that can no longer report it.
         var env = ProcessEnv.Build(process);
         var path = ProcessEnv.LookPath(process.Args![0], env);
-        RequireFifoReachable(config);
         if (config.SeccompBpf != null && process.NoNewPrivileges)
         {
             LoadSeccomp(config, sync);
@@ -144,7 +145,8 @@ public static class InitStage
     /// </summary>
     private static void RequireFifoReachable(InitConfig config)
     {
-        if (config.FifoFd >= 0 && Libc.faccessat(_proc, FifoPath(config), F_OK, 0) != 0)
+        if (config.FifoFd >= 0 && Libc.faccessat(_proc, FifoPath(config), F_OK, 0) != 0
+            && Marshal.GetLastPInvokeError() is ENOENT or ENOTDIR)
         {
             throw new ContainerException("cannot reach the exec fifo through /proc/self/fd: the container has no /proc");
         }
@@ -302,6 +304,9 @@ public static class InitStage
         using var envp = new CStringArray(env);
         fixed (byte* p = Sys.CString(path))
         {
+            // Last, next to the execve: under an address-space limit below what the .NET
+            // runtime has mapped, every later allocation of the init would fail.
+            Identity.ApplyRlimits(process.Rlimits?.Where(Identity.LimitsAddressSpace));
             Libc.execve(p, argv.Pointer, envp.Pointer);
         }
         throw LinuxException.Last($"exec {path}");

@@ -9,6 +9,9 @@ namespace Ocirun.Runtime.Security;
 /// <summary>Switches the init to the process's user with its capabilities, rlimits and no_new_privs.</summary>
 internal static unsafe class Identity
 {
+    /// <summary>RLIMIT_AS and RLIMIT_DATA: the limits a managed runtime cannot live under once they are low.</summary>
+    public static bool LimitsAddressSpace(Spec.Model.Rlimit r) => r.Type is "RLIMIT_AS" or "RLIMIT_DATA";
+
     public static void ApplyRlimits(IEnumerable<Spec.Model.Rlimit>? rlimits)
     {
         foreach (var r in rlimits ?? [])
