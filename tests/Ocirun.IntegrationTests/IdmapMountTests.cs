@@ -10,7 +10,7 @@ namespace Ocirun.IntegrationTests;
 public sealed class IdmapMountTests : IDisposable
 {
     private readonly Harness.Runtime _rt = new();
-    private readonly string _runcRoot = Path.Combine("/run/ocirun-it", "runc13-" + Guid.NewGuid().ToString("n")[..8]);
+    private readonly Runc13 _runc = new();
     private readonly string _host = Scratch.NewDirectory("idmap-");
     private readonly List<string> _hostMounts = [];
 
@@ -30,16 +30,12 @@ public sealed class IdmapMountTests : IDisposable
     public void Dispose()
     {
         _rt.Dispose();
-        Run.Program(TestEnv.Runc13, ["--root", _runcRoot, "delete", "--force", "c1"]);
+        _runc.Dispose();
         foreach (var m in _hostMounts)
         {
             Run.Program("umount", ["-l", m]);
         }
         Directory.Delete(_host, true);
-        if (Directory.Exists(_runcRoot))
-        {
-            Directory.Delete(_runcRoot, true);
-        }
     }
 
     private Bundle Stat(Mount mount, bool userns)
@@ -61,7 +57,7 @@ public sealed class IdmapMountTests : IDisposable
     private string RunBoth(Bundle b)
     {
         var ours = _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout;
-        var runc = Run.Program(TestEnv.Runc13, ["--root", _runcRoot, "run", "--bundle", b.Dir, "c1"]).EnsureSuccess().Stdout;
+        var runc = _runc.Exec("run", "--bundle", b.Dir, "c1").EnsureSuccess().Stdout;
         Assert.Equal(runc, ours);
         return ours;
     }

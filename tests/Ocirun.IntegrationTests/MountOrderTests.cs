@@ -11,7 +11,7 @@ namespace Ocirun.IntegrationTests;
 public sealed class MountOrderTests : IDisposable
 {
     private readonly Harness.Runtime _rt = new();
-    private readonly string _runcRoot = Path.Combine("/run/ocirun-it", "runc13-" + Guid.NewGuid().ToString("n")[..8]);
+    private readonly Runc13 _runc = new();
     private readonly string _host = Scratch.NewDirectory("order-");
 
     private static readonly IdMapping[] Userns = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
@@ -21,18 +21,14 @@ public sealed class MountOrderTests : IDisposable
     public void Dispose()
     {
         _rt.Dispose();
-        Run.Program(TestEnv.Runc13, ["--root", _runcRoot, "delete", "--force", "c1"]);
+        _runc.Dispose();
         Directory.Delete(_host, true);
-        if (Directory.Exists(_runcRoot))
-        {
-            Directory.Delete(_runcRoot, true);
-        }
     }
 
     /// <summary>Runs with runc 1.3.6 first, then ocirun (the rootfs is restored in between); outputs must match.</summary>
     private string RunBoth(Bundle b)
     {
-        var runc = Run.Program(TestEnv.Runc13, ["--root", _runcRoot, "run", "--bundle", b.Dir, "c1"]).EnsureSuccess().Stdout;
+        var runc = _runc.Exec("run", "--bundle", b.Dir, "c1").EnsureSuccess().Stdout;
         Run.Program("rm", ["-rf", b.Rootfs]).EnsureSuccess();
         Run.Program("cp", ["-a", TestEnv.Rootfs, b.Rootfs]).EnsureSuccess();
         Prepare?.Invoke(b);

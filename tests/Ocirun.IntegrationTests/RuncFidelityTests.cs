@@ -18,18 +18,10 @@ public sealed class RuncFidelityTests : IDisposable
         File.WriteAllText(Path.Combine(b.Rootfs, "badexe"), "garbage\n");
         File.SetUnixFileMode(Path.Combine(b.Rootfs, "badexe"), (UnixFileMode)0x1ed /* 0755 */);
         var ours = _rt.Exec("run", "--bundle", b.Dir, "c1");
-        var runcRoot = Path.Combine("/run/ocirun-it", "runc13-" + Guid.NewGuid().ToString("n")[..8]);
-        try
-        {
-            var runc = Harness.Run.Program(TestEnv.Runc13, ["--root", runcRoot, "run", "--bundle", b.Dir, "c1"]);
-            Assert.Equal((255, "exec /badexe: exec format error\n"), (runc.ExitCode, runc.Stderr));
-            Assert.Equal((runc.ExitCode, runc.Stderr), (ours.ExitCode, ours.Stderr));
-        }
-        finally
-        {
-            Harness.Run.Program(TestEnv.Runc13, ["--root", runcRoot, "delete", "--force", "c1"]);
-            Directory.Delete(runcRoot, recursive: true);
-        }
+        using var runc13 = new Runc13();
+        var runc = runc13.Exec("run", "--bundle", b.Dir, "c1");
+        Assert.Equal((255, "exec /badexe: exec format error\n"), (runc.ExitCode, runc.Stderr));
+        Assert.Equal((runc.ExitCode, runc.Stderr), (ours.ExitCode, ours.Stderr));
     }
 
     [Fact]

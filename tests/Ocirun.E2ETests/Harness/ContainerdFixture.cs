@@ -140,18 +140,7 @@ public sealed class ContainerdFixture : IDisposable
     public List<string> Containers() =>
         CtrOk("containers", "ls", "-q").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
 
-    public string DaemonLogTail(int lines = 40)
-    {
-        try
-        {
-            var all = File.ReadAllLines(DaemonLog);
-            return "containerd log (end):\n" + string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-    }
+    public string DaemonLogTail(int lines = 40) => ContainerdRun.LogTail(DaemonLog, "containerd", lines);
 
     public static void WaitFor(Func<bool> condition, TimeSpan timeout, string what)
     {

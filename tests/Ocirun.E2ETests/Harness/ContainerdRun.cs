@@ -16,6 +16,20 @@ internal static class ContainerdRun
 
     public static void Signal(int pid, int signal) => _ = kill(pid, signal);
 
+    /// <summary>The last lines of a daemon's log, headed with its name, for failure messages.</summary>
+    public static string LogTail(string log, string daemon, int lines = 40)
+    {
+        try
+        {
+            var all = File.ReadAllLines(log);
+            return $"{daemon} log (end):\n" + string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
     public const int SIGKILL = 9, SIGTERM = 15;
 
     [DllImport("libc", SetLastError = true)]

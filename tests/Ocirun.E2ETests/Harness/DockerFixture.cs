@@ -90,18 +90,7 @@ public sealed class DockerFixture : IDisposable
         return File.ReadAllText(Path.Combine(root, CgroupParent, containerId, file)).Trim();
     }
 
-    public string DaemonLogTail(int lines = 40)
-    {
-        try
-        {
-            var all = File.ReadAllLines(DaemonLog);
-            return "dockerd log (end):\n" + string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-    }
+    public string DaemonLogTail(int lines = 40) => ContainerdRun.LogTail(DaemonLog, "dockerd", lines);
 
     private static string ProcQuote(string s) => Proc.Quote(s);
 
