@@ -8,7 +8,7 @@ namespace Ocirun.Cli;
 
 public static class Cli
 {
-    public const string Version = "0.1.0";
+    public const string Version = Runtime.BuildInfo.Version;
 
     public static readonly ICommand[] Commands =
     {

@@ -324,6 +324,81 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal("rel\n", _rt.Ok("exec", "c1", "cat", "/vol/inner/r").Stdout);
     }
 
+    [Fact]
+    public void RestoreRefusesATruncatedChangedOrIncompleteImageSetByName()
+    {
+        var b = Own(new Bundle().Shell(Counter));
+        var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
+        var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(Images, "ocirun-manifest.json"))).RootElement;
+        Assert.Equal("4.2.1", manifest.GetProperty("criu").GetString());
+        Assert.Contains(manifest.GetProperty("files").EnumerateArray(), f => f.GetProperty("name").GetString() == "inventory.img");
+
+        var pages = Path.GetFileName(Directory.GetFiles(Images, "pages-*.img").First());
+        var core = Path.GetFileName(Directory.GetFiles(Images, "core-*.img").First());
+        foreach (var (damage, message) in new (Action<string>, string)[]
+        {
+            (dir => File.WriteAllBytes(Path.Combine(dir, pages), File.ReadAllBytes(Path.Combine(dir, pages))[..^1]), $"{pages} has "),
+            (dir => FlipAByte(Path.Combine(dir, core)), $"{core} does not match its SHA-256"),
+            (dir => File.Delete(Path.Combine(dir, core)), $"{core} is missing"),
+            (dir => File.WriteAllText(Path.Combine(dir, "extra-1.img"), "x"), "extra-1.img is not in the manifest"),
+        })
+        {
+            var copy = Path.Combine(_tmp, "damaged");
+            Run.Program("cp", ["-a", Images, copy]).EnsureSuccess();
+            damage(copy);
+            var r = _rt.Exec("restore", "-d", "--image-path", copy, "--work-path", Work, "--bundle", b.Dir, "c1");
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Contains(message, r.Stderr);
+            Assert.Empty(_rt.Ids());
+            Directory.Delete(copy, recursive: true);
+        }
+        AssertContinuesAfter(Restore(b, "c1"), last);
+    }
+
+    [Fact]
+    public void AKilledCheckpointLeavesAWholeImageSet()
+    {
+        // 64 MB of memory to dump, so a kill can land while CRIU writes the pages.
+        var b = Own(new Bundle().Shell("x=$(head -c 64000000 /dev/zero | tr '\\0' a); " + Counter));
+        var run = RunPiped(b, "c1");
+        WaitForNumbers(run, 3);
+        _rt.Ok("checkpoint", "--leave-running", "--image-path", Images, "--work-path", Work, "c1");
+        foreach (var ms in new[] { 5, 40, 120, 250 })
+        {
+            using (Run.Start(TestEnv.Bin, ["--root", _rt.Root, "checkpoint", "--leave-running", "--image-path", Images, "--work-path", Work, "c1"]))
+            {
+                Thread.Sleep(ms);
+            }
+            // Killed at any moment: the images there are the previous set or the new one, whole.
+            AssertWholeImageSet(Images);
+            WaitFor(() => Status("c1") == "running", $"killed after {ms} ms: not running again");
+        }
+        // The next checkpoint there clears the killed ones' staging directories.
+        _rt.Ok("checkpoint", "--image-path", Images, "--work-path", Work, "c1");
+        Assert.Equal(["images"], Directory.GetDirectories(_tmp, "*images*").Select(Path.GetFileName));
+        AssertWholeImageSet(Images);
+    }
+
+    /// <summary>Every file the manifest lists is there with its size and SHA-256 (independently of ocirun's check).</summary>
+    private static void AssertWholeImageSet(string dir)
+    {
+        var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "ocirun-manifest.json"))).RootElement;
+        foreach (var f in manifest.GetProperty("files").EnumerateArray())
+        {
+            var path = Path.Combine(dir, f.GetProperty("name").GetString()!);
+            Assert.Equal(f.GetProperty("size").GetInt64(), new FileInfo(path).Length);
+            using var stream = File.OpenRead(path);
+            Assert.Equal(f.GetProperty("sha256").GetString(), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream)));
+        }
+    }
+
+    private static void FlipAByte(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0xff;
+        File.WriteAllBytes(path, bytes);
+    }
+
     /// <summary>A bind mount of a directory onto itself (made shared when asked), undone at dispose.</summary>
     private sealed class HostMount : IDisposable
     {

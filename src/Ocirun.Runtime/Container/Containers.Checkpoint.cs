@@ -37,8 +37,10 @@ public sealed partial class Containers
             RequireFeature(criu, memTrack: false, "lazy pages need userfaultfd, which this kernel or CRIU lacks");
             RequirePipeSize();
         }
-        var imageDir = Path.GetFullPath(o.ImagePath);
-        Directory.CreateDirectory(imageDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // Lazy pages and page servers keep pages elsewhere: no one set to move into place or describe.
+        bool wholeSet = !o.LazyPages && o.PageServer == null;
+        using var staged = StagedImages.Create(Path.GetFullPath(o.ImagePath), allowStaging: wholeSet);
+        var imageDir = staged.Dir;
         var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
         Directory.CreateDirectory(workDir);
         using var images = new Linux.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
@@ -76,7 +78,12 @@ public sealed partial class Containers
         InterruptedCheckpoint.Begin(Store.Dir(id), wasPaused: status == ContainerStatus.Paused);
         try
         {
-            Dump(o, criu, req, workDir);
+            Dump(o, criu, req, workDir, o.WorkPath == null ? staged : null);
+            if (wholeSet)
+            {
+                ImageManifest.Describe(imageDir, criu.Version().ToString(), Path.Combine(r.Bundle, "config.json")).WriteTo(imageDir);
+            }
+            staged.Commit();
         }
         finally
         {
@@ -88,7 +95,9 @@ public sealed partial class Containers
         }
     }
 
-    private static void Dump(CheckpointOptions o, CriuClient criu, CriuReq req, string workDir)
+    /// <param name="logsWithImages">The staging directory when the log is written with the images:
+    /// a failure's log is then moved to where the caller looks for it.</param>
+    private static void Dump(CheckpointOptions o, CriuClient criu, CriuReq req, string workDir, StagedImages? logsWithImages)
     {
         var resp = criu.Call(req, (script, _, _) =>
         {
@@ -102,7 +111,8 @@ public sealed partial class Containers
         });
         if (!resp.Success)
         {
-            throw CriuFailure("checkpoint", workDir, DumpLog);
+            var error = CriuFailure("checkpoint", workDir, DumpLog, logsWithImages?.KeepLog(DumpLog));
+            throw error;
         }
     }
 
@@ -193,10 +203,11 @@ public sealed partial class Containers
     }
 
     /// <summary>CRIU's answer says only "failed": the reason is the first error in its log.</summary>
-    private static ContainerException CriuFailure(string what, string workDir, string logFile)
+    /// <param name="logNowIn">Where the log was moved since (see <see cref="StagedImages.KeepLog"/>).</param>
+    private static ContainerException CriuFailure(string what, string workDir, string logFile, string? logNowIn = null)
     {
-        var logPath = Path.Combine(workDir, logFile);
-        var error = CriuLog.ReadFirstError(workDir, logFile);
+        var error = CriuLog.ReadFirstError(logNowIn ?? workDir, logFile);
+        var logPath = Path.Combine(logNowIn ?? workDir, logFile);
         return new ContainerException(error == null
             ? $"criu failed during {what}; see {logPath}"
             : $"criu failed during {what}: {error} (log: {logPath})");

@@ -30,6 +30,7 @@ public sealed partial class Containers
         {
             throw new ContainerException($"no checkpoint images in {imageDir}");
         }
+        ImageManifest.Verify(imageDir);
         var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
         Directory.CreateDirectory(workDir);
         CgroupYard.RemoveLeftInWorkDir(workDir);

@@ -16,10 +16,17 @@ public sealed class CriuClient(string criuPath)
         return worker.Call(req, onNotify);
     }
 
+    private CriuVersionNumber? _version;
+
+    /// <summary>Asked once: the gate and the checkpoint's manifest both want it.</summary>
     public CriuVersionNumber Version()
     {
+        if (_version != null)
+        {
+            return _version;
+        }
         var resp = Call(new CriuReq { Type = CriuReqType.Version });
-        return resp.Success && resp.Version != null
+        return _version = resp.Success && resp.Version != null
             ? CriuVersionNumber.From(resp.Version)
             : throw new ContainerException($"{CriuPath} did not report its version");
     }
