@@ -36,8 +36,20 @@ public sealed class ImageManifest
             .Where(f => Path.GetFileName(f) != FileName && !f.EndsWith(".log", StringComparison.Ordinal)
                 && !File.GetAttributes(f).HasFlag(FileAttributes.ReparsePoint))
             .Order(StringComparer.Ordinal)
-            .Select(f => new ImageFile(Path.GetFileName(f), new FileInfo(f).Length, Sha256(f))).ToList(),
+            .Select(f => Describe(f, new FileInfo(f).Length)).ToList(),
     };
+
+    /// <summary>
+    /// Files up to <see cref="Chunk"/> get their plain SHA-256 (what sha256sum prints). Larger
+    /// ones (the pages) are hashed in chunks on every core, and their digest is the SHA-256 of
+    /// the chunks' digests: on this 2-core VM that halves the time added to a checkpoint and
+    /// to a restore, which otherwise grows with the container's memory.
+    /// </summary>
+    private static ImageFile Describe(string path, long size) =>
+        size <= Chunk ? new ImageFile(Path.GetFileName(path), size, Sha256(path))
+            : new ImageFile(Path.GetFileName(path), size, ChunkedSha256(path, size), Chunk);
+
+    public const int Chunk = 16 << 20;
 
     public void WriteTo(string dir)
     {
@@ -84,7 +96,7 @@ public sealed class ImageManifest
             {
                 throw new ContainerException($"checkpoint image {file} has {size} bytes, the manifest says {f.Size}: truncated or changed");
             }
-            if (Sha256(file) != f.Sha256)
+            if ((f.ChunkSize is { } chunk ? ChunkedSha256(file, size, chunk) : Sha256(file)) != f.Sha256)
             {
                 throw new ContainerException($"checkpoint image {file} does not match its SHA-256 in the manifest: changed since the checkpoint");
             }
@@ -101,11 +113,41 @@ public sealed class ImageManifest
         using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
+
+    private static string ChunkedSha256(string path, long size, int chunk = Chunk)
+    {
+        int count = (int)((size + chunk - 1) / chunk);
+        var digests = new byte[count * SHA256.HashSizeInBytes];
+        using var handle = File.OpenHandle(path);
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+            try
+            {
+                long offset = (long)i * chunk, end = Math.Min(offset + chunk, size);
+                while (offset < end)
+                {
+                    int n = RandomAccess.Read(handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, end - offset)), offset);
+                    hash.AppendData(buffer, 0, n > 0 ? n : throw new IOException($"{path} ended early"));
+                    offset += n;
+                }
+                hash.GetHashAndReset(digests.AsSpan(i * SHA256.HashSizeInBytes, SHA256.HashSizeInBytes));
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        });
+        return Convert.ToHexStringLower(SHA256.HashData(digests));
+    }
 }
 
-public sealed record ImageFile(string Name, long Size, string Sha256);
+/// <summary>A file of the set; with ChunkSize, Sha256 is the SHA-256 of its chunks' SHA-256s.</summary>
+public sealed record ImageFile(string Name, long Size, string Sha256, int? ChunkSize = null);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ImageManifest))]
 internal sealed partial class ImageManifestJsonContext : JsonSerializerContext
 {
