@@ -221,6 +221,15 @@ static void parse_bootstrap(char *buf, uint32_t len, struct bootstrap *b)
 	}
 }
 
+/* Become the namespace's root so that what follows is owned by it. */
+static void become_namespace_root(void)
+{
+	if (setresgid(0, 0, 0) < 0)
+		die("setresgid to namespace root");
+	if (setresuid(0, 0, 0) < 0)
+		die("setresuid to namespace root");
+}
+
 /* Joins the namespaces given by path, except a cgroup namespace: its fd is
  * returned (or -1) for the init to join after the clone. Once in a cgroup
  * namespace, moving a process from outside its root into its cgroups is
@@ -254,6 +263,10 @@ static int join_namespaces(const struct bootstrap *b)
 			}
 			close(fds[i]);
 			fds[i] = -1;
+			/* Our host ids are unmapped there (unless the namespace maps
+			 * host root): files we made would fail with EOVERFLOW. */
+			if (pass == 1)
+				become_namespace_root();
 		}
 	}
 	return cgroupns;
@@ -341,11 +354,7 @@ static void create_user_namespace(void)
 		die("send usermap request");
 	uint32_t len;
 	free(read_frame(OCIRUN_SYNC_USERMAP_ACK, &len));
-	/* Become the namespace's root so that what follows is owned by it. */
-	if (setresgid(0, 0, 0) < 0)
-		die("setresgid to namespace root");
-	if (setresuid(0, 0, 0) < 0)
-		die("setresuid to namespace root");
+	become_namespace_root();
 }
 
 static void write_timens_offsets(const char *offsets)

@@ -139,6 +139,34 @@ public sealed class NamespaceTests : IDisposable
     }
 
     [Fact]
+    public void AnotherContainersNamespacesJoinedWithATerminal()
+    {
+        // Container a: a user namespace mapping its root to 100000 (host root unmapped there).
+        using var a = new Bundle("sleep", "300");
+        a.Spec.Linux!.Namespaces!.Add(new Namespace { Type = "user" });
+        a.Spec.Linux.UidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
+        a.Spec.Linux.GidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
+        a.Write();
+        int pid = _rt.RunDetached(a.Dir, "a", "sleep");
+        // Container b joins all of a's but the mount namespace, with a terminal: its init must be
+        // root in the joined user namespace, or what it creates (/dev/pts) fails with EOVERFLOW.
+        using var b = new Bundle().Shell("readlink /proc/self/ns/user; readlink /proc/self/ns/pid; id -u; tty");
+        b.Spec.Process!.Terminal = true;
+        b.Spec.Hostname = null;
+        b.Spec.Linux!.Namespaces = [new Namespace { Type = "mount" },
+            .. new[] { "user", "network", "ipc", "uts", "pid" }.Select(t => new Namespace { Type = t, Path = $"/proc/{pid}/ns/{(t == "network" ? "net" : t)}" })];
+        b.Write();
+        using var console = new FdReceiver(Path.Combine(b.Dir, "console.sock"));
+        _rt.Ok("create", "--console-socket", console.Path, "--bundle", b.Dir, "b");
+        var (master, _) = console.Receive();
+        using var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(master, ownsHandle: true), FileAccess.Read, 1);
+        _rt.Ok("start", "b");
+        var text = new StreamReader(stream).ReadToEndOrEio();
+        Assert.Equal([new FileInfo($"/proc/{pid}/ns/user").LinkTarget!, new FileInfo($"/proc/{pid}/ns/pid").LinkTarget!, "0", "/dev/pts/0"],
+            text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    [Fact]
     public void JoinedUserNamespaceWithANetworkNamespaceTheHostOwns()
     {
         // A user namespace of a process this test starts, and a network namespace the host's
@@ -175,5 +203,28 @@ public sealed class NamespaceTests : IDisposable
         var lines = RunIn(b).EnsureSuccess().Stdout.Split('\n');
         Assert.Equal("1", lines[0]);
         Assert.True(int.Parse(lines[1].Trim()) <= 4, "only the container's processes are visible");
+    }
+}
+
+internal static class PtyReading
+{
+    /// <summary>Reads a pty master until its last slave closes (EIO ends it, not EOF).</summary>
+    public static string ReadToEndOrEio(this StreamReader reader)
+    {
+        var text = new System.Text.StringBuilder();
+        var buffer = new char[4096];
+        try
+        {
+            int n;
+            while ((n = reader.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                text.Append(buffer, 0, n);
+            }
+        }
+        catch (IOException)
+        {
+            // EIO: the container's side of the terminal is gone.
+        }
+        return text.ToString();
     }
 }
