@@ -50,6 +50,7 @@ demo: deps build
 
 bench: deps build
 	@scripts/bench.sh $(abspath $(BIN)) $(abspath $(ROOTFS))
+	@scripts/bench-cr.sh $(abspath $(BIN)) $(abspath $(ROOTFS))
 
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ocirun

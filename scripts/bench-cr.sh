@@ -1,0 +1,104 @@
+#!/bin/bash
+# `make bench`, part two: checkpoint and restore of containers holding 64 MiB, 256 MiB and
+# 1 GiB of written memory, ocirun and runc side by side with plain CRIU on the same program
+# (a process of the host, `criu dump`/`criu restore` with the same options). Rounds
+# interleave the three so load changes hit all alike; medians, MiB/s and ratios are reported.
+set -euo pipefail
+ocirun=${1:?usage: bench-cr.sh OCIRUN ROOTFS} rootfs=${2:?}
+rounds=${BENCH_CR_ROUNDS:-3}
+sizes=(${BENCH_CR_SIZES:-64 256 1024})
+criu=$(command -v criu)
+work=$(mktemp -d /tmp/ocirun-bench-cr.XXXXXX)
+cleanup() {
+  for rt in ocirun runc; do
+    for id in $(ls "$work/root-$rt" 2>/dev/null); do "${bins[$rt]}" --root "$work/root-$rt" delete -f "$id" >/dev/null 2>&1 || true; done
+  done
+  [[ -n ${plain:-} ]] && kill -9 "$plain" 2>/dev/null || true
+  rm -rf "$work"
+}
+declare -A bins=([ocirun]=$ocirun [runc]=$(command -v runc))
+trap cleanup EXIT
+mkdir -p "$work/bundle"
+cp -a "$rootfs" "$work/bundle/rootfs"
+"$ocirun" spec --bundle "$work/bundle"
+us() { local t=${EPOCHREALTIME/./}; echo "${t#0}"; }
+median() { sort -n "$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+
+# The program: fill MiB of memory, say so, then sleep. busybox has no such tool; dd into a
+# shell variable keeps the pages written and resident.
+program() { echo "x=\$(head -c $(($1 << 20)) /dev/zero | tr '\\\\0' a); touch /tmp/ready; while :; do sleep 1; done"; }
+
+bundle_for() {
+  python3 - "$work/bundle/config.json" "$(program "$1")" <<'PY'
+import json, sys
+path, script = sys.argv[1], sys.argv[2]
+c = json.load(open(path))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", script]
+c["ociVersion"] = "1.0.2"
+c["root"]["readonly"] = False
+c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/tmp"] + [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}]
+json.dump(c, open(path, "w"))
+PY
+}
+
+wait_ready() { # RUNTIME ID
+  for _ in $(seq 600); do "${bins[$1]}" --root "$work/root-$1" exec "$2" test -f /tmp/ready 2>/dev/null && return; sleep 0.1; done
+  echo "bench-cr: $1 container never got ready" >&2; exit 1
+}
+
+container_round() { # RUNTIME SIZE ROUND
+  local rt=$1 id=b$2-$3 img=$work/img-$1 root=$work/root-$1
+  rm -rf "$img" "$work/w-$rt"
+  "${bins[$rt]}" --root "$root" run -d --bundle "$work/bundle" "$id" </dev/null >/dev/null 2>&1
+  wait_ready "$rt" "$id"
+  local s; s=$(us)
+  "${bins[$rt]}" --root "$root" checkpoint --image-path "$img" --work-path "$work/w-$rt" "$id"
+  echo $(($(us) - s)) >>"$work/$rt-$2.dump"
+  s=$(us)
+  "${bins[$rt]}" --root "$root" restore -d --image-path "$img" --work-path "$work/w-$rt" --bundle "$work/bundle" "$id" </dev/null >/dev/null 2>&1
+  echo $(($(us) - s)) >>"$work/$rt-$2.restore"
+  "${bins[$rt]}" --root "$root" delete -f "$id" >/dev/null
+}
+
+plain_round() { # SIZE
+  local img=$work/img-criu
+  rm -rf "$img" "$work/ready"; mkdir -p "$img"; [[ -p $work/fifo ]] || mkfifo "$work/fifo"
+  # One process, no children: a killed child's pid would stay taken (as its session's id)
+  # until someone reaps it, and the restore needs every pid back. It waits on a FIFO.
+  bash -c "x=\$(head -c $(($1 << 20)) /dev/zero | tr '\\0' a); touch $work/ready; while :; do read -t 1 <> $work/fifo; done" \
+    </dev/null >/dev/null 2>&1 &
+  plain=$!
+  for _ in $(seq 600); do [[ -f $work/ready ]] && break; sleep 0.1; done
+  local s; s=$(us)
+  "$criu" dump -t "$plain" -D "$img" --shell-job -o dump.log
+  echo $(($(us) - s)) >>"$work/criu-$1.dump"
+  # Reaped, or its pid stays taken and the restore cannot have it back.
+  { wait "$plain"; } 2>/dev/null || true
+  s=$(us)
+  "$criu" restore -D "$img" --shell-job -d --pidfile "$img/pid" -o restore.log
+  echo $(($(us) - s)) >>"$work/criu-$1.restore"
+  kill -9 "$(cat "$img/pid")"; plain=
+}
+
+for size in "${sizes[@]}"; do
+  bundle_for "$size"
+  for ((r = 0; r < rounds; r++)); do
+    container_round ocirun "$size" "$r"
+    container_round runc "$size" "$r"
+    plain_round "$size"
+  done
+done
+
+printf '%-7s %-9s %13s %9s %10s %9s %13s %9s %10s %9s\n' size runtime "checkpoint" "MiB/s" "vs criu" "vs runc" "restore" "MiB/s" "vs criu" "vs runc"
+for size in "${sizes[@]}"; do
+  for rt in ocirun runc criu; do
+    d=$(median "$work/$rt-$size.dump") r=$(median "$work/$rt-$size.restore")
+    dr=$(median "$work/runc-$size.dump") rr=$(median "$work/runc-$size.restore")
+    dc=$(median "$work/criu-$size.dump") rc=$(median "$work/criu-$size.restore")
+    awk -v s="$size" -v n="$rt" -v d="$d" -v r="$r" -v dc="$dc" -v rc="$rc" -v dr="$dr" -v rr="$rr" 'BEGIN {
+      printf "%-7s %-9s %10.0f ms %9.0f %9.2fx %8.2fx %10.0f ms %9.0f %9.2fx %8.2fx\n",
+        s " MiB", n, d / 1000, s / (d / 1e6), d / dc, d / dr, r / 1000, s / (r / 1e6), r / rc, r / rr }'
+  done
+done
+echo "($rounds rounds, medians; plain criu: the same program as a host process, criu dump/restore --shell-job)"
