@@ -26,7 +26,7 @@ median() { sort -n "$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2
 
 # The program: fill MiB of memory, say so, then sleep. busybox has no such tool; dd into a
 # shell variable keeps the pages written and resident.
-program() { echo "x=\$(head -c $(($1 << 20)) /dev/zero | tr '\\\\0' a); touch /tmp/ready; while :; do sleep 1; done"; }
+program() { echo "x=\$(head -c $(($1 << 20)) /dev/zero | tr '\\0' a); touch /tmp/ready; while :; do sleep 1; done"; }
 
 bundle_for() {
   python3 - "$work/bundle/config.json" "$(program "$1")" <<'PY'

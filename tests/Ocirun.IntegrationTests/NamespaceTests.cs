@@ -167,6 +167,31 @@ public sealed class NamespaceTests : IDisposable
     }
 
     [Fact]
+    public void ANamespaceOwnedByAThirdUserNamespaceIsRefused()
+    {
+        // The container joins user namespace A; the network namespace is B's, owned by B's own
+        // user namespace: joined as the host's root it would work, and then be out of reach.
+        var a = Harness.Run.Start("unshare", ["--user", "--map-root-user", "sleep", "300"]);
+        var b2 = Harness.Run.Start("unshare", ["--user", "--map-root-user", "--net", "sleep", "300"]);
+        try
+        {
+            LifecycleTests.WaitFor(() => new FileInfo($"/proc/{a.Pid}/ns/user").LinkTarget != HostNs("user")
+                && new FileInfo($"/proc/{b2.Pid}/ns/net").LinkTarget != HostNs("net"));
+            using var b = new Bundle("true");
+            b.Spec.Linux!.Namespaces!.RemoveAll(n => n.Type is "network" or "cgroup");
+            b.Spec.Linux.Namespaces.Add(new Namespace { Type = "user", Path = $"/proc/{a.Pid}/ns/user" });
+            b.Spec.Linux.Namespaces.Add(new Namespace { Type = "network", Path = $"/proc/{b2.Pid}/ns/net" });
+            b.Write();
+            _rt.AssertCreateFailsCleanly(b, $"network namespace /proc/{b2.Pid}/ns/net is owned by a user namespace other than /proc/{a.Pid}/ns/user");
+        }
+        finally
+        {
+            a.Dispose();
+            b2.Dispose();
+        }
+    }
+
+    [Fact]
     public void JoinedUserNamespaceWithANetworkNamespaceTheHostOwns()
     {
         // A user namespace of a process this test starts, and a network namespace the host's

@@ -41,6 +41,12 @@ internal sealed class ParentProcess
     {
         // Limits first: what the host cannot do fails before any process exists.
         Cgroups.Prepare(ExecInto == 0 ? Spec.Linux?.Resources ?? new Spec.Model.Resources() : null);
+        if (ExecInto == 0 && Spec.Linux?.Namespaces is { } declared
+            && declared.FirstOrDefault(n => n.Type == NamespaceTypes.User && !string.IsNullOrEmpty(n.Path)) is { } userNs)
+        {
+            NamespaceOwner.RequireUsable(declared.Where(n => n.Type != NamespaceTypes.User && !string.IsNullOrEmpty(n.Path))
+                .Select(n => (n.Type, n.Path!)), userNs.Path!);
+        }
         // Connected before any process exists: a socket nobody listens on fails at once.
         using var pidfdSocket = new Fd(PidfdSocket != null ? FdPassing.Connect(PidfdSocket, "pidfd socket") : -1);
         _pidfdSocket = pidfdSocket.Value;
