@@ -58,10 +58,14 @@ public static class ProgramRunner
     }
 
     /// <summary>Starts a long-running program (a daemon) with stdout and stderr appended to one log file.</summary>
-    public static Process StartLogged(string file, IEnumerable<string> args, string log)
+    public static Process StartLogged(string file, IEnumerable<string> args, string log, IDictionary<string, string>? env = null)
     {
         var psi = Shell(file, args.ToList(), ">>\"$OCIRUN_TEST_LOG\" 2>&1 </dev/null", Path.GetDirectoryName(log));
         psi.Environment["OCIRUN_TEST_LOG"] = log;
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
         return Process.Start(psi)!;
     }
 

@@ -11,8 +11,9 @@ internal static class ContainerdRun
         ProgramRunner.Run(file, args, timeout);
 
     /// <summary>Starts a long-running program (the daemon) with stdout and stderr appended to one log file.</summary>
-    public static System.Diagnostics.Process StartLogged(string file, IEnumerable<string> args, string log) =>
-        ProgramRunner.StartLogged(file, args, log);
+    public static System.Diagnostics.Process StartLogged(string file, IEnumerable<string> args, string log,
+        IDictionary<string, string>? env = null) =>
+        ProgramRunner.StartLogged(file, args, log, env);
 
     public static void Signal(int pid, int signal) => _ = kill(pid, signal);
 

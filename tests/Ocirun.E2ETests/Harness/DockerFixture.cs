@@ -49,7 +49,10 @@ public sealed class DockerFixture : IDisposable
                 ["cgroup-parent"] = "/" + CgroupParent,
                 ["runtimes"] = new Dictionary<string, object> { ["ocirun"] = new Dictionary<string, string> { ["path"] = E2EEnv.Bin } },
             }));
-            _daemon = ContainerdRun.StartLogged("dockerd", ["--config-file", config], DaemonLog);
+            // Its temporary files (docker checkpoint's ctrd-checkpoint* image directories, which
+            // it does not always remove) go into the fixture's directory, not the host's /tmp.
+            var tmp = Directory.CreateDirectory(Path.Combine(Dir, "tmp")).FullName;
+            _daemon = ContainerdRun.StartLogged("dockerd", ["--config-file", config], DaemonLog, new Dictionary<string, string> { ["TMPDIR"] = tmp });
             ContainerdFixture.WaitFor(() => _daemon.HasExited || Docker("version").ExitCode == 0,
                 TimeSpan.FromSeconds(60), "dockerd to answer on its socket");
             if (_daemon.HasExited)
