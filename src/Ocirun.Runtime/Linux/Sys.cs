@@ -11,11 +11,14 @@ internal static unsafe class Sys
     /// <summary>A NUL-terminated UTF-8 copy of s, for char* arguments.</summary>
     public static byte[] CString(string s) => Encoding.UTF8.GetBytes(s + "\0");
 
-    public static int Open(string path, int flags, int mode = 0)
+    public static int Open(string path, int flags, int mode = 0) => OpenAt(AT_FDCWD, path, flags, mode);
+
+    /// <summary>openat(2), close-on-exec, tried again when a signal interrupts it (a FIFO's open blocks).</summary>
+    public static int OpenAt(int dirfd, string path, int flags, int mode = 0)
     {
         while (true)
         {
-            int fd = Libc.open(path, flags | O_CLOEXEC, mode);
+            int fd = Libc.openat(dirfd, path, flags | O_CLOEXEC, mode);
             if (fd >= 0)
             {
                 return fd;

@@ -290,7 +290,7 @@ public static class InitStage
         var process = config.Spec.Process!;
         if (config.FifoFd >= 0)
         {
-            int w = LinuxException.Check(Libc.openat(_proc, FifoPath(config), O_WRONLY | O_CLOEXEC, 0), "open exec fifo");
+            int w = Sys.OpenAt(_proc, FifoPath(config), O_WRONLY);
             byte zero = (byte)'0';
             Sys.WriteAll(w, new ReadOnlySpan<byte>(&zero, 1), "exec fifo");
             Libc.close(w);
