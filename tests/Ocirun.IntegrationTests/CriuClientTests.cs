@@ -65,7 +65,10 @@ public sealed partial class CriuClientTests : IDisposable
         int images = OpenDir("images"), work = OpenDir("work");
 
         var dumpNotes = new List<string>();
-        var dump = _criu.Call(new CriuReq { Type = CriuReqType.Dump, Opts = Opts(images, work, "dump.log", o => o.Pid = victim.Id) },
+        // The version is asked with keep_open: the same worker then serves the dump.
+        using var worker = _criu.Start();
+        Assert.Equal((4, 2, 1), (worker.GatedVersion().Major, worker.GatedVersion().Minor, worker.GatedVersion().Sublevel));
+        var dump = worker.Call(new CriuReq { Type = CriuReqType.Dump, Opts = Opts(images, work, "dump.log", o => o.Pid = victim.Id) },
             (script, _, _) => { dumpNotes.Add(script); return true; });
         Assert.True(dump.Success, Failure(dump, "dump.log"));
         Assert.Equal(["pre-dump", "query-ext-files", "post-dump"], dumpNotes);

@@ -16,17 +16,11 @@ public sealed class CriuClient(string criuPath)
         return worker.Call(req, onNotify);
     }
 
-    private CriuVersionNumber? _version;
-
-    /// <summary>Asked once: the gate and the checkpoint's manifest both want it.</summary>
+    /// <summary>The version on a worker of its own (`ocirun check`); see <see cref="CriuSwrk.GatedVersion"/>.</summary>
     public CriuVersionNumber Version()
     {
-        if (_version != null)
-        {
-            return _version;
-        }
         var resp = Call(new CriuReq { Type = CriuReqType.Version });
-        return _version = resp.Success && resp.Version != null
+        return resp.Success && resp.Version != null
             ? CriuVersionNumber.From(resp.Version)
             : throw new ContainerException($"{CriuPath} did not report its version");
     }

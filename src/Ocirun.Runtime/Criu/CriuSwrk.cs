@@ -9,7 +9,9 @@ namespace Ocirun.Runtime.Criu;
 
 /// <summary>
 /// One `criu swrk 3` worker and the conversation with it. CRIU serves one request per worker
-/// (DUMP/RESTORE close the socket after answering), so callers start one per request.
+/// (DUMP/RESTORE close the socket after answering), except that a request marked keep_open
+/// leaves the worker waiting for the next: the version is asked that way, on the worker that
+/// then dumps or restores, instead of on a worker of its own (one process start less).
 /// </summary>
 public sealed class CriuSwrk : IDisposable
 {
@@ -110,6 +112,20 @@ public sealed class CriuSwrk : IDisposable
                 Sys.Close(fd ?? -1);
             }
         }
+    }
+
+    /// <summary>
+    /// The worker's version, refused by <see cref="CriuVersionGate"/> when too old; the worker
+    /// stays open for the request that follows.
+    /// </summary>
+    public CriuVersionNumber GatedVersion()
+    {
+        var resp = Call(new CriuReq { Type = CriuReqType.Version, KeepOpen = true });
+        var version = resp.Success && resp.Version != null
+            ? CriuVersionNumber.From(resp.Version)
+            : throw new ContainerException($"criu swrk (pid {Pid}) did not report its version");
+        CriuVersionGate.Check(version);
+        return version;
     }
 
     /// <summary>Closes the socket (CRIU exits on EOF) and reaps the worker; returns its exit code.</summary>
