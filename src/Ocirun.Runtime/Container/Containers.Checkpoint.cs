@@ -26,7 +26,7 @@ public sealed partial class Containers
             throw new ContainerException($"Container cannot be checkpointed in {status.ToText()} state");
         }
         var spec = LoadSpec(r.Bundle);
-        var criu = CriuFor(o.CriuPath);
+        var criu = new CriuClient(CriuLocator.Find(o.CriuPath));
         if (o.PreDump || o.ParentPath != null)
         {
             RequireFeature(criu, memTrack: true, "pre-dump is impossible here: this kernel does not track dirty memory "
@@ -78,10 +78,14 @@ public sealed partial class Containers
         InterruptedCheckpoint.Begin(Store.Dir(id), wasPaused: status == ContainerStatus.Paused);
         try
         {
-            Dump(o, criu, req, workDir, o.WorkPath == null ? staged : null);
+            using var worker = criu.Start();
+            var version = worker.GatedVersion();
+            using var hasher = wholeSet ? ImageHasher.Start(imageDir) : null;
+            Dump(o, worker, req, workDir, o.WorkPath == null ? staged : null);
             if (wholeSet)
             {
-                ImageManifest.Describe(imageDir, criu.Version().ToString(), Path.Combine(r.Bundle, "config.json")).WriteTo(imageDir);
+                ImageManifest.Describe(imageDir, version.ToString(), Path.Combine(r.Bundle, "config.json"), hasher == null ? null : hasher.Known)
+                    .WriteTo(imageDir);
             }
             staged.Commit();
         }
@@ -97,9 +101,9 @@ public sealed partial class Containers
 
     /// <param name="logsWithImages">The staging directory when the log is written with the images:
     /// a failure's log is then moved to where the caller looks for it.</param>
-    private static void Dump(CheckpointOptions o, CriuClient criu, CriuReq req, string workDir, StagedImages? logsWithImages)
+    private static void Dump(CheckpointOptions o, CriuSwrk worker, CriuReq req, string workDir, StagedImages? logsWithImages)
     {
-        var resp = criu.Call(req, (script, _, _) =>
+        var resp = worker.Call(req, (script, _, _) =>
         {
             if (script == "status-ready" && o.StatusFd >= 0)
             {
@@ -114,13 +118,6 @@ public sealed partial class Containers
             var error = CriuFailure("checkpoint", workDir, DumpLog, logsWithImages?.KeepLog(DumpLog));
             throw error;
         }
-    }
-
-    private static CriuClient CriuFor(string? explicitPath)
-    {
-        var client = new CriuClient(CriuLocator.Find(explicitPath));
-        CriuVersionGate.Check(client.Version());
-        return client;
     }
 
     /// <summary>

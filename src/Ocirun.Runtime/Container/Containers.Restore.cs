@@ -20,7 +20,7 @@ public sealed partial class Containers
     {
         StateStore.ValidateId(o.Id);
         var (bundle, spec, rootfs) = OpenBundle(o.Bundle, new CreateOptions { Id = o.Id, ConsoleSocket = o.ConsoleSocket, Detach = o.Detach });
-        var criu = CriuFor(o.CriuPath);
+        var criu = new CriuClient(CriuLocator.Find(o.CriuPath));
         if (o.LazyPages)
         {
             RequireFeature(criu, memTrack: false, "lazy pages need userfaultfd, which this kernel or CRIU lacks");
@@ -30,7 +30,7 @@ public sealed partial class Containers
         {
             throw new ContainerException($"no checkpoint images in {imageDir}");
         }
-        ImageManifest.Verify(imageDir);
+        var pagesCheck = ImageManifest.Verify(imageDir, deferPages: true);
         var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
         Directory.CreateDirectory(workDir);
         CgroupYard.RemoveLeftInWorkDir(workDir);
@@ -45,7 +45,7 @@ public sealed partial class Containers
             cgroups.Prepare(spec.Linux?.Resources ?? new Spec.Model.Resources());
             PrepareCriuRoot(spec, rootfs, criuRoot);
             CgroupYard.Prepare(Store.CgroupYardPath(o.Id));
-            pid = RunRestore(o, record, spec, criu, cgroups, imageDir, workDir, criuRoot, Store.CgroupYardPath(o.Id));
+            pid = RunRestore(o, record, spec, criu, cgroups, imageDir, workDir, criuRoot, Store.CgroupYardPath(o.Id), pagesCheck);
             SaveInit(record, pid, o.PidFile);
             return record;
         }
@@ -61,7 +61,7 @@ public sealed partial class Containers
     }
 
     private int RunRestore(RestoreOptions o, ContainerRecord record, Spec.Model.Spec spec, CriuClient criu, CgroupManager cgroups,
-        string imageDir, string workDir, string criuRoot, string cgroupYard)
+        string imageDir, string workDir, string criuRoot, string cgroupYard, DeferredImageCheck? pagesCheck)
     {
         using var images = new Linux.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
         using var work = new Linux.Fd(Sys.Open(workDir, O_DIRECTORY | O_RDONLY));
@@ -88,6 +88,7 @@ public sealed partial class Containers
             AddStdioInheritance(imageDir, opts);
             AddNamespaces(spec, opts, extraFds, toClose);
             using var worker = criu.Start(extraFds);
+            worker.GatedVersion();
             // Into the new cgroup before the request: the restored tasks are created there.
             cgroups.Join(worker.Pid);
             foreach (var (ctrl, path) in CgroupMounts.ParseProcCgroup(File.ReadAllText($"/proc/{worker.Pid}/cgroup")))
@@ -113,6 +114,9 @@ public sealed partial class Containers
                         SendConsole(o.ConsoleSocket, master);
                         break;
                     case "post-restore":
+                        // The memory is in place and nothing runs yet: a failure here makes
+                        // CRIU kill the restored tree instead of resuming it.
+                        pagesCheck?.Wait();
                         restored = pid;
                         break;
                 }
@@ -121,6 +125,20 @@ public sealed partial class Containers
             if (!resp.Success)
             {
                 throw CriuFailure("restore", workDir, RestoreLog);
+            }
+            if (restored == 0 && pagesCheck != null)
+            {
+                // No post-restore notification came (CRIU sends one to every RPC caller): check
+                // now, and take the restored tree down if its memory was not what was dumped.
+                try
+                {
+                    pagesCheck.Wait();
+                }
+                catch
+                {
+                    Sys.KillAndReap(resp.Restore.Pid);
+                    throw;
+                }
             }
             return restored > 0 ? restored : resp.Restore.Pid;
         }

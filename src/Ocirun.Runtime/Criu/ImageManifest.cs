@@ -24,20 +24,23 @@ public sealed class ImageManifest
 
     /// <summary>
     /// Describes every regular file directly in dir (CRIU's image sets are flat): not logs,
-    /// which CRIU appends to on restore, nor the "parent" link to a pre-dump.
+    /// which CRIU appends to on restore, nor the "parent" link to a pre-dump. known may supply
+    /// a file's description already made (see <see cref="ImageHasher"/>).
     /// </summary>
-    public static ImageManifest Describe(string dir, string? criuVersion, string configPath) => new()
+    public static ImageManifest Describe(string dir, string? criuVersion, string configPath, Func<string, ImageFile?>? known = null) => new()
     {
         Ocirun = BuildInfo.Version,
         Criu = criuVersion,
         Kernel = File.ReadAllText("/proc/sys/kernel/osrelease").Trim(),
         ConfigSha256 = Sha256(configPath),
         Files = Directory.GetFiles(dir)
-            .Where(f => Path.GetFileName(f) != FileName && !f.EndsWith(".log", StringComparison.Ordinal)
-                && !File.GetAttributes(f).HasFlag(FileAttributes.ReparsePoint))
+            .Where(f => Describes(Path.GetFileName(f)) && !File.GetAttributes(f).HasFlag(FileAttributes.ReparsePoint))
             .Order(StringComparer.Ordinal)
-            .Select(f => Describe(f, new FileInfo(f).Length)).ToList(),
+            .Select(f => known?.Invoke(f) ?? DescribeFile(f, new FileInfo(f).Length)).ToList(),
     };
+
+    /// <summary>Whether a file of that name in an image directory belongs in the manifest.</summary>
+    internal static bool Describes(string name) => name != FileName && !name.EndsWith(".log", StringComparison.Ordinal);
 
     /// <summary>
     /// Files up to <see cref="Chunk"/> get their plain SHA-256 (what sha256sum prints). Larger
@@ -45,7 +48,7 @@ public sealed class ImageManifest
     /// the chunks' digests: on this 2-core VM that halves the time added to a checkpoint and
     /// to a restore, which otherwise grows with the container's memory.
     /// </summary>
-    private static ImageFile Describe(string path, long size) =>
+    internal static ImageFile DescribeFile(string path, long size) =>
         size <= Chunk ? new ImageFile(Path.GetFileName(path), size, Sha256(path))
             : new ImageFile(Path.GetFileName(path), size, ChunkedSha256(path, size), Chunk);
 
@@ -62,13 +65,17 @@ public sealed class ImageManifest
     /// <summary>
     /// Throws naming the first file that is missing, of another size or content, or an image
     /// (*.img) the manifest does not list. Logs CRIU writes there later are not images.
+    /// With deferPages, the pages files' contents (raw memory CRIU copies into the restored
+    /// process without interpreting a byte of it) are compared on another thread while CRIU
+    /// restores: the returned check must pass before the restored process may run. Every file
+    /// CRIU parses, and every size, is checked before this returns.
     /// </summary>
-    public static void Verify(string dir)
+    public static DeferredImageCheck? Verify(string dir, bool deferPages = false)
     {
         var path = Path.Combine(dir, FileName);
         if (!File.Exists(path))
         {
-            return;
+            return null;
         }
         ImageManifest manifest;
         try
@@ -80,6 +87,7 @@ public sealed class ImageManifest
         {
             throw new ContainerException($"checkpoint manifest {path} is unreadable: {e.Message}");
         }
+        var deferred = new List<(string File, ImageFile Listed)>();
         foreach (var f in manifest.Files)
         {
             var file = Path.Combine(dir, f.Name);
@@ -96,15 +104,31 @@ public sealed class ImageManifest
             {
                 throw new ContainerException($"checkpoint image {file} has {size} bytes, the manifest says {f.Size}: truncated or changed");
             }
-            if ((f.ChunkSize is { } chunk ? ChunkedSha256(file, size, chunk) : Sha256(file)) != f.Sha256)
+            if (deferPages && IsPages(f.Name))
             {
-                throw new ContainerException($"checkpoint image {file} does not match its SHA-256 in the manifest: changed since the checkpoint");
+                deferred.Add((file, f));
+            }
+            else
+            {
+                CheckContent(file, f);
             }
         }
         var listed = manifest.Files.Select(f => f.Name).ToHashSet();
         if (Directory.GetFiles(dir, "*.img").Select(Path.GetFileName).FirstOrDefault(n => !listed.Contains(n!)) is { } extra)
         {
             throw new ContainerException($"checkpoint image {Path.Combine(dir, extra)} is not in the manifest: added since the checkpoint");
+        }
+        return deferred.Count == 0 ? null : new DeferredImageCheck(Task.Run(() => deferred.ForEach(d => CheckContent(d.File, d.Listed))));
+    }
+
+    /// <summary>CRIU's raw page data (pages-N.img), as opposed to the pagemap and every other image it parses.</summary>
+    private static bool IsPages(string name) => name.StartsWith("pages-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal);
+
+    private static void CheckContent(string file, ImageFile f)
+    {
+        if ((f.ChunkSize is { } chunk ? ChunkedSha256(file, f.Size, chunk) : Sha256(file)) != f.Sha256)
+        {
+            throw new ContainerException($"checkpoint image {file} does not match its SHA-256 in the manifest: changed since the checkpoint");
         }
     }
 
@@ -140,6 +164,23 @@ public sealed class ImageManifest
             }
         });
         return Convert.ToHexStringLower(SHA256.HashData(digests));
+    }
+}
+
+/// <summary>The pages' comparison with the manifest, running while CRIU restores.</summary>
+public sealed class DeferredImageCheck(Task check)
+{
+    /// <summary>Waits for the comparison; throws the ContainerException naming a changed file.</summary>
+    public void Wait()
+    {
+        try
+        {
+            check.GetAwaiter().GetResult();
+        }
+        catch (IOException e)
+        {
+            throw new ContainerException($"checkpoint images could not be read: {e.Message}");
+        }
     }
 }
 

@@ -125,6 +125,12 @@ internal static unsafe partial class Libc
 {
     [LibraryImport(L, SetLastError = true)]
     public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport(L, SetLastError = true)]
+    public static partial int inotify_init1(int flags);
+
+    [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int inotify_add_watch(int fd, string path, uint mask);
 }
 
 internal static unsafe partial class Libc
@@ -152,6 +158,8 @@ internal struct StatBuf
     [FieldOffset(48)] public long Size;
     [FieldOffset(88)] public long MtimeSec;
     [FieldOffset(96)] public long MtimeNsec;
+    [FieldOffset(104)] public long CtimeSec;
+    [FieldOffset(112)] public long CtimeNsec;
 }
 
 internal static unsafe partial class Libc

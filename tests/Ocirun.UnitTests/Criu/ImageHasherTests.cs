@@ -1,0 +1,47 @@
+using Ocirun.Runtime.Criu;
+
+namespace Ocirun.UnitTests.Criu;
+
+/// <summary>
+/// The checkpoint's background hashing (inotify on the image directory): a file's hash is
+/// offered only if it describes what is there at the end.
+/// </summary>
+public sealed class ImageHasherTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ocirun-hasher-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void AFileWrittenAgainAfterItsFirstCloseIsKnownByItsLastContent()
+    {
+        var path = Path.Combine(_dir, "pages-1.img");
+        using (var hasher = ImageHasher.Start(_dir)!)
+        {
+            File.WriteAllBytes(path, new byte[100_000]);
+            File.WriteAllBytes(path, Enumerable.Repeat((byte)7, 100_000).ToArray());
+            Assert.Equal(ImageManifest.DescribeFile(path, 100_000), hasher.Known(path));
+        }
+    }
+
+    [Fact]
+    public void AFileChangedAfterTheHasherStoppedIsNotKnown()
+    {
+        var path = Path.Combine(_dir, "core-1.img");
+        using var hasher = ImageHasher.Start(_dir)!;
+        File.WriteAllText(path, "first");
+        Assert.NotNull(hasher.Known(path)); // stops the hasher once it has seen the close
+        File.AppendAllText(path, "more");
+        Assert.Null(hasher.Known(path));
+    }
+
+    [Fact]
+    public void LogsAndTheManifestAreNotHashed()
+    {
+        using var hasher = ImageHasher.Start(_dir)!;
+        File.WriteAllText(Path.Combine(_dir, "dump.log"), "log");
+        File.WriteAllText(Path.Combine(_dir, ImageManifest.FileName), "{}");
+        Assert.Null(hasher.Known(Path.Combine(_dir, "dump.log")));
+        Assert.Null(hasher.Known(Path.Combine(_dir, ImageManifest.FileName)));
+    }
+}
