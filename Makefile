@@ -47,6 +47,7 @@ test-e2e: $(BIN)
 
 demo: deps build
 	@scripts/demo.sh $(abspath $(BIN)) $(abspath $(ROOTFS))
+	@scripts/migrate-lazy.sh $(abspath $(BIN)) $(abspath $(ROOTFS))
 
 bench: deps build
 	@scripts/bench.sh $(abspath $(BIN)) $(abspath $(ROOTFS))

@@ -8,24 +8,12 @@ namespace Ocirun.UnitTests;
 internal static class TestHelpers
 {
     /// <summary>The repository root: the first directory above the test assembly that holds Runtime.sln.</summary>
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => Ocirun.Tests.Shared.RepoPaths.Root;
 
     /// <summary>oci-specs/fixtures as copied next to the test assembly by the csproj.</summary>
     public static string FixturesDir => Path.Combine(AppContext.BaseDirectory, "fixtures");
 
     public static string Fixture(string relative) => File.ReadAllText(Path.Combine(FixturesDir, relative));
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Runtime.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Runtime.sln not found above " + AppContext.BaseDirectory);
-    }
 
     /// <summary>The smallest spec that passes validation; tests change one thing at a time.</summary>
     public static Spec.Model.Spec MinimalSpec() => new()
