@@ -172,6 +172,9 @@ public sealed class CheckpointTests : IDisposable
         _rt.Ok("checkpoint", "--leave-running", "--image-path", Images, "--work-path", Work, "c1");
         var after = Numbers(run.Output).Last();
         Assert.Equal("running", Status("c1"));
+        // ocirun froze the cgroup before CRIU (which waits 100 ms between looks at a v1
+        // freezer): CRIU's first look finds it frozen. And it is thawed again afterwards.
+        Assert.Matches(@"freezing cgroup [^\n]*\n[^\n]*freezer\.state=FROZEN", File.ReadAllText(Path.Combine(Work, "dump.log")));
 
         // The copy has a pid namespace of its own, so the original's pids do not collide.
         var copy = CopyOf(b);
