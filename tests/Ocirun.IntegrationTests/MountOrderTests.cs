@@ -65,6 +65,40 @@ public sealed class MountOrderTests : IDisposable
         Assert.Equal("from-host\n", RunBoth(b));
     }
 
+    /// <summary>
+    /// runc's "mount order, container idmap source": an idmapped bind whose source is inside
+    /// an earlier mount of the container is taken after that mount, from within the container's
+    /// mount namespace, with the host's privileges (in a user namespace too).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnIdmappedSourceInsideAnEarlierMountSeesThatMount(bool userns)
+    {
+        using var b = new Bundle("sh", "-c", "ls /b; stat -c %u:%g /b/from-host");
+        b.Spec.Mounts!.Add(new Mount { Destination = "/a", Type = "bind", Source = _host, Options = ["rbind"] });
+        b.Spec.Mounts.Add(new Mount
+        {
+            Destination = "/b", Type = "bind", Source = Path.Combine(b.Rootfs, "a"), Options = ["rbind", "rprivate"],
+            UidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }],
+            GidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }],
+        });
+        if (userns)
+        {
+            b.Spec.Linux!.Namespaces!.Add(new Namespace { Type = "user" });
+            b.Spec.Linux.UidMappings = [.. Userns];
+            b.Spec.Linux.GidMappings = [.. Userns];
+        }
+        b.Write();
+        Prepare = bundle =>
+        {
+            Directory.CreateDirectory(Path.Combine(bundle.Rootfs, "a"));
+            Directory.CreateDirectory(Path.Combine(bundle.Rootfs, "b"));
+        };
+        Prepare(b);
+        Assert.StartsWith("from-host\n", RunBoth(b));
+    }
+
     [Fact]
     public void DestinationsThroughDanglingSymlinksAreMadeInsideTheRootfs()
     {

@@ -31,38 +31,10 @@ public static unsafe class Loopback
         }
     }
 
-    /// <summary>
-    /// In the network namespace of pid (a restored container): a dedicated thread joins it,
-    /// so the runtime's own threads never leave theirs.
-    /// </summary>
-    public static void UpIn(int pid)
+    /// <summary>In the network namespace of pid (a restored container).</summary>
+    public static void UpIn(int pid) => NamespaceThread.Run(pid, "net", NamespaceThread.CloneNewNet, () =>
     {
-        Exception? error = null;
-        var t = new Thread(() =>
-        {
-            try
-            {
-                int ns = Sys.Open($"/proc/{pid}/ns/net", O_RDONLY);
-                try
-                {
-                    LinuxException.Check(Libc.syscall(SYS_setns, ns, 0x40000000 /* CLONE_NEWNET */, 0, 0, 0), "setns net");
-                }
-                finally
-                {
-                    Libc.close(ns);
-                }
-                Up();
-            }
-            catch (Exception e)
-            {
-                error = e;
-            }
-        });
-        t.Start();
-        t.Join();
-        if (error != null)
-        {
-            throw error;
-        }
-    }
+        Up();
+        return true;
+    });
 }

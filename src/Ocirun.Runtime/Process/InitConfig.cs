@@ -33,6 +33,8 @@ public sealed class InitConfig
     public bool InUserNamespace { get; set; }
     /// <summary>Spec mount index → fd (in the init) of a bind source the parent took on the host.</summary>
     public Dictionary<int, int> MountSources { get; set; } = new();
+    /// <summary>Spec mount indexes whose source the init asks the parent for when it gets there.</summary>
+    public List<int> MountSourceRequests { get; set; } = [];
     /// <summary>Whether the parent runs prestart/createRuntime hooks at the init's request.</summary>
     public bool ParentHooks { get; set; }
 }

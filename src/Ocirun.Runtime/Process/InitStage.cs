@@ -83,7 +83,8 @@ public static class InitStage
         else if (config.OwnMountNamespace)
         {
             var plan = MountPlanner.Plan(spec, config.Rootfs, config.NoPivot, config.InUserNamespace);
-            var builder = new RootfsBuilder(config.Rootfs, config.CgroupPaths, config.NewCgroupNamespace, config.MountSources);
+            var builder = new RootfsBuilder(config.Rootfs, config.CgroupPaths, config.NewCgroupNamespace, config.MountSources,
+                config.MountSourceRequests, index => RequestMountSource(sync, index));
             builder.Run(plan, () => BeforeEnterRoot(config, sync), () => AfterEnterRoot(spec));
             foreach (var fd in config.MountSources.Values)
             {
@@ -198,6 +199,13 @@ public static class InitStage
             throw new ContainerException($"unexpected sync frame {reply.Type}");
         }
         Libc.close(listener);
+    }
+
+    /// <summary>Asks the parent for a mount's source (see <see cref="SyncType.MountSourcePlease"/>); returns its fd.</summary>
+    private static int RequestMountSource(SyncSocket sync, int index)
+    {
+        sync.Send(SyncType.MountSourcePlease, BitConverter.GetBytes(index));
+        return FdPassing.Receive(sync.Fd).Fd;
     }
 
     private static void BeforeEnterRoot(InitConfig config, SyncSocket sync)

@@ -80,7 +80,8 @@ internal sealed class ParentProcess
             }
             // Bind sources taken on the host: fds from baseFd + 3 on in the init.
             _mountSources.Clear();
-            foreach (var (index, fd) in ExecInto == 0 ? MountSources.Open(Spec, Rootfs) : new Dictionary<int, int>())
+            _mountSourceRequests.Clear();
+            foreach (var (index, fd) in ExecInto == 0 ? MountSources.Open(Spec, Rootfs, _mountSourceRequests) : new Dictionary<int, int>())
             {
                 toClose.Add(fd);
                 _mountSources[index] = baseFd + 3 + _mountSources.Count;
@@ -110,6 +111,30 @@ internal sealed class ParentProcess
 
     private int _pidfdSocket = -1;
     private readonly Dictionary<int, int> _mountSources = new();
+    private readonly List<int> _mountSourceRequests = [];
+
+    /// <summary>
+    /// Answers the init's request for an idmapped source inside the rootfs: taken from within
+    /// the container's mount namespace, so it is what the container's earlier mounts put there.
+    /// </summary>
+    private void SendMountSource(SyncSocket sync, byte[] payload)
+    {
+        int index = payload.Length == 4 ? BitConverter.ToInt32(payload) : -1;
+        if (!_mountSourceRequests.Contains(index))
+        {
+            throw new ContainerException($"the init asked for the source of mount {index}, which is not one to ask for");
+        }
+        using var idmaps = new IdmapUserns();
+        int fd = NamespaceThread.Run(InitPid, "mnt", NamespaceThread.CloneNewNs, () => MountSources.OpenIdmapped(Spec, index, idmaps));
+        try
+        {
+            FdPassing.Send(sync.Fd, fd, "m");
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
+    }
 
     /// <summary>
     /// A pidfd of the container's process to the --pidfd-socket, named as runc's init names it
@@ -199,6 +224,7 @@ internal sealed class ParentProcess
         {
             SeccompBpf = seccomp?.Bpf,
             MountSources = _mountSources,
+            MountSourceRequests = _mountSourceRequests,
             SeccompFlags = seccomp?.Flags ?? 0,
             Rootfs = Rootfs,
             NoPivot = NoPivot,
@@ -322,6 +348,9 @@ internal sealed class ParentProcess
                     OciHooks.HookRunner.RunAll("prestart", Spec.Hooks?.Prestart, state);
                     OciHooks.HookRunner.RunAll("createRuntime", Spec.Hooks?.CreateRuntime, state);
                     sync.Send(SyncType.HooksDone);
+                    break;
+                case SyncType.MountSourcePlease:
+                    SendMountSource(sync, frame.Payload);
                     break;
                 case SyncType.SeccompFd:
                     Seccomp.SeccompListener.Send(Spec, Id, Bundle, Rootfs, InitPid, BitConverter.ToInt32(frame.Payload));

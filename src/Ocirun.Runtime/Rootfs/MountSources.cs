@@ -2,6 +2,7 @@ using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
 using Ocirun.Spec.Known;
 using Ocirun.Spec.Model;
+using Ocirun.Runtime.Sync;
 using static Ocirun.Runtime.Interop.Consts;
 
 namespace Ocirun.Runtime.Rootfs;
@@ -16,11 +17,18 @@ namespace Ocirun.Runtime.Rootfs;
 ///   reach (a 0700 directory) is then still bound, where the init, root only in its own user
 ///   namespace, is refused. Sources inside the rootfs may depend on the container's earlier
 ///   mounts and are left to the init.
+/// An idmapped source inside the rootfs is the exception to both: it can depend on earlier
+/// mounts and still needs the host's privileges, so the init asks for it when its turn comes
+/// (<see cref="SyncType.MountSourcePlease"/>) and the parent takes it from within the
+/// container's mount namespace (<see cref="NamespaceThread"/>), as runc 1.2+ does.
 /// </summary>
 internal static class MountSources
 {
-    /// <summary>Opens the sources the spec needs; returns spec mount index → fd (the caller closes them).</summary>
-    public static Dictionary<int, int> Open(Spec.Model.Spec spec, string rootfs)
+    /// <summary>
+    /// Opens the sources the spec needs; returns spec mount index → fd (the caller closes them).
+    /// deferred gets the indexes of idmapped sources the init will ask for.
+    /// </summary>
+    public static Dictionary<int, int> Open(Spec.Model.Spec spec, string rootfs, List<int> deferred)
     {
         var result = new Dictionary<int, int>();
         var userNs = spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == NamespaceTypes.User);
@@ -36,15 +44,13 @@ internal static class MountSources
                 {
                     continue;
                 }
-                if (IsIdmapped(m, opts))
+                if (IsIdmapped(m, opts) && InRootfs(source, rootfs))
                 {
-                    int fd = Clone(source, opts.Recursive);
-                    result[i] = fd;
-                    SetIdmap(fd, source, opts.Idmap == IdmapKind.Recursive, UsernsFor(m, spec, userNs, idmaps, out var owned));
-                    if (owned >= 0)
-                    {
-                        Libc.close(owned);
-                    }
+                    deferred.Add(i);
+                }
+                else if (IsIdmapped(m, opts))
+                {
+                    result[i] = OpenIdmapped(spec, i, idmaps);
                 }
                 else if (userNs != null && !InRootfs(source, rootfs) && TryClone(source, opts.Recursive) is { } fd and >= 0)
                 {
@@ -59,6 +65,29 @@ internal static class MountSources
             {
                 Libc.close(fd);
             }
+            throw;
+        }
+    }
+
+    /// <summary>The idmapped detached tree of spec mount index (the caller closes it).</summary>
+    public static int OpenIdmapped(Spec.Model.Spec spec, int index, IdmapUserns idmaps)
+    {
+        var m = spec.Mounts![index];
+        var opts = MountOptions.Parse(m.Options);
+        int fd = Clone(m.Source!, opts.Recursive);
+        try
+        {
+            var userNs = spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == NamespaceTypes.User);
+            SetIdmap(fd, m.Source!, opts.Idmap == IdmapKind.Recursive, UsernsFor(m, spec, userNs, idmaps, out var owned));
+            if (owned >= 0)
+            {
+                Libc.close(owned);
+            }
+            return fd;
+        }
+        catch
+        {
+            Libc.close(fd);
             throw;
         }
     }

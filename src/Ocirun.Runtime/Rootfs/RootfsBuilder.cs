@@ -9,10 +9,11 @@ namespace Ocirun.Runtime.Rootfs;
 /// <summary>
 /// Executes a mount plan inside the init's mount namespace. sources: spec mount index → fd of a
 /// detached mount tree the parent took on the host (<see cref="MountSources"/>), attached in
-/// place of a bind by path.
+/// place of a bind by path; requested: indexes whose tree requestSource gets from the parent
+/// when the mount's turn comes.
 /// </summary>
 internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, string> cgroupPaths, bool newCgroupNs,
-    IReadOnlyDictionary<int, int>? sources = null)
+    IReadOnlyDictionary<int, int>? sources = null, IReadOnlyCollection<int>? requested = null, Func<int, int>? requestSource = null)
 {
     /// <summary>
     /// Runs the plan. beforeEnter runs just before pivot_root (console, createContainer hooks),
@@ -119,6 +120,12 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
             RequireOrdinaryDirectory(root, m);
         }
         int sourceFd = m.Options.Bind && sources != null && sources.TryGetValue(m.SpecIndex, out var s) ? s : -1;
+        // Asked for now, after the earlier mounts it may be inside of; closed once attached.
+        using var asked = new Fd(m.Options.Bind && sourceFd < 0 && requested?.Contains(m.SpecIndex) == true ? requestSource!(m.SpecIndex) : -1);
+        if (asked.Value >= 0)
+        {
+            sourceFd = asked.Value;
+        }
         bool isFile = m.Options.Bind && (sourceFd >= 0 ? !IsDirectory(sourceFd) : File.Exists(m.Source) && !Directory.Exists(m.Source));
         bool bound = m.Options.Bind;
         // A tmpfs over a directory of the image takes its mode and, with tmpcopyup, its contents.
