@@ -144,6 +144,21 @@ public sealed class ProcessConfigTests : IDisposable
     }
 
     [Fact]
+    public void ACreatedInitHoldsNoneOfTheCallersOtherFds()
+    {
+        // The caller (conmon, a shell) may leave fds open without close-on-exec: the init,
+        // waiting for start, must not hold them (runc's does not either).
+        using var b = new Bundle("true");
+        Harness.Run.Program("sh", ["-c", $"exec 7</etc/hostname 9</dev/zero; exec {TestEnv.Bin} --root {_rt.Root} create --bundle {b.Dir} c1"])
+            .EnsureSuccess();
+        var pid = System.Text.Json.JsonDocument.Parse(_rt.Ok("state", "c1").Stdout).RootElement.GetProperty("pid").GetInt32();
+        var held = Directory.GetFiles($"/proc/{pid}/fd").Select(f => new FileInfo(f).LinkTarget).ToList();
+        Assert.DoesNotContain("/etc/hostname", held);
+        Assert.DoesNotContain("/dev/zero", held);
+        _rt.Ok("delete", "--force", "c1");
+    }
+
+    [Fact]
     public void PersonalityIoPrioritySchedulerAndSessionKeyring()
     {
         // Ids no other test uses: /proc/keys lists every root-owned keyring, other tests' too.

@@ -19,6 +19,9 @@ internal static unsafe partial class Libc
     public static partial int posix_spawn_file_actions_adddup2(void* fa, int fd, int newfd);
 
     [LibraryImport(L)]
+    public static partial int posix_spawn_file_actions_addclose(void* fa, int fd);
+
+    [LibraryImport(L)]
     public static partial int posix_spawnattr_init(void* attr);
 
     [LibraryImport(L)]

@@ -15,10 +15,12 @@ internal static unsafe class Spawner
     /// Spawns path with argv and envp. fdMap lists (source fd, fd in the child); every other fd
     /// the runtime opened is close-on-exec, and the caller's fds 0-2 are passed unchanged.
     /// closeFrom closes every fd from that number up in the child as well, for programs that
-    /// must not see what the caller inherited (hooks).
+    /// must not see what the caller inherited (hooks). closeInherited closes, in the child,
+    /// every fd above 2 that this process inherited open across exec and the map does not name
+    /// (fds the runtime opened itself are close-on-exec and may still be needed for the exec).
     /// </summary>
     public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp,
-        IReadOnlyList<(int Source, int Target)> fdMap, int? closeFrom = null)
+        IReadOnlyList<(int Source, int Target)> fdMap, int? closeFrom = null, bool closeInherited = false)
     {
         // glibc's posix_spawn_file_actions_t and posix_spawnattr_t are well below these sizes.
         byte* fa = stackalloc byte[512];
@@ -30,6 +32,13 @@ internal static unsafe class Spawner
             foreach (var (src, dst) in fdMap)
             {
                 Check(Libc.posix_spawn_file_actions_adddup2(fa, src, dst), "posix_spawn_file_actions_adddup2");
+            }
+            if (closeInherited)
+            {
+                foreach (var fd in InheritedFds().Where(fd => fdMap.All(m => m.Target != fd)))
+                {
+                    Check(Libc.posix_spawn_file_actions_addclose(fa, fd), "posix_spawn_file_actions_addclose");
+                }
             }
             if (closeFrom is { } low)
             {
@@ -62,6 +71,21 @@ internal static unsafe class Spawner
             Libc.posix_spawn_file_actions_destroy(fa);
             Libc.posix_spawnattr_destroy(attr);
         }
+    }
+
+    /// <summary>This process's fds above 2 without close-on-exec: what its caller left open.</summary>
+    private static List<int> InheritedFds()
+    {
+        var fds = new List<int>();
+        foreach (var entry in Directory.EnumerateFiles("/proc/self/fd"))
+        {
+            if (int.TryParse(Path.GetFileName(entry), out var fd) && fd > 2
+                && Libc.fcntl(fd, Interop.Consts.F_GETFD, 0) is var flags and >= 0 && (flags & Interop.Consts.FD_CLOEXEC) == 0)
+            {
+                fds.Add(fd);
+            }
+        }
+        return fds;
     }
 
     private static void Check(int r, string what)

@@ -93,8 +93,10 @@ internal sealed class ParentProcess
                 // One GC heap and no background GC thread: the init is small and short-lived.
                 "DOTNET_gcConcurrent=0", "DOTNET_GCgen0size=0x400000",
             };
+            // Nothing the caller left open beyond the map reaches the init (runc's init gets only
+            // its own fds too): a created container's init would hold it until its execve.
             stage0 = CpuAffinity.SpawnOnInitialCpus(ExecInto > 0 ? Spec.Process?.ExecCPUAffinity : null,
-                () => Spawner.Spawn($"/proc/self/fd/{exe}", ["ocirun", "init"], env, fdMap));
+                () => Spawner.Spawn($"/proc/self/fd/{exe}", ["ocirun", "init"], env, fdMap, closeInherited: true));
             DebugLog.Write($"{Id}: started the namespace stage as pid {stage0}");
         }
         finally
