@@ -6,17 +6,21 @@ using static Ocirun.Runtime.Interop.Consts;
 namespace Ocirun.Runtime.Criu;
 
 /// <summary>
-/// Hashes a checkpoint's images while CRIU is still dumping: each file as soon as CRIU closes
-/// it (inotify IN_CLOSE_WRITE, or IN_MOVED_TO for a file renamed in), on a thread of its own.
-/// CRIU writes the pages early and spends the rest of a dump on mounts and namespaces, so the
-/// manifest written afterwards finds the large files already hashed instead of adding their
+/// Hashes a checkpoint's images while CRIU is still dumping, on a thread of its own (one core
+/// stays CRIU's). A large file (the pages) is followed as CRIU writes it: each chunk of
+/// <see cref="ImageManifest.Chunk"/> bytes is hashed once the file has grown past it (inotify
+/// IN_MODIFY, then a look every 20 ms), so when CRIU closes it (IN_CLOSE_WRITE, or IN_MOVED_TO
+/// for a file renamed in) only its last chunk is left. Small files are hashed at their close.
+/// The manifest written afterwards then finds the images hashed instead of adding their
 /// hashing to the checkpoint's time.
-/// A hash is used only if the file is still what was hashed (same inode, size, mtime and
-/// ctime); any later close hashes it again, and whatever was missed is hashed at the end.
+/// A description is used only if the file is still what it was at its close (same inode,
+/// size, mtime and ctime); any later close describes it again, and whatever was missed is
+/// hashed at the end. CRIU writes its images front to back and never goes back into them.
 /// </summary>
 internal sealed unsafe class ImageHasher : IDisposable
 {
-    private const uint InCloseWrite = 0x8, InMovedTo = 0x80, InQueueOverflow = 0x4000;
+    private const uint InModify = 0x2, InCloseWrite = 0x8, InMovedTo = 0x80, InQueueOverflow = 0x4000;
+    private const int FollowMs = 20;
     private const int InotifyFlags = O_CLOEXEC | O_NONBLOCK;
 
     private readonly string _dir;
@@ -24,6 +28,9 @@ internal sealed unsafe class ImageHasher : IDisposable
     private readonly int _stopRead, _stopWrite;
     private readonly Thread _thread;
     private readonly Dictionary<string, (FileKey Key, ImageFile File)> _hashed = new(StringComparer.Ordinal);
+    /// <summary>Files CRIU is writing: the digests of their chunks so far (the watcher thread's alone).</summary>
+    private readonly Dictionary<string, Growing> _growing = new(StringComparer.Ordinal);
+    private static readonly int Threads = Math.Max(1, Environment.ProcessorCount - 1);
     private bool _finished;
 
     private ImageHasher(string dir, int inotify, int stopRead, int stopWrite)
@@ -42,7 +49,7 @@ internal sealed unsafe class ImageHasher : IDisposable
             return null;
         }
         var fds = stackalloc int[2];
-        if (Libc.inotify_add_watch(fd, dir, InCloseWrite | InMovedTo) < 0 || Libc.pipe2(fds, O_CLOEXEC) != 0)
+        if (Libc.inotify_add_watch(fd, dir, InModify | InCloseWrite | InMovedTo) < 0 || Libc.pipe2(fds, O_CLOEXEC) != 0)
         {
             Libc.close(fd);
             return null;
@@ -91,15 +98,27 @@ internal sealed unsafe class ImageHasher : IDisposable
         {
             fds[0] = new PollFd { Fd = _inotify, Events = POLLIN };
             fds[1] = new PollFd { Fd = _stopRead, Events = POLLIN };
-            if (Libc.poll(fds, 2, -1) < 0 && Marshal.GetLastPInvokeError() != EINTR)
+            if (Libc.poll(fds, 2, _growing.Count > 0 ? FollowMs : -1) < 0 && Marshal.GetLastPInvokeError() != EINTR)
             {
                 return;
             }
             // On stop, the events still queued are drained first: the last close must be seen.
             bool stop = (fds[1].Revents & POLLIN) != 0;
-            foreach (var name in ReadEvents(buffer))
+            var (modified, closed) = ReadEvents(buffer);
+            foreach (var name in modified)
             {
-                Hash(name);
+                _growing.TryAdd(name, new Growing());
+            }
+            foreach (var (name, growing) in _growing)
+            {
+                if (!closed.Contains(name))
+                {
+                    Follow(name, growing);
+                }
+            }
+            foreach (var name in closed)
+            {
+                Closed(name);
             }
             if (stop)
             {
@@ -108,10 +127,11 @@ internal sealed unsafe class ImageHasher : IDisposable
         }
     }
 
-    /// <summary>The names of the files closed since the last read; an overflow forgets every hash.</summary>
-    private HashSet<string> ReadEvents(byte[] buffer)
+    /// <summary>The names written to and closed since the last read; an overflow forgets every hash.</summary>
+    private (HashSet<string> Modified, HashSet<string> Closed) ReadEvents(byte[] buffer)
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var modified = new HashSet<string>(StringComparer.Ordinal);
+        var closed = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
             nint n;
@@ -121,7 +141,7 @@ internal sealed unsafe class ImageHasher : IDisposable
             }
             if (n <= 0)
             {
-                return names;
+                return (modified, closed);
             }
             for (int off = 0; off + 16 <= n;)
             {
@@ -133,28 +153,75 @@ internal sealed unsafe class ImageHasher : IDisposable
                     {
                         _hashed.Clear();
                     }
+                    _growing.Clear();
                 }
-                else if (len > 0)
+                else if (len > 0 && Encoding.UTF8.GetString(buffer, off + 16, len).TrimEnd('\0') is var name && ImageManifest.Describes(name))
                 {
-                    var name = Encoding.UTF8.GetString(buffer, off + 16, len).TrimEnd('\0');
-                    if (ImageManifest.Describes(name))
-                    {
-                        names.Add(name);
-                    }
+                    (((mask & InModify) != 0) ? modified : closed).Add(name);
                 }
                 off += 16 + len;
             }
         }
     }
 
-    private void Hash(string name)
+    /// <summary>Hashes every whole chunk the file has grown past since the last look.</summary>
+    private void Follow(string name, Growing growing)
+    {
+        var path = Path.Combine(_dir, name);
+        try
+        {
+            using var handle = File.OpenHandle(path);
+            var key = FileKey.Of(path);
+            if (growing.Inode != key.Ino)
+            {
+                (growing.Inode, growing.Chunks) = (key.Ino, []);
+            }
+            long size = RandomAccess.GetLength(handle);
+            while ((growing.Chunks.Count + 1L) * ImageManifest.Chunk <= size)
+            {
+                long offset = (long)growing.Chunks.Count * ImageManifest.Chunk;
+                var digest = new byte[32];
+                ImageManifest.HashChunk(handle, path, offset, offset + ImageManifest.Chunk, digest);
+                growing.Chunks.Add(digest);
+            }
+        }
+        catch (IOException)
+        {
+            _growing.Remove(name); // gone; its close (if any) describes it from scratch
+        }
+    }
+
+    /// <summary>Describes a file CRIU has closed: its chunks so far, the rest, the digest.</summary>
+    private void Closed(string name)
     {
         var path = Path.Combine(_dir, name);
         try
         {
             var before = FileKey.Of(path);
-            var file = ImageManifest.DescribeFile(path, before.Size);
-            // Written to while it was read: the next close (or the end) hashes it again.
+            long started = Environment.TickCount64;
+            ImageFile file;
+            if (before.Size <= ImageManifest.Chunk)
+            {
+                file = ImageManifest.DescribeFile(path, before.Size, Threads);
+            }
+            else
+            {
+                var growing = _growing.GetValueOrDefault(name) ?? new Growing();
+                Follow(name, growing);
+                using var handle = File.OpenHandle(path);
+                var digests = growing.Inode == before.Ino ? growing.Chunks.SelectMany(d => d).ToList() : [];
+                int done = digests.Count / 32;
+                for (long offset = (long)done * ImageManifest.Chunk; offset < before.Size; offset += ImageManifest.Chunk)
+                {
+                    var digest = new byte[32];
+                    ImageManifest.HashChunk(handle, path, offset, Math.Min(offset + ImageManifest.Chunk, before.Size), digest);
+                    digests.AddRange(digest);
+                }
+                file = new ImageFile(name, before.Size, ImageManifest.CombineChunks(digests.ToArray()), ImageManifest.Chunk);
+                DebugLog.Write($"checkpoint: {name}: {done} of {(before.Size + ImageManifest.Chunk - 1) / ImageManifest.Chunk} chunks hashed while CRIU wrote it");
+            }
+            DebugLog.Write($"checkpoint: hashed {name} ({before.Size} bytes) {Environment.TickCount64 - started} ms after CRIU closed it");
+            // Written to while it was read: the next close (or the end) describes it again.
             if (before != FileKey.Of(path))
             {
                 return;
@@ -168,6 +235,16 @@ internal sealed unsafe class ImageHasher : IDisposable
         {
             // Gone or unreadable now; the manifest's own pass reports it if it matters.
         }
+        finally
+        {
+            _growing.Remove(name);
+        }
+    }
+
+    private sealed class Growing
+    {
+        public ulong Inode;
+        public List<byte[]> Chunks = [];
     }
 
     /// <summary>What identifies a file's content without reading it.</summary>

@@ -36,6 +36,28 @@ public sealed class ImageHasherTests : IDisposable
     }
 
     [Fact]
+    public void ALargeFileFollowedWhileItIsWrittenIsDescribedAsAWhole()
+    {
+        // Past several chunks and not a multiple of one: whole chunks are hashed as the file
+        // grows, the rest at its close; the result is what hashing the finished file gives.
+        var path = Path.Combine(_dir, "pages-1.img");
+        var piece = new byte[1 << 20];
+        using var hasher = ImageHasher.Start(_dir)!;
+        using (var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+        {
+            for (int i = 0; i < 3 * ImageManifest.Chunk / piece.Length + 5; i++)
+            {
+                Random.Shared.NextBytes(piece);
+                f.Write(piece);
+                f.Flush();
+            }
+            f.Write(piece.AsSpan(0, 4096));
+        }
+        var size = new FileInfo(path).Length;
+        Assert.Equal(ImageManifest.DescribeFile(path, size), hasher.Known(path));
+    }
+
+    [Fact]
     public void LogsAndTheManifestAreNotHashed()
     {
         using var hasher = ImageHasher.Start(_dir)!;
