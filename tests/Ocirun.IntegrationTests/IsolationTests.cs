@@ -161,18 +161,20 @@ public sealed class IsolationTests : IDisposable
         _rt.AssertCreateFailsCleanly(b, "invalid id mapping 0 4294967295 1");
     }
 
-    [WithoutLsmFact("/sys/kernel/security/apparmor/profiles")]
+    [SkippableFact]
     public void AppArmorProfileWithoutAppArmorFailsClosed()
     {
+        SkipWhereEnabled("/sys/kernel/security/apparmor/profiles");
         using var b = new Bundle("true");
         b.Spec.Process!.ApparmorProfile = "some-profile";
         b.Write();
         _rt.AssertCreateFailsCleanly(b, "apparmor is not enabled on this system");
     }
 
-    [WithoutLsmFact("/sys/fs/selinux/enforce")]
+    [SkippableFact]
     public void SelinuxLabelWithoutSelinuxFailsClosed()
     {
+        SkipWhereEnabled("/sys/fs/selinux/enforce");
         using var b = new Bundle("true");
         b.Spec.Process!.SelinuxLabel = "system_u:system_r:container_t:s0";
         b.Write();
@@ -206,16 +208,8 @@ public sealed class IsolationTests : IDisposable
         Assert.DoesNotContain("IO_", r.Stderr);
         Assert.Contains("file name too long", r.Stderr);
     }
-}
 
-/// <summary>A test of the host without an LSM; skipped, saying why, where the LSM is on.</summary>
-public sealed class WithoutLsmFactAttribute : FactAttribute
-{
-    public WithoutLsmFactAttribute(string lsmFile)
-    {
-        if (File.Exists(lsmFile))
-        {
-            Skip = $"the LSM is enabled on this host ({lsmFile} exists)";
-        }
-    }
+    /// <summary>These tests are of a host without the LSM: skipped, saying why, where it is on.</summary>
+    private static void SkipWhereEnabled(string lsmFile) =>
+        Skip.If(File.Exists(lsmFile), $"the LSM is enabled on this host ({lsmFile} exists)");
 }
