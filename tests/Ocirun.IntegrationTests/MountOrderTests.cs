@@ -48,21 +48,7 @@ public sealed class MountOrderTests : IDisposable
         // /a is the host directory; then <rootfs>/a, in the container's mount namespace, is it too.
         b.Spec.Mounts!.Add(new Mount { Destination = "/a", Type = "bind", Source = _host, Options = ["bind"] });
         b.Spec.Mounts.Add(new Mount { Destination = "/b", Type = "bind", Source = Path.Combine(b.Rootfs, "a"), Options = ["bind"] });
-        if (userns)
-        {
-            b.Spec.Linux!.Namespaces!.Add(new Namespace { Type = "user" });
-            b.Spec.Linux.UidMappings = [.. Userns];
-            b.Spec.Linux.GidMappings = [.. Userns];
-        }
-        b.Write();
-        // The rootfs is the host root's: in a user namespace the mount points must exist.
-        Prepare = bundle =>
-        {
-            Directory.CreateDirectory(Path.Combine(bundle.Rootfs, "a"));
-            Directory.CreateDirectory(Path.Combine(bundle.Rootfs, "b"));
-        };
-        Prepare(b);
-        Assert.Equal("from-host\n", RunBoth(b));
+        Assert.Equal("from-host\n", RunBothWithMountPointsAB(b, userns));
     }
 
     /// <summary>
@@ -83,6 +69,15 @@ public sealed class MountOrderTests : IDisposable
             UidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }],
             GidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }],
         });
+        Assert.StartsWith("from-host\n", RunBothWithMountPointsAB(b, userns));
+    }
+
+    /// <summary>
+    /// RunBoth with /a and /b made in the rootfs (the rootfs is the host root's: in a user
+    /// namespace the mount points must exist), in a user namespace of its own if asked.
+    /// </summary>
+    private string RunBothWithMountPointsAB(Bundle b, bool userns)
+    {
         if (userns)
         {
             b.Spec.Linux!.Namespaces!.Add(new Namespace { Type = "user" });
@@ -96,7 +91,7 @@ public sealed class MountOrderTests : IDisposable
             Directory.CreateDirectory(Path.Combine(bundle.Rootfs, "b"));
         };
         Prepare(b);
-        Assert.StartsWith("from-host\n", RunBoth(b));
+        return RunBoth(b);
     }
 
     [Fact]
