@@ -37,6 +37,8 @@ public sealed partial class Containers
             RequireFeature(criu, memTrack: false, "lazy pages need userfaultfd, which this kernel or CRIU lacks");
             RequirePipeSize();
         }
+        // CRIU starts now and loads while the request is put together.
+        using var worker = criu.Start();
         // Lazy pages and page servers keep pages elsewhere: no one set to move into place or describe.
         bool wholeSet = !o.LazyPages && o.PageServer == null;
         using var staged = StagedImages.Create(Path.GetFullPath(o.ImagePath), allowStaging: wholeSet);
@@ -79,7 +81,6 @@ public sealed partial class Containers
         InterruptedCheckpoint.Begin(Store.Dir(id), wasPaused: status == ContainerStatus.Paused);
         try
         {
-            using var worker = criu.Start();
             var version = worker.GatedVersion();
             using var hasher = wholeSet ? ImageHasher.Start(imageDir) : null;
             bool frozenHere = status == ContainerStatus.Running && opts.FreezeCgroup != null && FreezeBeforeCriu(cgroups);

@@ -30,6 +30,10 @@ public sealed partial class Containers
         {
             throw new ContainerException($"no checkpoint images in {imageDir}");
         }
+        // CRIU starts now (its start is a good part of a small restore's time) and loads while
+        // the images are checked and the container is prepared; it gets its request at the end.
+        var namespaces = new CriuOpts();
+        using var worker = StartRestoreWorker(criu, spec, namespaces);
         var pagesCheck = ImageManifest.Verify(imageDir, deferPages: true);
         var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
         Directory.CreateDirectory(workDir);
@@ -45,7 +49,7 @@ public sealed partial class Containers
             cgroups.Prepare(spec.Linux?.Resources ?? new Spec.Model.Resources());
             PrepareCriuRoot(spec, rootfs, criuRoot);
             CgroupYard.Prepare(Store.CgroupYardPath(o.Id));
-            pid = RunRestore(o, record, spec, criu, cgroups, imageDir, workDir, criuRoot, Store.CgroupYardPath(o.Id), pagesCheck);
+            pid = RunRestore(o, record, spec, worker, namespaces, cgroups, imageDir, workDir, criuRoot, Store.CgroupYardPath(o.Id), pagesCheck);
             SaveInit(record, pid, o.PidFile);
             return record;
         }
@@ -60,8 +64,27 @@ public sealed partial class Containers
         }
     }
 
-    private int RunRestore(RestoreOptions o, ContainerRecord record, Spec.Model.Spec spec, CriuClient criu, CgroupManager cgroups,
-        string imageDir, string workDir, string criuRoot, string cgroupYard, DeferredImageCheck? pagesCheck)
+    /// <summary>
+    /// Starts the restore's CRIU worker with the namespaces given by path as its inherited fds;
+    /// namespaces gets the matching inherit_fd and join_ns entries for the request.
+    /// </summary>
+    private static CriuSwrk StartRestoreWorker(CriuClient criu, Spec.Model.Spec spec, CriuOpts namespaces)
+    {
+        var extraFds = new List<(int Source, int Target)>();
+        var toClose = new List<int>();
+        try
+        {
+            AddNamespaces(spec, namespaces, extraFds, toClose);
+            return criu.Start(extraFds);
+        }
+        finally
+        {
+            toClose.ForEach(Sys.Close); // the worker has its own copies
+        }
+    }
+
+    private int RunRestore(RestoreOptions o, ContainerRecord record, Spec.Model.Spec spec, CriuSwrk worker, CriuOpts namespaces,
+        CgroupManager cgroups, string imageDir, string workDir, string criuRoot, string cgroupYard, DeferredImageCheck? pagesCheck)
     {
         using var images = new Linux.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
         using var work = new Linux.Fd(Sys.Open(workDir, O_DIRECTORY | O_RDONLY));
@@ -81,71 +104,62 @@ public sealed partial class Containers
         opts.ExtMnt.AddRange(CriuMounts.ForRestore(spec, cgroups.Paths));
 
         // CRIU's own fds: 0-2 are ours (the caller's new stdio), 4 and up the inherited ones.
-        var extraFds = new List<(int Source, int Target)>();
-        var toClose = new List<int>();
-        try
+        AddStdioInheritance(imageDir, opts);
+        opts.InheritFd.AddRange(namespaces.InheritFd);
+        opts.JoinNs.AddRange(namespaces.JoinNs);
+        worker.GatedVersion();
+        // Into the new cgroup before the request: the restored tasks are created there.
+        cgroups.Join(worker.Pid);
+        foreach (var (ctrl, path) in CgroupMounts.ParseProcCgroup(File.ReadAllText($"/proc/{worker.Pid}/cgroup")))
         {
-            AddStdioInheritance(imageDir, opts);
-            AddNamespaces(spec, opts, extraFds, toClose);
-            using var worker = criu.Start(extraFds);
-            worker.GatedVersion();
-            // Into the new cgroup before the request: the restored tasks are created there.
-            cgroups.Join(worker.Pid);
-            foreach (var (ctrl, path) in CgroupMounts.ParseProcCgroup(File.ReadAllText($"/proc/{worker.Pid}/cgroup")))
-            {
-                opts.CgRoot.Add(ctrl == CgroupMount.V2Key ? new CgroupRoot { Path = path } : new CgroupRoot { Ctrl = ctrl, Path = path });
-            }
-            int restored = 0;
-            var resp = worker.Call(new CriuReq { Type = CriuReqType.Restore, Opts = opts }, (script, pid, fd) =>
-            {
-                switch (script)
-                {
-                    case "setup-namespaces":
-                        // CRIU restores the network namespace empty; sockets on 127.0.0.1 need lo up.
-                        if (spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.Network && string.IsNullOrEmpty(n.Path)) == true)
-                        {
-                            Loopback.UpIn(pid);
-                        }
-                        var state = Spec.Model.ContainerStateDocument.ForHook(spec, o.Id, pid, "creating", record.Bundle, record.Rootfs).ToJson();
-                        OciHooks.HookRunner.RunAll("prestart", spec.Hooks?.Prestart, state);
-                        OciHooks.HookRunner.RunAll("createRuntime", spec.Hooks?.CreateRuntime, state);
-                        break;
-                    case "orphan-pts-master" when fd is { } master:
-                        SendConsole(o.ConsoleSocket, master);
-                        break;
-                    case "post-restore":
-                        // The memory is in place and nothing runs yet: a failure here makes
-                        // CRIU kill the restored tree instead of resuming it.
-                        pagesCheck?.Wait();
-                        restored = pid;
-                        break;
-                }
-                return true;
-            });
-            if (!resp.Success)
-            {
-                throw CriuFailure("restore", workDir, RestoreLog);
-            }
-            if (restored == 0 && pagesCheck != null)
-            {
-                // No post-restore notification came (CRIU sends one to every RPC caller): check
-                // now, and take the restored tree down if its memory was not what was dumped.
-                try
-                {
-                    pagesCheck.Wait();
-                }
-                catch
-                {
-                    Sys.KillAndReap(resp.Restore.Pid);
-                    throw;
-                }
-            }
-            return restored > 0 ? restored : resp.Restore.Pid;
+            opts.CgRoot.Add(ctrl == CgroupMount.V2Key ? new CgroupRoot { Path = path } : new CgroupRoot { Ctrl = ctrl, Path = path });
         }
-        finally
+        int restored = 0;
+        var resp = worker.Call(new CriuReq { Type = CriuReqType.Restore, Opts = opts }, (script, pid, fd) =>
         {
-            toClose.ForEach(Sys.Close);
+            switch (script)
+            {
+                case "setup-namespaces":
+                    // CRIU restores the network namespace empty; sockets on 127.0.0.1 need lo up.
+                    if (spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.Network && string.IsNullOrEmpty(n.Path)) == true)
+                    {
+                        Loopback.UpIn(pid);
+                    }
+                    var state = Spec.Model.ContainerStateDocument.ForHook(spec, o.Id, pid, "creating", record.Bundle, record.Rootfs).ToJson();
+                    OciHooks.HookRunner.RunAll("prestart", spec.Hooks?.Prestart, state);
+                    OciHooks.HookRunner.RunAll("createRuntime", spec.Hooks?.CreateRuntime, state);
+                    break;
+                case "orphan-pts-master" when fd is { } master:
+                    SendConsole(o.ConsoleSocket, master);
+                    break;
+                case "post-restore":
+                    // The memory is in place and nothing runs yet: a failure here makes
+                    // CRIU kill the restored tree instead of resuming it.
+                    pagesCheck?.Wait();
+                    restored = pid;
+                    break;
+            }
+            return true;
+        });
+        if (!resp.Success)
+        {
+            throw CriuFailure("restore", workDir, RestoreLog);
         }
+        if (restored == 0 && pagesCheck != null)
+        {
+            // No post-restore notification came (CRIU sends one to every RPC caller): check
+            // now, and take the restored tree down if its memory was not what was dumped.
+            try
+            {
+                pagesCheck.Wait();
+            }
+            catch
+            {
+                Sys.KillAndReap(resp.Restore.Pid);
+                throw;
+            }
+        }
+        return restored > 0 ? restored : resp.Restore.Pid;
     }
 
     /// <summary>Pipes named in descriptors.json become the caller's fds 0-2 of the same index.</summary>
