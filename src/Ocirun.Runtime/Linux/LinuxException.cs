@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Ocirun.Runtime.Interop;
 
 namespace Ocirun.Runtime.Linux;
 
@@ -9,6 +10,17 @@ public sealed class LinuxException(string operation, int errno)
     public int Errno { get; } = errno;
 
     public static LinuxException Last(string operation) => new(operation, Marshal.GetLastPInvokeError());
+
+    /// <summary>
+    /// The failed call's errno, taken before fd is closed: close(2), a P/Invoke of its own,
+    /// would otherwise replace it (with 0 on success, reported as "success").
+    /// </summary>
+    public static LinuxException LastClosing(int fd, string operation)
+    {
+        var e = Last(operation);
+        Libc.close(fd);
+        return e;
+    }
 
     public static string ErrnoText(int errno) => Marshal.GetPInvokeErrorMessage(errno).ToLowerInvariant();
 

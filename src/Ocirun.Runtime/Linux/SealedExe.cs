@@ -124,8 +124,7 @@ internal static unsafe class SealedExe
                 }
                 if (n < 0)
                 {
-                    Sys.Close(mfd);
-                    throw LinuxException.Last("copy /proc/self/exe into memfd");
+                    throw LinuxException.LastClosing(mfd, "copy /proc/self/exe into memfd");
                 }
             }
             LinuxException.Check(Libc.fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE),

@@ -121,8 +121,7 @@ public sealed class StateStore(string root)
         {
             if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != EINTR)
             {
-                Libc.close(fd);
-                throw LinuxException.Last("flock " + Dir(id));
+                throw LinuxException.LastClosing(fd, "flock " + Dir(id));
             }
         }
         return new ContainerLock(fd);
