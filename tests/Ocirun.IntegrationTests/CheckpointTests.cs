@@ -133,6 +133,7 @@ public sealed class CheckpointTests : IDisposable
         var b = Own(new Bundle().Shell(Counter));
         var run = RunPiped(b, "c1");
         var last = CheckpointAndLastNumber(run, "c1");
+        var yards = new List<string>();
         foreach (var ms in new[] { 100, 200, 300, 500 })
         {
             // stdio a pipe, as for a real restore.
@@ -141,6 +142,9 @@ public sealed class CheckpointTests : IDisposable
             {
                 Thread.Sleep(ms);
             }
+            // CRIU's mount yard, which a killed CRIU leaves in /tmp (the next restore here removes it).
+            var log = Path.Combine(Work, "restore.log");
+            yards.AddRange(File.Exists(log) ? Ocirun.Runtime.Criu.MountNamespaceYard.Named(File.ReadAllText(log)) : []);
             // Disposing killed ocirun and CRIU together, at whatever stage they were.
             _rt.Exec("delete", "--force", "c1");
             var left = File.ReadAllLines("/proc/self/mountinfo")
@@ -160,6 +164,8 @@ public sealed class CheckpointTests : IDisposable
         AssertContinuesAfter(Restore(b, "c1"), last);
         Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Contains(".criu."));
         Assert.False(Directory.Exists(old));
+        Assert.NotEmpty(yards);
+        Assert.All(yards, y => Assert.False(Directory.Exists(y), $"{y} left behind"));
     }
 
     [Fact]

@@ -38,6 +38,7 @@ public sealed partial class Containers
         var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
         Directory.CreateDirectory(workDir);
         CgroupYard.RemoveLeftInWorkDir(workDir);
+        MountNamespaceYard.RemoveLeftInWorkDir(workDir, RestoreLog);
         var cgroups = CgroupManager.ForPath(spec.Linux?.CgroupsPath, o.Id);
         Store.CreateDir(o.Id);
         var criuRoot = Store.CriuRootPath(o.Id);
