@@ -36,7 +36,7 @@ internal sealed unsafe class ImageHasher : IDisposable
     private ImageHasher(string dir, int inotify, int stopRead, int stopWrite)
     {
         (_dir, _inotify, _stopRead, _stopWrite) = (dir, inotify, stopRead, stopWrite);
-        _thread = new Thread(Watch) { IsBackground = true, Name = "image-hasher" };
+        _thread = new Thread(WatchOrGiveUp) { IsBackground = true, Name = "image-hasher" };
         _thread.Start();
     }
 
@@ -88,6 +88,26 @@ internal sealed unsafe class ImageHasher : IDisposable
         Libc.close(_inotify);
         Libc.close(_stopRead);
         Libc.close(_stopWrite);
+    }
+
+    /// <summary>
+    /// An exception on this thread would end the process: on anything unexpected the hasher
+    /// forgets what it has and stops, and the manifest hashes every file itself.
+    /// </summary>
+    private void WatchOrGiveUp()
+    {
+        try
+        {
+            Watch();
+        }
+        catch (Exception e)
+        {
+            lock (_hashed)
+            {
+                _hashed.Clear();
+            }
+            DebugLog.Write($"checkpoint: the image hasher stopped ({e.Message}); the manifest hashes the images itself");
+        }
     }
 
     private void Watch()
