@@ -158,6 +158,38 @@ public sealed class ProcessConfigTests : IDisposable
         _rt.Ok("delete", "--force", "c1");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ACreatedInitHoldsOnlyStdioAndTheExecFifo(bool startHook)
+    {
+        // Nothing of the runtime's own either: no sync socket (the parent is done with it), no
+        // /dev/urandom of the .NET runtime. A startContainer hook still runs (and gets its state).
+        using var b = new Bundle("true");
+        var outDir = Directory.CreateDirectory(Path.Combine(b.Dir, "out")).FullName;
+        if (startHook)
+        {
+            // The hook runs in the container: it writes through a bind of a bundle directory.
+            b.Spec.Mounts!.Add(new Mount { Destination = "/out", Type = "bind", Source = outDir, Options = ["bind"] });
+            b.Spec.Hooks = new Hooks { StartContainer = [new Hook { Path = "/bin/sh", Args = ["sh", "-c", "cat > /out/state.tmp && mv /out/state.tmp /out/state"] }] };
+            b.Write();
+        }
+        _rt.Ok("create", "--bundle", b.Dir, "c1");
+        var pid = System.Text.Json.JsonDocument.Parse(_rt.Ok("state", "c1").Stdout).RootElement.GetProperty("pid").GetInt32();
+        var held = Directory.GetFiles($"/proc/{pid}/fd").Select(f => (Fd: int.Parse(Path.GetFileName(f)), Target: new FileInfo(f).LinkTarget!))
+            .Where(f => f.Fd > 2).ToList();
+        var fifo = Assert.Single(held);
+        Assert.EndsWith("/c1/exec.fifo", fifo.Target);
+        _rt.Ok("start", "c1");
+        if (startHook)
+        {
+            var state = Path.Combine(outDir, "state");
+            LifecycleTests.WaitFor(() => File.Exists(state));
+            Assert.Contains("\"status\":\"created\"", File.ReadAllText(state));
+        }
+        _rt.Ok("delete", "--force", "c1");
+    }
+
     [Fact]
     public void PersonalityIoPrioritySchedulerAndSessionKeyring()
     {

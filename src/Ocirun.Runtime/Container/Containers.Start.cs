@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
 using Ocirun.Runtime.State;
@@ -62,9 +61,10 @@ public sealed partial class Containers
         return new ContainerStateDocumentView(r, status);
     }
 
-    internal string StateJson(ContainerRecord r, ContainerStatus status) =>
-        JsonSerializer.Serialize(new ContainerStateDocumentView(r, status).Document,
-            Ocirun.Spec.SpecJsonContext.Default.ContainerStateDocument);
+    /// <summary>The state poststart and poststop hooks read.</summary>
+    internal static string StateJson(ContainerRecord r, ContainerStatus status) =>
+        Spec.Model.HookState.Json(r.OciVersion, r.Id, status == ContainerStatus.Stopped ? 0 : r.InitPid, status.ToText(),
+            r.Bundle, r.Annotations);
 }
 
 /// <summary>A container's OCI state as `state` prints it.</summary>

@@ -1,14 +1,9 @@
 namespace Ocirun.Runtime.Process;
 
-/// <summary>
-/// What the parent tells the managed init stage: this as one JSON frame, then the spec as
-/// another. The spec travels on its own, serialized through the context that parsed it: the
-/// parent then reuses the serializer metadata it built for parsing instead of building a
-/// second set for this type's context (about 1.2 ms).
-/// </summary>
+/// <summary>What the parent tells the managed init stage, as one binary frame (<see cref="InitFrame"/>).</summary>
 public sealed class InitConfig
 {
-    [System.Text.Json.Serialization.JsonIgnore]
+    /// <summary>The spec, as far as the init uses it (<see cref="InitSpecFields"/>).</summary>
     public Spec.Model.Spec Spec { get; set; } = new();
     public string Rootfs { get; set; } = "";
     public bool NoPivot { get; set; }
@@ -37,4 +32,6 @@ public sealed class InitConfig
     public List<int> MountSourceRequests { get; set; } = [];
     /// <summary>Whether the parent runs prestart/createRuntime hooks at the init's request.</summary>
     public bool ParentHooks { get; set; }
+    /// <summary>The container has a cpuset (linux.resources.cpu.cpus): SCHED_DEADLINE then cannot work.</summary>
+    public bool CpusPinned { get; set; }
 }

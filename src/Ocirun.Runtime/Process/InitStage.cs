@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
 using Ocirun.Runtime.Rootfs;
@@ -29,8 +28,7 @@ public static class InitStage
         using var sync = new SyncSocket(fd);
         try
         {
-            var config = JsonSerializer.Deserialize(Expect(sync, SyncType.InitConfig), StateJsonContext.Default.InitConfig)!;
-            config.Spec = JsonSerializer.Deserialize(Expect(sync, SyncType.InitSpec), Spec.SpecJsonContext.Default.Spec)!;
+            var config = InitFrame.Decode(Expect(sync, SyncType.InitConfig));
             var (path, env) = Prepare(config, sync);
             Exec(config, path, env);
         }
@@ -106,7 +104,7 @@ public static class InitStage
         }
         // Before the scheduler: SCHED_DEADLINE wants every CPU of the cpuset.
         CpuAffinity.ApplyFinal(config.Exec ? process.ExecCPUAffinity : null);
-        ProcessAttributes.Apply(spec);
+        ProcessAttributes.Apply(spec, config.CpusPinned);
         Identity.ApplyRlimits(process.Rlimits?.Where(r => !Identity.LimitsAddressSpace(r)));
         // Before any seccomp filter: a profile may refuse the probe's faccessat2 (EPERM).
         RequireFifoReachable(config);
@@ -133,6 +131,13 @@ public static class InitStage
             LoadSeccomp(config, sync);
         }
         sync.Send(SyncType.Ready);
+        if (!config.Exec)
+        {
+            // The parent of a container's init asks nothing more: waiting for `start`, the init
+            // holds only stdio, the preserved fds and the exec fifo (as runc's does). A later
+            // failure (a startContainer hook) then goes to the container's stderr.
+            sync.Dispose();
+        }
         return (path, env);
     }
 
@@ -226,8 +231,8 @@ public static class InitStage
     }
 
     internal static string HookState(InitConfig config, string status) =>
-        Spec.Model.ContainerStateDocument.ForHook(config.Spec, Environment.GetEnvironmentVariable("_OCIRUN_ID") ?? "",
-            Libc.getpid(), status, Environment.GetEnvironmentVariable("_OCIRUN_BUNDLE") ?? "", config.Rootfs).ToJson();
+        Spec.Model.HookState.Json(config.Spec.OciVersion, Environment.GetEnvironmentVariable("_OCIRUN_ID") ?? "",
+            Libc.getpid(), status, Environment.GetEnvironmentVariable("_OCIRUN_BUNDLE") ?? "", config.Spec.Annotations);
 
     private static void AfterEnterRoot(Spec.Model.Spec spec)
     {

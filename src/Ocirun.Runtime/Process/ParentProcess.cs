@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using Ocirun.Runtime.Cgroups;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
@@ -178,12 +177,10 @@ internal sealed class ParentProcess
             sync.Send(SyncType.Bootstrap, BuildBootstrap().Encode());
             // Built while the native stage creates the namespaces and the init's runtime starts.
             var config = BuildInitConfig(fifoFd, consoleFd);
-            var spec = JsonSerializer.SerializeToUtf8Bytes(Spec, Ocirun.Spec.SpecJsonContext.Default.Spec);
             InitPid = NativeStage(sync, stage0);
             DebugLog.Write($"{Id}: container process is pid {InitPid}");
             SendPidfd();
             sync.Send(SyncType.InitConfig, config);
-            sync.Send(SyncType.InitSpec, spec);
             ok = true;
         }
         finally
@@ -222,8 +219,9 @@ internal sealed class ParentProcess
     private byte[] BuildInitConfig(int fifoFd, int consoleFd)
     {
         var seccomp = Spec.Linux?.Seccomp is { } profile ? Seccomp.SeccompCompiler.Compile(profile) : null;
-        return JsonSerializer.SerializeToUtf8Bytes(new InitConfig
+        return InitFrame.Encode(new InitConfig
         {
+            Spec = Spec,
             SeccompBpf = seccomp?.Bpf,
             MountSources = _mountSources,
             MountSourceRequests = _mountSourceRequests,
@@ -243,7 +241,8 @@ internal sealed class ParentProcess
             InUserNamespace = ExecInto == 0 && Spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.User) == true,
             ParentHooks = ExecInto == 0
                 && (Spec.Hooks?.Prestart?.Count ?? 0) + (Spec.Hooks?.CreateRuntime?.Count ?? 0) > 0,
-        }, StateJsonContext.Default.InitConfig);
+            CpusPinned = !string.IsNullOrEmpty(Spec.Linux?.Resources?.Cpu?.Cpus),
+        });
     }
 
     private bool Creates(string type) =>
@@ -369,7 +368,7 @@ internal sealed class ParentProcess
     }
 
     private string HookStateJson(string status) =>
-        Ocirun.Spec.Model.ContainerStateDocument.ForHook(Spec, Id, InitPid, status, Bundle, Rootfs).ToJson();
+        Ocirun.Spec.Model.HookState.Json(Spec.OciVersion, Id, InitPid, status, Bundle, Spec.Annotations);
 
     private static ContainerException InitError(byte[] payload)
     {

@@ -49,7 +49,8 @@ internal static unsafe class ProcessAttributes
         }
     }
 
-    public static void Apply(Spec.Model.Spec spec)
+    /// <param name="cpusPinned">The container has a cpuset (see <see cref="SetScheduler"/>).</param>
+    public static void Apply(Spec.Model.Spec spec, bool cpusPinned)
     {
         if (spec.Linux?.Personality is { } p)
         {
@@ -63,7 +64,7 @@ internal static unsafe class ProcessAttributes
         }
         if (process.Scheduler is { } s)
         {
-            SetScheduler(s, pinned: !string.IsNullOrEmpty(spec.Linux?.Resources?.Cpu?.Cpus));
+            SetScheduler(s, cpusPinned);
         }
     }
 

@@ -5,7 +5,6 @@ namespace Ocirun.Runtime.State;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ContainerRecord))]
-[JsonSerializable(typeof(Process.InitConfig))]
 internal sealed partial class StateJsonContext : JsonSerializerContext
 {
 }

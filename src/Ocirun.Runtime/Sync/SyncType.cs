@@ -16,8 +16,6 @@ public enum SyncType : uint
     Ready = 13,
     SeccompFd = 14,
     SeccompDone = 15,
-    /// <summary>The container's config.json for the init, after <see cref="InitConfig"/>.</summary>
-    InitSpec = 16,
     /// <summary>
     /// The init asks for the source of a spec mount (payload: its index) when its turn comes;
     /// the parent answers with the fd alone (SCM_RIGHTS, one byte), no frame.

@@ -14,14 +14,12 @@ public sealed class ContainerStateDocument
     public string Owner { get; set; } = "";
 
     /// <summary>
-    /// The one form hooks and seccomp agents are given (runtime-spec "state"): the same fields
-    /// as `state` prints, without created time and owner, which only the runtime's own record has.
+    /// The state a seccomp agent is given: the same fields as `state` prints, without created
+    /// time and owner, which only the runtime's own record has (hooks get <see cref="HookState"/>).
     /// </summary>
     public static ContainerStateDocument ForHook(Spec spec, string id, int pid, string status, string bundle, string rootfs) => new()
     {
         OciVersion = spec.OciVersion, Id = id, Pid = pid, Status = status, Bundle = bundle, Rootfs = rootfs,
         Annotations = spec.Annotations,
     };
-
-    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, SpecJsonContext.Default.ContainerStateDocument);
 }
