@@ -18,8 +18,6 @@ namespace Ocirun.Spec;
 [JsonSerializable(typeof(Model.Process))]
 [JsonSerializable(typeof(Resources))]
 [JsonSerializable(typeof(Model.Seccomp))]
-[JsonSerializable(typeof(ContainerStateDocument))]
-[JsonSerializable(typeof(List<ContainerStateDocument>))]
 [JsonSerializable(typeof(Features))]
 [JsonSerializable(typeof(List<int>))]
 [JsonSerializable(typeof(List<string>))]

@@ -144,6 +144,20 @@ public sealed class ProcessConfigTests : IDisposable
     }
 
     [Fact]
+    public void OnlyPreservedFdsReachAnExecdProcess()
+    {
+        using var b = new Bundle("sleep", "300");
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        string Exec(string preserve) => Harness.Run.Program("sh", ["-c",
+            $"exec 3</dev/null 4</dev/null 7</etc/hostname; exec {TestEnv.Bin} --root {_rt.Root} exec {preserve} c1 sh -c 'ls /proc/self/fd | sort -n | tr \"\\n\" \" \"'"])
+            .EnsureSuccess().Stdout;
+        // ls's own directory fd is the last one listed.
+        Assert.Equal("0 1 2 3 ", Exec(""));
+        Assert.Equal("0 1 2 3 4 5 ", Exec("--preserve-fds 2"));
+        _rt.Ok("delete", "--force", "c1");
+    }
+
+    [Fact]
     public void ACreatedInitHoldsNoneOfTheCallersOtherFds()
     {
         // The caller (conmon, a shell) may leave fds open without close-on-exec: the init,

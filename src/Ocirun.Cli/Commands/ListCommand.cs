@@ -41,7 +41,7 @@ public sealed class ListCommand : ICommand
         }
         if (format == "json")
         {
-            Console.Out.WriteLine(SpecJson.Compact(rows, SpecJsonContext.Default.ListContainerStateDocument));
+            Console.Out.WriteLine(ToJson(rows));
             return 0;
         }
         var table = new List<string[]> { new[] { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" } };
@@ -67,6 +67,22 @@ public sealed class ListCommand : ICommand
         {
         }
         return "#" + uid;
+    }
+
+    /// <summary>One compact line, a JSON array of the state documents.</summary>
+    private static string ToJson(List<ContainerStateDocument> rows)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
+            foreach (var row in rows)
+            {
+                row.Write(w);
+            }
+            w.WriteEndArray();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }
 
@@ -95,4 +111,5 @@ public static class TabWriter
         }
         return sb.ToString();
     }
+
 }

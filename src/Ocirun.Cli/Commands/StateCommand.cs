@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Ocirun.Spec;
-
 namespace Ocirun.Cli.Commands;
 
 public sealed class StateCommand : ICommand
@@ -13,7 +10,7 @@ public sealed class StateCommand : ICommand
     {
         var view = ctx.Containers.State(CommandContext.RequireId(args, Name));
         // runc prints two-space indented JSON with no trailing newline.
-        Console.Out.Write(JsonSerializer.Serialize(view.Document, SpecJsonContext.Default.ContainerStateDocument));
+        Console.Out.Write(view.Document.ToJson(indented: true));
         return 0;
     }
 }

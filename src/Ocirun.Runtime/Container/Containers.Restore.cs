@@ -126,7 +126,7 @@ public sealed partial class Containers
                     {
                         Loopback.UpIn(pid);
                     }
-                    var state = Spec.Model.HookState.Json(spec.OciVersion, o.Id, pid, "creating", record.Bundle, spec.Annotations);
+                    var state = Spec.Model.ContainerStateDocument.ForHook(spec, o.Id, pid, "creating", record.Bundle, record.Rootfs).ToJson(indented: false);
                     OciHooks.HookRunner.RunAll("prestart", spec.Hooks?.Prestart, state);
                     OciHooks.HookRunner.RunAll("createRuntime", spec.Hooks?.CreateRuntime, state);
                     break;

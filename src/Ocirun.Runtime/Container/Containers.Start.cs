@@ -63,8 +63,7 @@ public sealed partial class Containers
 
     /// <summary>The state poststart and poststop hooks read.</summary>
     internal static string StateJson(ContainerRecord r, ContainerStatus status) =>
-        Spec.Model.HookState.Json(r.OciVersion, r.Id, status == ContainerStatus.Stopped ? 0 : r.InitPid, status.ToText(),
-            r.Bundle, r.Annotations);
+        new ContainerStateDocumentView(r, status).Document.ToJson(indented: false);
 }
 
 /// <summary>A container's OCI state as `state` prints it.</summary>

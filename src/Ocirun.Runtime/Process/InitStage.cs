@@ -231,8 +231,8 @@ public static class InitStage
     }
 
     internal static string HookState(InitConfig config, string status) =>
-        Spec.Model.HookState.Json(config.Spec.OciVersion, Environment.GetEnvironmentVariable("_OCIRUN_ID") ?? "",
-            Libc.getpid(), status, Environment.GetEnvironmentVariable("_OCIRUN_BUNDLE") ?? "", config.Spec.Annotations);
+        Spec.Model.ContainerStateDocument.ForHook(config.Spec, Environment.GetEnvironmentVariable("_OCIRUN_ID") ?? "",
+            Libc.getpid(), status, Environment.GetEnvironmentVariable("_OCIRUN_BUNDLE") ?? "", config.Rootfs).ToJson(indented: false);
 
     private static void AfterEnterRoot(Spec.Model.Spec spec)
     {

@@ -368,7 +368,7 @@ internal sealed class ParentProcess
     }
 
     private string HookStateJson(string status) =>
-        Ocirun.Spec.Model.HookState.Json(Spec.OciVersion, Id, InitPid, status, Bundle, Spec.Annotations);
+        Ocirun.Spec.Model.ContainerStateDocument.ForHook(Spec, Id, InitPid, status, Bundle, Rootfs).ToJson(indented: false);
 
     private static ContainerException InitError(byte[] payload)
     {

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Ocirun.Spec.Model;
 
 /// <summary>The OCI state document as `state` (and each row of `list --format json`) prints it, in runc's order.</summary>
@@ -14,12 +16,51 @@ public sealed class ContainerStateDocument
     public string Owner { get; set; } = "";
 
     /// <summary>
-    /// The state a seccomp agent is given: the same fields as `state` prints, without created
-    /// time and owner, which only the runtime's own record has (hooks get <see cref="HookState"/>).
+    /// The one form hooks and seccomp agents are given (runtime-spec "state"): the same fields
+    /// as `state` prints, without created time and owner, which only the runtime's own record has.
     /// </summary>
     public static ContainerStateDocument ForHook(Spec spec, string id, int pid, string status, string bundle, string rootfs) => new()
     {
         OciVersion = spec.OciVersion, Id = id, Pid = pid, Status = status, Bundle = bundle, Rootfs = rootfs,
         Annotations = spec.Annotations,
     };
+
+    /// <summary>
+    /// The document as `state` prints it (indented) and hooks read it (compact), fields in
+    /// runc's order, null ones left out. Written field by field rather than through the
+    /// serializer context: the container's init writes it too (createContainer and
+    /// startContainer hooks) and carries no serializer.
+    /// </summary>
+    public string ToJson(bool indented)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented, IndentSize = 2 }))
+        {
+            Write(w);
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    public void Write(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("ociVersion", OciVersion);
+        w.WriteString("id", Id);
+        w.WriteNumber("pid", Pid);
+        w.WriteString("status", Status);
+        w.WriteString("bundle", Bundle);
+        w.WriteString("rootfs", Rootfs);
+        w.WriteString("created", Created);
+        if (Annotations != null)
+        {
+            w.WriteStartObject("annotations");
+            foreach (var (key, value) in Annotations)
+            {
+                w.WriteString(key, value);
+            }
+            w.WriteEndObject();
+        }
+        w.WriteString("owner", Owner);
+        w.WriteEndObject();
+    }
 }
