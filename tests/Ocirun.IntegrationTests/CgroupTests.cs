@@ -347,6 +347,24 @@ public sealed class CgroupTests : IDisposable
     }
 
     [Fact]
+    public void TheDefaultDevicesAreRuncsWithoutTun()
+    {
+        // runc 1.3.6 on the same bundle; the one difference is tun (10:200), which runc keeps
+        // for old users and ocirun leaves to the spec. No /dev/console (5:1): a container
+        // that made that node would write to the host's console.
+        using var b = new Bundle("sleep", "300");
+        using var runc = new Runc13();
+        runc.Exec("run", "-d", "--bundle", b.Dir, "r1").EnsureSuccess();
+        var runcs = Cg(b, "devices", "devices.list").Split('\n', StringSplitOptions.RemoveEmptyEntries).Order().ToList();
+        runc.Exec("delete", "--force", "r1").EnsureSuccess();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        var ours = Cg(b, "devices", "devices.list").Split('\n', StringSplitOptions.RemoveEmptyEntries).Order().ToList();
+        Assert.Contains("c 10:200 rwm", runcs);
+        Assert.Equal(runcs.Where(l => l != "c 10:200 rwm"), ours);
+        Assert.DoesNotContain("c 5:1 rwm", ours);
+    }
+
+    [Fact]
     public void StatsSnapshotIsJson()
     {
         using var b = new Bundle("sleep", "300");

@@ -8,14 +8,16 @@ public static class DeviceRules
     /// <summary>
     /// Devices every container may use whatever the spec says, as runc 1.3 allows them: mknod
     /// of any node (the init creates linux.devices inside its cgroup; a node is no access by
-    /// itself), and read/write of null, zero, full, random, urandom, tty, console, the
-    /// container's ptys and /dev/ptmx (tun is no longer among them). Appended after the spec's rules.
+    /// itself), and read/write of null, zero, full, random, urandom, tty, the container's ptys
+    /// (its /dev/console is one of them) and /dev/ptmx. Not the host's console (5:1), as runc;
+    /// not tun (10:200), which runc still allows for old users: a spec that wants it says so.
+    /// Appended after the spec's rules.
     /// </summary>
     public static readonly DeviceCgroup[] Defaults =
     [
         new() { Allow = true, Type = "c", Access = "m" }, new() { Allow = true, Type = "b", Access = "m" },
         Allow('c', 1, 3), Allow('c', 1, 5), Allow('c', 1, 7), Allow('c', 1, 8), Allow('c', 1, 9), Allow('c', 5, 0),
-        Allow('c', 5, 1), Allow('c', 5, 2), Allow('c', 136, null),
+        Allow('c', 5, 2), Allow('c', 136, null),
     ];
 
     /// <summary>"c 1:3 rwm"; a rule for every type is "a", as the kernel reads no more of it.</summary>

@@ -80,10 +80,11 @@ public sealed class DeviceStateTests
         Assert.Throws<Ocirun.Runtime.ContainerException>(() => DeviceState.FromRules([Rule(true, type, 1, 3, access)]));
 
     [Fact]
-    public void DefaultsAllowNoTun()
+    public void DefaultsAllowNoTunAndNoHostConsole()
     {
         var s = DeviceState.FromRules([Rule(false), .. DeviceRules.Defaults]);
         Assert.DoesNotContain(('c', 10L, 200L), s.Exceptions.Keys);
+        Assert.DoesNotContain(('c', 5L, 1L), s.Exceptions.Keys);
         Assert.Contains(('c', 136L, -1L), s.Exceptions.Keys);
     }
 
