@@ -54,10 +54,6 @@ public static class Cli
                 return 0;
             }
             var parsed = ArgParser.Parse(rest.Skip(1).ToList(), command.Options, out _, command.StopAtPositional);
-            if (global.SystemdCgroup && command.Name is "create" or "run")
-            {
-                throw new ContainerException("--systemd-cgroup: only the cgroupfs driver is supported on this build");
-            }
             return command.Run(new CommandContext(global, log), parsed);
         }
         catch (UsageException e)

@@ -3,12 +3,63 @@ using Ocirun.Runtime.Linux;
 namespace Ocirun.Runtime.Cgroups;
 
 /// <summary>
-/// The cgroupfs driver for v1, v2 and hybrid hosts: one directory per hierarchy, recorded in
-/// the container's state so later commands need no flags.
+/// A container's cgroups on v1, v2 and hybrid hosts: one directory per hierarchy, recorded in
+/// the container's state so later commands need no flags. Under the systemd driver the
+/// directories are those of the container's scope unit (SystemdUnit, also recorded), which
+/// systemd creates; everything else is the same as with cgroupfs.
 /// </summary>
-public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
+public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, string? systemdUnit = null)
 {
     public IReadOnlyDictionary<string, string> Paths { get; } = paths;
+
+    /// <summary>The scope unit of the systemd driver, or null under cgroupfs.</summary>
+    public string? SystemdUnit { get; } = systemdUnit;
+
+    /// <summary>
+    /// The systemd driver: the scope's directory in every mounted hierarchy is the slice's path
+    /// and the unit below each hierarchy's root, as systemd lays them out (and runc finds them).
+    /// </summary>
+    public static CgroupManager ForSystemd(string? cgroupsPath, string id)
+    {
+        var unit = Cgroups.SystemdUnit.Parse(cgroupsPath, id);
+        var paths = new Dictionary<string, string>();
+        foreach (var m in CgroupMounts.Parse(File.ReadAllText("/proc/self/mountinfo")))
+        {
+            paths[m.Key] = m.MountPoint.TrimEnd('/') + unit.CgroupPath;
+        }
+        return new CgroupManager(paths, unit.Name) { _slice = unit.Slice };
+    }
+
+    private string? _slice;
+
+    /// <summary>
+    /// Asks systemd for the scope with pid in it (the container's first process, before it
+    /// makes any other), waits for the job, then creates the directories of the hierarchies
+    /// systemd does not manage and writes every limit, as <see cref="Prepare"/> does.
+    /// </summary>
+    public void StartScope(string id, int pid, Spec.Model.Resources resources)
+    {
+        using (var bus = SystemdBus.Connect())
+        {
+            bus.StartTransientUnit(SystemdUnit!, SystemdProperties.ForScope(id, _slice!, pid, resources, IsV2Only));
+        }
+        foreach (var (key, dir) in Paths)
+        {
+            CreateDir(key, dir);
+        }
+        Set(resources, includeDevices: true);
+    }
+
+    /// <summary>Tells systemd the new limits too, so that it does not put the old ones back when it realizes the unit again.</summary>
+    public void UpdateScope(Spec.Model.Resources resources)
+    {
+        if (SystemdUnit == null)
+        {
+            return;
+        }
+        using var bus = SystemdBus.Connect();
+        bus.SetUnitProperties(SystemdUnit, SystemdProperties.ForResources(resources, IsV2Only));
+    }
 
     /// <summary>
     /// Works out the container's directory in every mounted hierarchy. An absolute cgroupsPath
@@ -249,7 +300,7 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
         Paths.Keys.OrderBy(k => k.Contains("pids") ? 0 : k.Contains("memory") ? 1 : k == CgroupMount.V2Key ? 3 : 2);
 
     /// <summary>Kills what is left and removes the directories; tolerates a partial state.</summary>
-    public void Destroy()
+    private void RemoveDirs()
     {
         for (int attempt = 0; attempt < 100; attempt++)
         {
@@ -281,6 +332,17 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths)
             Thread.Sleep(10);
         }
         throw new ContainerException("failed to remove cgroups: " + string.Join(" ", Paths.Values.Where(Directory.Exists)));
+    }
+
+    /// <summary>Removes the cgroups (<see cref="RemoveDirs"/>), then stops the systemd driver's scope unit.</summary>
+    public void Destroy()
+    {
+        RemoveDirs();
+        if (SystemdUnit != null)
+        {
+            using var bus = SystemdBus.Connect();
+            bus.StopUnit(SystemdUnit);
+        }
     }
 
     /// <summary>dir and every cgroup below it, deepest first.</summary>

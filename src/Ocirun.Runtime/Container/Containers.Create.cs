@@ -23,7 +23,7 @@ public sealed partial class Containers
         {
             throw new ContainerException("intelRdt is set, but resctrl is not mounted on this host");
         }
-        var cgroups = CgroupManager.ForPath(spec.Linux?.CgroupsPath, o.Id);
+        var cgroups = CgroupsFor(spec, o.Id);
         DebugLog.Write($"{o.Id}: cgroups {string.Join(", ", cgroups.Paths.Values)}");
         if (!cgroups.IsV2Only)
         {

@@ -39,7 +39,7 @@ public sealed partial class Containers
         Directory.CreateDirectory(workDir);
         CgroupYard.RemoveLeftInWorkDir(workDir);
         MountNamespaceYard.RemoveLeftInWorkDir(workDir, RestoreLog);
-        var cgroups = CgroupManager.ForPath(spec.Linux?.CgroupsPath, o.Id);
+        var cgroups = CgroupsFor(spec, o.Id);
         Store.CreateDir(o.Id);
         var criuRoot = Store.CriuRootPath(o.Id);
         int pid = 0;
@@ -47,7 +47,15 @@ public sealed partial class Containers
         {
             using var dirLock = Store.Lock(o.Id);
             var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot);
-            cgroups.Prepare(spec.Linux?.Resources ?? new Spec.Model.Resources());
+            if (cgroups.SystemdUnit != null)
+            {
+                // The scope is made for CRIU's worker, which then creates the restored tasks in it.
+                cgroups.StartScope(o.Id, worker.Pid, spec.Linux?.Resources ?? new Spec.Model.Resources());
+            }
+            else
+            {
+                cgroups.Prepare(spec.Linux?.Resources ?? new Spec.Model.Resources());
+            }
             PrepareCriuRoot(spec, rootfs, criuRoot);
             CgroupYard.Prepare(Store.CgroupYardPath(o.Id));
             pid = RunRestore(o, record, spec, worker, namespaces, cgroups, imageDir, workDir, criuRoot, Store.CgroupYardPath(o.Id), pagesCheck);

@@ -15,6 +15,8 @@ public sealed partial class Containers
             throw new ContainerException("container not running");
         }
         // Devices are fixed at create, as with runc: update ignores them.
-        new CgroupManager(r.CgroupPaths).Set(resources, includeDevices: false);
+        var cgroups = new CgroupManager(r.CgroupPaths, r.SystemdUnit);
+        cgroups.Set(resources, includeDevices: false);
+        cgroups.UpdateScope(resources);
     }
 }

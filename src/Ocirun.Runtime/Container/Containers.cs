@@ -10,6 +10,13 @@ public sealed partial class Containers(StateStore store)
 {
     public StateStore Store { get; } = store;
 
+    /// <summary>--systemd-cgroup: new containers get a systemd scope unit (cgroupsPath "slice:prefix:name").</summary>
+    public bool SystemdCgroup { get; init; }
+
+    private CgroupManager CgroupsFor(Spec.Model.Spec spec, string id) => SystemdCgroup
+        ? CgroupManager.ForSystemd(spec.Linux?.CgroupsPath, id)
+        : CgroupManager.ForPath(spec.Linux?.CgroupsPath, id);
+
     /// <summary>Loads a container or fails with runc's "container does not exist".</summary>
     public ContainerRecord Load(string id) =>
         Store.Load(id) ?? throw new ContainerException("container does not exist");
@@ -39,7 +46,7 @@ public sealed partial class Containers(StateStore store)
         var record = new ContainerRecord
         {
             Id = id, OciVersion = spec.OciVersion, Bundle = bundle, Rootfs = rootfs,
-            Created = FormatTime(DateTime.UtcNow), Annotations = spec.Annotations, CgroupPaths = new(cgroups.Paths),
+            Created = FormatTime(DateTime.UtcNow), Annotations = spec.Annotations, CgroupPaths = new(cgroups.Paths), SystemdUnit = cgroups.SystemdUnit,
             NoPivot = noPivot, Hooks = spec.Hooks,
         };
         Store.Save(record);

@@ -38,8 +38,12 @@ internal sealed class ParentProcess
     /// <summary>Starts the init and returns once it waits on the exec fifo.</summary>
     public int Start()
     {
-        // Limits first: what the host cannot do fails before any process exists.
-        Cgroups.Prepare(ExecInto == 0 ? Spec.Linux?.Resources ?? new Spec.Model.Resources() : null);
+        // Limits first: what the host cannot do fails before any process exists. A systemd
+        // scope cannot exist without a process: it is made for the first one (Drive).
+        if (!NewScope)
+        {
+            Cgroups.Prepare(ExecInto == 0 ? Spec.Linux?.Resources ?? new Spec.Model.Resources() : null);
+        }
         if (ExecInto == 0 && Spec.Linux?.Namespaces is { } declared
             && declared.FirstOrDefault(n => n.Type == NamespaceTypes.User && !string.IsNullOrEmpty(n.Path)) is { } userNs)
         {
@@ -162,6 +166,8 @@ internal sealed class ParentProcess
         }
     }
 
+    private bool NewScope => ExecInto == 0 && Cgroups.SystemdUnit != null;
+
     private bool HasConsole => Spec.Process!.Terminal && (ConsoleSocket != null || ConsoleFd >= 0);
 
 
@@ -173,6 +179,12 @@ internal sealed class ParentProcess
             if (Spec.Process?.OomScoreAdj is { } oom)
             {
                 Sys.WriteFile($"/proc/{stage0}/oom_score_adj", oom.ToString());
+            }
+            if (NewScope)
+            {
+                // The namespace stage waits for its bootstrap: it is in the scope before it
+                // makes the container's processes, which are then born there.
+                Cgroups.StartScope(Id, stage0, Spec.Linux?.Resources ?? new Spec.Model.Resources());
             }
             sync.Send(SyncType.Bootstrap, BuildBootstrap().Encode());
             // Built while the native stage creates the namespaces and the init's runtime starts.

@@ -18,6 +18,8 @@ public sealed class ContainerRecord
     public uint Owner { get; set; }
     public Dictionary<string, string>? Annotations { get; set; }
     public Dictionary<string, string> CgroupPaths { get; set; } = new();
+    /// <summary>The scope unit when the container was made with --systemd-cgroup.</summary>
+    public string? SystemdUnit { get; set; }
     public bool NoPivot { get; set; }
     public Spec.Model.Hooks? Hooks { get; set; }
 }

@@ -1,0 +1,250 @@
+using System.Collections.Concurrent;
+using Tmds.DBus.Protocol;
+
+namespace Ocirun.Runtime.Cgroups;
+
+/// <summary>
+/// The calls the systemd driver makes on systemd's manager over D-Bus (the system bus, or
+/// DBUS_SYSTEM_BUS_ADDRESS): start a transient scope and wait for its job, change a unit's
+/// properties, stop it. Blocking: the runtime's commands are sequential.
+/// </summary>
+public sealed class SystemdBus : IDisposable
+{
+    private const string Service = "org.freedesktop.systemd1";
+    private const string ManagerPath = "/org/freedesktop/systemd1";
+    private const string Manager = "org.freedesktop.systemd1.Manager";
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly DBusConnection _connection;
+    /// <summary>Job path → result, from JobRemoved signals (one may come before the call's own reply).</summary>
+    private readonly ConcurrentDictionary<string, string> _finished = new();
+    private readonly SemaphoreSlim _jobEnded = new(0);
+
+    private SystemdBus(DBusConnection connection) => _connection = connection;
+
+    public static SystemdBus Connect()
+    {
+        var address = DBusAddress.System
+            ?? throw new ContainerException("systemd cgroup driver: no system bus address");
+        var connection = new DBusConnection(address);
+        try
+        {
+            connection.ConnectAsync().AsTask().GetAwaiter().GetResult();
+            var bus = new SystemdBus(connection);
+            bus.WatchJobs();
+            return bus;
+        }
+        catch (Exception e) when (e is DBusExceptionBase or IOException or System.Net.Sockets.SocketException)
+        {
+            connection.Dispose();
+            throw new ContainerException($"systemd cgroup driver: cannot connect to the system bus at {address}: {e.Message}");
+        }
+    }
+
+    private void WatchJobs()
+    {
+        var rule = new MatchRule { Type = MessageType.Signal, Interface = Manager, Member = "JobRemoved", Path = ManagerPath };
+        _connection.AddMatchAsync(rule, static (Message m, object? _) =>
+        {
+            var r = m.GetBodyReader();
+            r.ReadUInt32();
+            var job = r.ReadObjectPathAsString();
+            r.ReadString();
+            return (Job: job, Result: r.ReadString());
+        }, (Notification<(string Job, string Result)> n) =>
+        {
+            if (n.HasValue)
+            {
+                _finished[n.Value.Job] = n.Value.Result;
+                _jobEnded.Release();
+            }
+        }, false, ObserverFlags.None, null).AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Starts a transient unit and waits until systemd finished the job ("done", or throws).</summary>
+    public void StartTransientUnit(string unit, IEnumerable<SystemdProperty> properties)
+    {
+        MessageBuffer message;
+        var w = _connection.GetMessageWriter();
+        try
+        {
+            w.WriteMethodCallHeader(Service, ManagerPath, Manager, "StartTransientUnit", "ssa(sv)a(sa(sv))");
+            w.WriteString(unit);
+            w.WriteString("replace");
+            WriteProperties(ref w, properties);
+            var aux = w.WriteArrayStart(DBusType.Struct);
+            w.WriteArrayEnd(aux);
+            message = w.CreateMessage();
+        }
+        finally
+        {
+            w.Dispose();
+        }
+        var result = WaitForJob(Call(message, $"failed to start unit {unit}"));
+        if (result != "done")
+        {
+            ResetFailed(unit);
+            throw new ContainerException($"error creating systemd unit `{unit}`: got `{result}`");
+        }
+    }
+
+    /// <summary>Changes a running unit's properties (runtime only: gone when the unit goes).</summary>
+    public void SetUnitProperties(string unit, IEnumerable<SystemdProperty> properties)
+    {
+        MessageBuffer message;
+        var w = _connection.GetMessageWriter();
+        try
+        {
+            w.WriteMethodCallHeader(Service, ManagerPath, Manager, "SetUnitProperties", "sba(sv)");
+            w.WriteString(unit);
+            w.WriteBool(true);
+            WriteProperties(ref w, properties);
+            message = w.CreateMessage();
+        }
+        finally
+        {
+            w.Dispose();
+        }
+        CallNoReply(message, $"failed to set properties of unit {unit}");
+    }
+
+    /// <summary>Stops a unit and waits for it; a unit that no longer exists is already stopped.</summary>
+    public void StopUnit(string unit)
+    {
+        MessageBuffer message;
+        var w = _connection.GetMessageWriter();
+        try
+        {
+            w.WriteMethodCallHeader(Service, ManagerPath, Manager, "StopUnit", "ss");
+            w.WriteString(unit);
+            w.WriteString("replace");
+            message = w.CreateMessage();
+        }
+        finally
+        {
+            w.Dispose();
+        }
+        try
+        {
+            WaitForJob(Call(message, $"failed to stop unit {unit}"));
+        }
+        catch (ContainerException) when (_lastError == "org.freedesktop.systemd1.NoSuchUnit")
+        {
+        }
+        ResetFailed(unit);
+    }
+
+    private void ResetFailed(string unit)
+    {
+        MessageBuffer message;
+        var w = _connection.GetMessageWriter();
+        try
+        {
+            w.WriteMethodCallHeader(Service, ManagerPath, Manager, "ResetFailedUnit", "s");
+            w.WriteString(unit);
+            message = w.CreateMessage();
+        }
+        finally
+        {
+            w.Dispose();
+        }
+        try
+        {
+            CallNoReply(message, "");
+        }
+        catch (ContainerException)
+        {
+            // Only a failed unit has anything to reset.
+        }
+    }
+
+    private string? _lastError;
+
+    private string Call(MessageBuffer message, string what)
+    {
+        try
+        {
+            return _connection.CallMethodAsync(message, static (Message m, object? _) => m.GetBodyReader().ReadObjectPathAsString(), null)
+                .GetAwaiter().GetResult();
+        }
+        catch (DBusErrorReplyException e)
+        {
+            _lastError = e.ErrorName;
+            throw new ContainerException($"{what}: {e.ErrorMessage}");
+        }
+    }
+
+    private void CallNoReply(MessageBuffer message, string what)
+    {
+        try
+        {
+            _connection.CallMethodAsync(message).GetAwaiter().GetResult();
+        }
+        catch (DBusErrorReplyException e)
+        {
+            _lastError = e.ErrorName;
+            throw new ContainerException($"{what}: {e.ErrorMessage}");
+        }
+    }
+
+    private string WaitForJob(string job)
+    {
+        var deadline = DateTime.UtcNow + JobTimeout;
+        string? result;
+        while (!_finished.TryRemove(job, out result))
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !_jobEnded.Wait(left))
+            {
+                throw new ContainerException($"timeout waiting for systemd job {job}");
+            }
+        }
+        return result;
+    }
+
+    private static void WriteProperties(ref MessageWriter w, IEnumerable<SystemdProperty> properties)
+    {
+        var array = w.WriteArrayStart(DBusType.Struct);
+        foreach (var p in properties)
+        {
+            w.WriteStructureStart();
+            w.WriteString(p.Name);
+            switch (p.Value)
+            {
+                case string s:
+                    w.WriteVariantString(s);
+                    break;
+                case bool b:
+                    w.WriteVariantBool(b);
+                    break;
+                case ulong u:
+                    w.WriteVariantUInt64(u);
+                    break;
+                case uint[] pids:
+                    w.WriteSignature("au");
+                    w.WriteArray(pids);
+                    break;
+                case List<(string Path, string Perms)> devices:
+                    w.WriteSignature("a(ss)");
+                    var entries = w.WriteArrayStart(DBusType.Struct);
+                    foreach (var (path, perms) in devices)
+                    {
+                        w.WriteStructureStart();
+                        w.WriteString(path);
+                        w.WriteString(perms);
+                    }
+                    w.WriteArrayEnd(entries);
+                    break;
+                default:
+                    throw new ArgumentException($"systemd property {p.Name}: unsupported value {p.Value.GetType().Name}");
+            }
+        }
+        w.WriteArrayEnd(array);
+    }
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _jobEnded.Dispose();
+    }
+}

@@ -1,0 +1,198 @@
+using Ocirun.IntegrationTests.Harness;
+using Ocirun.Spec.Model;
+
+namespace Ocirun.IntegrationTests;
+
+/// <summary>One booted systemd host for the class (about 1.5 s to start).</summary>
+public sealed class SystemdMachineFixture : IDisposable
+{
+    public SystemdMachine Machine { get; } = new();
+
+    public void Dispose() => Machine.Dispose();
+}
+
+/// <summary>
+/// --systemd-cgroup on a host where systemd is PID 1 (this machine's OS booted in nspawn,
+/// hybrid cgroups as here), side by side with runc 1.3.6 on the same bundles: the scope unit,
+/// its properties and cgroup files, exec, update, pause, delete, a failed create, checkpoint
+/// and restore.
+/// </summary>
+public sealed class SystemdDriverTests(SystemdMachineFixture fixture) : IClassFixture<SystemdMachineFixture>, IDisposable
+{
+    private readonly SystemdMachine _m = fixture.Machine;
+    private readonly string _root = "/run/ocirun-sd-" + Guid.NewGuid().ToString("n")[..8];
+    private readonly string _runcRoot = "/run/runc-sd-" + Guid.NewGuid().ToString("n")[..8];
+    private readonly List<Bundle> _bundles = [];
+    private readonly List<string> _dirs = [];
+
+    /// <summary>The properties the driver sets from a spec, compared with runc's.</summary>
+    private static readonly string[] Compared =
+    [
+        "ActiveState", "Slice", "Delegate", "DefaultDependencies", "MemoryLimit", "TasksMax", "CPUShares",
+        "CPUQuotaPerSecUSec", "MemoryAccounting", "CPUAccounting", "TasksAccounting", "DevicePolicy",
+    ];
+
+    private CommandResult Ocirun(params string[] args) => _m.Exec([_m.Bin, "--root", _root, .. args]);
+
+    private CommandResult Runc(params string[] args) => _m.Exec([TestEnv.Runc13, "--root", _runcRoot, .. args]);
+
+    /// <summary>Detached, with the machine's /dev/null as stdio (a checkpoint needs stdio it can see).</summary>
+    private CommandResult RunDetached(string runtime, string root, Bundle b, string id) =>
+        _m.Shell($"{runtime} --root {root} --systemd-cgroup run -d --bundle {b.Dir} {id} </dev/null >/dev/null 2>&1");
+
+    private Bundle NewBundle(string cgroupsPath, params string[] args)
+    {
+        var b = new Bundle(args);
+        b.Spec.Linux!.CgroupsPath = cgroupsPath;
+        b.Spec.Linux.Resources = new Resources
+        {
+            Devices = b.Spec.Linux.Resources?.Devices,
+            Memory = new MemoryResources { Limit = 64 << 20 },
+            Pids = new PidsResources { Limit = 50 },
+            Cpu = new CpuResources { Shares = 512, Quota = 50000, Period = 100000 },
+        };
+        b.Write();
+        _bundles.Add(b);
+        return b;
+    }
+
+    private static string Id() => "sd" + Guid.NewGuid().ToString("n")[..8];
+
+    public void Dispose()
+    {
+        foreach (var (rt, root) in new[] { (_m.Bin, _root), (TestEnv.Runc13, _runcRoot) })
+        {
+            var ids = _m.Shell($"ls {root} 2>/dev/null").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            foreach (var id in ids)
+            {
+                _m.Exec(rt, "--root", root, "delete", "--force", id);
+            }
+            _m.Exec("rm", "-rf", root);
+        }
+        foreach (var b in _bundles)
+        {
+            b.Dispose();
+        }
+        foreach (var d in _dirs)
+        {
+            Directory.Delete(d, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void TheScopeCarriesTheSpecsLimitsAsRuncsDoes()
+    {
+        string oid = Id(), rid = Id();
+        var ob = NewBundle($"machine.slice:ocirun:{oid}", "sleep", "300");
+        var rb = NewBundle($"machine.slice:runc:{rid}", "sleep", "300");
+        RunDetached(_m.Bin, _root, ob, oid).EnsureSuccess();
+        RunDetached(TestEnv.Runc13, _runcRoot, rb, rid).EnsureSuccess();
+        string ounit = $"ocirun-{oid}.scope", runit = $"runc-{rid}.scope";
+        foreach (var p in Compared)
+        {
+            Assert.True(_m.Property(runit, p) == _m.Property(ounit, p), $"{p}: runc {_m.Property(runit, p)}, ocirun {_m.Property(ounit, p)}");
+        }
+        Assert.Equal("active", _m.Property(ounit, "ActiveState"));
+        Assert.Equal("67108864", _m.Property(ounit, "MemoryLimit"));
+        Assert.Equal("strict", _m.Property(ounit, "DevicePolicy"));
+        // The init is in the scope in every hierarchy, and so is an exec'd process (seen from
+        // the machine: inside, the container's cgroup namespace shows its root as "/").
+        Ocirun("exec", "-d", oid, "sleep", "77").EnsureSuccess();
+        var execd = _m.Exec("pgrep", "-f", "^sleep 77").EnsureSuccess().Stdout.Trim();
+        foreach (var pid in new[] { InitPid(oid).ToString(), execd })
+        {
+            var cgroup = _m.Exec("cat", $"/proc/{pid}/cgroup").EnsureSuccess().Stdout;
+            Assert.All(cgroup.Split('\n', StringSplitOptions.RemoveEmptyEntries),
+                line => Assert.EndsWith($":/machine.slice/{ounit}", line));
+        }
+        // What systemd has no say in is written as with cgroupfs, in the same place as runc's.
+        string Files(string unit) => _m.Shell(
+            $"cd /sys/fs/cgroup && cat memory/machine.slice/{unit}/memory.limit_in_bytes pids/machine.slice/{unit}/pids.max "
+            + $"cpu/machine.slice/{unit}/cpu.shares cpu/machine.slice/{unit}/cpu.cfs_quota_us devices/machine.slice/{unit}/devices.list | sort")
+            .EnsureSuccess().Stdout;
+        // tun: runc allows it by default, ocirun not (CgroupTests.TheDefaultDevicesAreRuncsWithoutTun).
+        Assert.Equal(Files(runit).Replace("c 10:200 rwm\n", ""), Files(ounit));
+        Assert.Contains("67108864", Files(ounit));
+    }
+
+    [Fact]
+    public void UpdatePauseAndDeleteGoThroughTheScope()
+    {
+        var id = Id();
+        var unit = $"ocirun-{id}.scope";
+        RunDetached(_m.Bin, _root, NewBundle($"machine.slice:ocirun:{id}", "sleep", "300"), id).EnsureSuccess();
+
+        Ocirun("update", "--memory", "100M", "--pids-limit", "70", "--cpu-quota", "25000", id).EnsureSuccess();
+        // systemd knows the new limits (it would put the old ones back on its next realization) and so do the files.
+        Assert.Equal("104857600", _m.Property(unit, "MemoryLimit"));
+        Assert.Equal("70", _m.Property(unit, "TasksMax"));
+        Assert.Equal("250ms", _m.Property(unit, "CPUQuotaPerSecUSec"));
+        _m.Exec("systemctl", "daemon-reload").EnsureSuccess();
+        Assert.Equal("104857600\n", _m.Exec("cat", $"/sys/fs/cgroup/memory/machine.slice/{unit}/memory.limit_in_bytes").Stdout);
+
+        Ocirun("pause", id).EnsureSuccess();
+        Assert.Equal("FROZEN\n", _m.Exec("cat", $"/sys/fs/cgroup/freezer/machine.slice/{unit}/freezer.state").Stdout);
+        Assert.Contains("\"paused\"", Ocirun("state", id).Stdout);
+        Ocirun("resume", id).EnsureSuccess();
+        Assert.Contains("\"running\"", Ocirun("state", id).Stdout);
+
+        Ocirun("delete", "--force", id).EnsureSuccess();
+        Assert.Equal("not-found", _m.Property(unit, "LoadState"));
+        Assert.Equal("", _m.Shell($"ls -d /sys/fs/cgroup/*/machine.slice/{unit} 2>/dev/null").Stdout);
+    }
+
+    [Fact]
+    public void ACgroupsPathNotInSystemdsFormIsRefusedInRuncsWords()
+    {
+        var b = NewBundle("/not/a/unit");
+        var o = Ocirun("--systemd-cgroup", "run", "--bundle", b.Dir, Id());
+        var r = Runc("--systemd-cgroup", "run", "--bundle", b.Dir, Id());
+        const string words = "expected cgroupsPath to be of format \"slice:prefix:name\" for systemd cgroups, got \"/not/a/unit\" instead";
+        // Both log the message as a logfmt value, its quotes escaped.
+        Assert.Contains(words, r.Stderr.Replace("\\\"", "\""));
+        Assert.NotEqual(0, o.ExitCode);
+        Assert.Contains(words, o.Stderr.Replace("\\\"", "\""));
+        Assert.Equal("", _m.Shell($"ls {_root} 2>/dev/null").Stdout);
+    }
+
+    [Fact]
+    public void AFailedCreateLeavesNoUnit()
+    {
+        var id = Id();
+        var r = Ocirun("--systemd-cgroup", "run", "--bundle", NewBundle($"machine.slice:ocirun:{id}", "/no/such/program").Dir, id);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("no such file or directory", r.Stderr);
+        Assert.Equal("not-found", _m.Property($"ocirun-{id}.scope", "LoadState"));
+        Assert.Equal("", _m.Shell($"ls -d /sys/fs/cgroup/*/machine.slice/ocirun-{id}.scope 2>/dev/null").Stdout);
+    }
+
+    [Fact]
+    public void RestoreMakesTheScopeAgain()
+    {
+        var id = Id();
+        var unit = $"ocirun-{id}.scope";
+        // The counter lives in a tmpfs (the rootfs is read-only), which the images carry.
+        var b = NewBundle($"machine.slice:ocirun:{id}", "sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /data/n; sleep 0.1; done");
+        b.Spec.Mounts!.Add(new Mount { Destination = "/data", Type = "tmpfs", Source = "tmpfs", Options = ["nosuid"] });
+        b.Write();
+        RunDetached(_m.Bin, _root, b, id).EnsureSuccess();
+        var images = Scratch.NewDirectory("sd-images-");
+        _dirs.Add(images);
+        Ocirun("checkpoint", "--image-path", images, id).EnsureSuccess();
+        Assert.Equal("not-found", _m.Property(unit, "LoadState"));
+
+        _m.Shell($"{_m.Bin} --root {_root} --systemd-cgroup restore -d --image-path {images} --bundle {b.Dir} {id} </dev/null >/dev/null 2>&1")
+            .EnsureSuccess();
+        Assert.Equal("active", _m.Property(unit, "ActiveState"));
+        Assert.Equal("67108864", _m.Property(unit, "MemoryLimit"));
+        Assert.Contains($"/machine.slice/{unit}", _m.Exec("cat", $"/proc/{InitPid(id)}/cgroup").Stdout);
+        var before = int.Parse(Ocirun("exec", id, "cat", "/data/n").EnsureSuccess().Stdout);
+        Thread.Sleep(300);
+        Assert.True(int.Parse(Ocirun("exec", id, "cat", "/data/n").EnsureSuccess().Stdout) > before, "the counter goes on");
+        Ocirun("delete", "--force", id).EnsureSuccess();
+        Assert.Equal("not-found", _m.Property(unit, "LoadState"));
+    }
+
+    private int InitPid(string id) =>
+        System.Text.Json.JsonDocument.Parse(Ocirun("state", id).EnsureSuccess().Stdout).RootElement.GetProperty("pid").GetInt32();
+}
