@@ -7,7 +7,7 @@ BIN := bin/ocirun
 ROOTFS := build/rootfs
 PREFIX ?= /usr/local
 
-.PHONY: all deps criu native build test test-unit test-integration test-e2e demo bench install uninstall clean
+.PHONY: all deps criu native build test test-unit test-integration test-e2e demo demo-systemd bench install uninstall clean
 
 all: build
 
@@ -48,6 +48,10 @@ test-e2e: $(BIN)
 demo: deps build
 	@scripts/demo.sh $(abspath $(BIN)) $(abspath $(ROOTFS))
 	@scripts/migrate-lazy.sh $(abspath $(BIN)) $(abspath $(ROOTFS))
+
+# The same workflow under systemd's cgroup driver, in this machine's OS booted with systemd as PID 1.
+demo-systemd: deps build
+	@scripts/demo-systemd.sh $(abspath $(BIN)) $(abspath $(ROOTFS))
 
 bench: deps build
 	@scripts/bench.sh $(abspath $(BIN)) $(abspath $(ROOTFS))
