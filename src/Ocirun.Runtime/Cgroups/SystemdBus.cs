@@ -64,22 +64,14 @@ public sealed class SystemdBus : IDisposable
     /// <summary>Starts a transient unit and waits until systemd finished the job ("done", or throws).</summary>
     public void StartTransientUnit(string unit, IEnumerable<SystemdProperty> properties)
     {
-        MessageBuffer message;
-        var w = _connection.GetMessageWriter();
-        try
+        var message = Build("StartTransientUnit", "ssa(sv)a(sa(sv))", (ref MessageWriter w) =>
         {
-            w.WriteMethodCallHeader(Service, ManagerPath, Manager, "StartTransientUnit", "ssa(sv)a(sa(sv))");
             w.WriteString(unit);
             w.WriteString("replace");
             WriteProperties(ref w, properties);
             var aux = w.WriteArrayStart(DBusType.Struct);
             w.WriteArrayEnd(aux);
-            message = w.CreateMessage();
-        }
-        finally
-        {
-            w.Dispose();
-        }
+        });
         var result = WaitForJob(Call(message, $"failed to start unit {unit}"));
         if (result != "done")
         {
@@ -91,39 +83,23 @@ public sealed class SystemdBus : IDisposable
     /// <summary>Changes a running unit's properties (runtime only: gone when the unit goes).</summary>
     public void SetUnitProperties(string unit, IEnumerable<SystemdProperty> properties)
     {
-        MessageBuffer message;
-        var w = _connection.GetMessageWriter();
-        try
+        var message = Build("SetUnitProperties", "sba(sv)", (ref MessageWriter w) =>
         {
-            w.WriteMethodCallHeader(Service, ManagerPath, Manager, "SetUnitProperties", "sba(sv)");
             w.WriteString(unit);
             w.WriteBool(true);
             WriteProperties(ref w, properties);
-            message = w.CreateMessage();
-        }
-        finally
-        {
-            w.Dispose();
-        }
+        });
         CallNoReply(message, $"failed to set properties of unit {unit}");
     }
 
     /// <summary>Stops a unit and waits for it; a unit that no longer exists is already stopped.</summary>
     public void StopUnit(string unit)
     {
-        MessageBuffer message;
-        var w = _connection.GetMessageWriter();
-        try
+        var message = Build("StopUnit", "ss", (ref MessageWriter w) =>
         {
-            w.WriteMethodCallHeader(Service, ManagerPath, Manager, "StopUnit", "ss");
             w.WriteString(unit);
             w.WriteString("replace");
-            message = w.CreateMessage();
-        }
-        finally
-        {
-            w.Dispose();
-        }
+        });
         try
         {
             WaitForJob(Call(message, $"failed to stop unit {unit}"));
@@ -136,25 +112,31 @@ public sealed class SystemdBus : IDisposable
 
     private void ResetFailed(string unit)
     {
-        MessageBuffer message;
-        var w = _connection.GetMessageWriter();
         try
         {
-            w.WriteMethodCallHeader(Service, ManagerPath, Manager, "ResetFailedUnit", "s");
-            w.WriteString(unit);
-            message = w.CreateMessage();
-        }
-        finally
-        {
-            w.Dispose();
-        }
-        try
-        {
-            CallNoReply(message, "");
+            CallNoReply(Build("ResetFailedUnit", "s", (ref MessageWriter w) => w.WriteString(unit)), "");
         }
         catch (ContainerException)
         {
             // Only a failed unit has anything to reset.
+        }
+    }
+
+    private delegate void Body(ref MessageWriter w);
+
+    /// <summary>A call of the manager's member with the body written by body.</summary>
+    private MessageBuffer Build(string member, string signature, Body body)
+    {
+        var w = _connection.GetMessageWriter();
+        try
+        {
+            w.WriteMethodCallHeader(Service, ManagerPath, Manager, member, signature);
+            body(ref w);
+            return w.CreateMessage();
+        }
+        finally
+        {
+            w.Dispose();
         }
     }
 
