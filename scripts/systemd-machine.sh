@@ -80,7 +80,9 @@ start)
   ;;
 run)
   shift 2
-  exec nsenter -t "$(leader)" -a "$@"
+  # The machine's environment, not the caller's (a TMPDIR of the host would not exist there).
+  exec nsenter -t "$(leader)" -a env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root LANG=C.UTF-8 "$@"
   ;;
 stop)
   if [[ -f $state/nspawn.pid ]]; then
