@@ -4,7 +4,10 @@
 # network but loopback (--private-network), in cgroups of its own. This VM has no systemd
 # as PID 1; the systemd cgroup driver is tested in there.
 #
-#   systemd-machine.sh start NAME [--bind=SRC:DST ...]   boots, waits until systemd is running
+#   systemd-machine.sh start NAME [--cgroup2] [--bind=SRC:DST ...]
+#                                                        boots, waits until systemd is running;
+#                                                        --cgroup2: the machine sees cgroup2 only
+#                                                        (this host's, with no controllers)
 #   systemd-machine.sh run NAME CMD [ARG...]             runs CMD in all its namespaces
 #   systemd-machine.sh stop NAME                         halts it and removes what start made
 #
@@ -44,6 +47,8 @@ leader() { cat "$state/leader"; }
 case $cmd in
 start)
   shift 2
+  unified=
+  if [[ ${1:-} == --cgroup2 ]]; then unified=1; shift; fi
   [[ ! -e $state ]] || { echo "machine $name exists already" >&2; exit 1; }
   command -v systemd-nspawn >/dev/null || { echo "systemd-nspawn is missing (make deps)" >&2; exit 1; }
   mkdir -p "$state"
@@ -57,7 +62,9 @@ start)
       fi
       echo $BASHPID >"$d/cgroup.procs"
     done
-    SYSTEMD_NSPAWN_API_VFS_WRITABLE=1 exec setsid systemd-nspawn --machine="$name" --volatile=yes -D / --register=no --keep-unit \
+    export SYSTEMD_NSPAWN_API_VFS_WRITABLE=1
+    [[ -z $unified ]] || export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1
+    exec setsid systemd-nspawn --machine="$name" --volatile=yes -D / --register=no --keep-unit \
       --private-network --console=read-only --kill-signal=SIGRTMIN+3 --bind-ro=/etc/alternatives \
       "$@" /bin/sh -c "$init" \
       </dev/null >"$state/nspawn.log" 2>&1

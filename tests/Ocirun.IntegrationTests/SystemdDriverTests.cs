@@ -196,3 +196,78 @@ public sealed class SystemdDriverTests(SystemdMachineFixture fixture) : IClassFi
     private int InitPid(string id) =>
         System.Text.Json.JsonDocument.Parse(Ocirun("state", id).EnsureSuccess().Stdout).RootElement.GetProperty("pid").GetInt32();
 }
+
+/// <summary>A systemd host that sees cgroup2 only.</summary>
+public sealed class SystemdCgroup2MachineFixture : IDisposable
+{
+    public SystemdMachine Machine { get; } = new(cgroup2: true);
+
+    public void Dispose() => Machine.Dispose();
+}
+
+/// <summary>
+/// The systemd driver where systemd runs on cgroup2 alone. This host's cgroup2 has no
+/// controllers (they are all on v1), so no limits can apply there; what is tested is the
+/// cgroup2 path of the driver: the scope, exec joining it, the freezer of cgroup2, the
+/// device rules as an eBPF program on the scope, delete.
+/// </summary>
+public sealed class SystemdCgroup2DriverTests(SystemdCgroup2MachineFixture fixture) : IClassFixture<SystemdCgroup2MachineFixture>, IDisposable
+{
+    private readonly SystemdMachine _m = fixture.Machine;
+    private readonly string _root = "/run/ocirun-sd2-" + Guid.NewGuid().ToString("n")[..8];
+    private readonly List<Bundle> _bundles = [];
+
+    private CommandResult Ocirun(params string[] args) => _m.Exec([_m.Bin, "--root", _root, .. args]);
+
+    public void Dispose()
+    {
+        foreach (var id in _m.Shell($"ls {_root} 2>/dev/null").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            Ocirun("delete", "--force", id);
+        }
+        _m.Exec("rm", "-rf", _root);
+        foreach (var b in _bundles)
+        {
+            b.Dispose();
+        }
+    }
+
+    [Fact]
+    public void TheScopeOnCgroup2HoldsTheContainerAndItsDeviceRules()
+    {
+        var id = "sd2" + Guid.NewGuid().ToString("n")[..8];
+        var unit = $"ocirun-{id}.scope";
+        var b = new Bundle("sleep", "300");
+        _bundles.Add(b);
+        b.Spec.Linux!.CgroupsPath = $"machine.slice:ocirun:{id}";
+        b.Spec.Linux.Resources = new Resources { Devices = b.Spec.Linux.Resources?.Devices };
+        // A node that the spec creates but does not allow: tun, which the machine itself allows
+        // and whose open needs no capability, so only the scope's program can refuse it.
+        b.Spec.Linux.Devices = [new Device { Path = "/dev/tuntest", Type = "c", Major = 10, Minor = 200, FileMode = 0x1b6 }];
+        b.Write();
+        _m.Shell($"{_m.Bin} --root {_root} --systemd-cgroup run -d --bundle {b.Dir} {id} </dev/null >/dev/null 2>&1").EnsureSuccess();
+
+        Assert.Equal("active", _m.Property(unit, "ActiveState"));
+        Assert.Equal("strict", _m.Property(unit, "DevicePolicy"));
+        var pid = System.Text.Json.JsonDocument.Parse(Ocirun("state", id).EnsureSuccess().Stdout).RootElement.GetProperty("pid").GetInt32();
+        // The kernel lists this host's v1 hierarchies too, which the machine does not mount.
+        string Cgroup2(string p) => _m.Exec("cat", $"/proc/{p}/cgroup").Stdout.Split('\n').Single(l => l.StartsWith("0::"));
+        Assert.Equal($"0::/machine.slice/{unit}", Cgroup2(pid.ToString()));
+        Ocirun("exec", "-d", id, "sleep", "78").EnsureSuccess();
+        var execd = _m.Exec("pgrep", "-f", "^sleep 78").EnsureSuccess().Stdout.Trim();
+        Assert.Equal($"0::/machine.slice/{unit}", Cgroup2(execd));
+
+        // The device rules as a program on the scope: /dev/zero reads, /dev/tuntest does not open.
+        Assert.Equal("1\n", Ocirun("exec", id, "sh", "-c", "head -c1 /dev/zero | wc -c").EnsureSuccess().Stdout);
+        var mem = Ocirun("exec", id, "head", "-c1", "/dev/tuntest");
+        Assert.NotEqual(0, mem.ExitCode);
+        Assert.Contains("Operation not permitted", mem.Stderr);
+
+        Ocirun("pause", id).EnsureSuccess();
+        Assert.Equal("1\n", _m.Exec("cat", $"/sys/fs/cgroup/machine.slice/{unit}/cgroup.freeze").Stdout);
+        Ocirun("resume", id).EnsureSuccess();
+        Ocirun("delete", "--force", id).EnsureSuccess();
+        Assert.Equal("not-found", _m.Property(unit, "LoadState"));
+        Assert.False(_m.Exec("test", "-d", $"/sys/fs/cgroup/machine.slice/{unit}").ExitCode == 0, "the scope's cgroup is gone");
+    }
+}

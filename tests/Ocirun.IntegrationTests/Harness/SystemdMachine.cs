@@ -12,13 +12,15 @@ public sealed class SystemdMachine : IDisposable
 {
     private static string Script => Path.Combine(RepoPaths.Root, "scripts", "systemd-machine.sh");
 
-    public string Name { get; } = $"ocirun-it-{Environment.ProcessId}";
+    public string Name { get; }
 
     /// <summary>ocirun's path inside the machine.</summary>
     public string Bin { get; } = TestEnv.Bin;
 
-    public SystemdMachine()
+    /// <param name="cgroup2">The machine sees cgroup2 only (this host's, which has no controllers).</param>
+    public SystemdMachine(bool cgroup2 = false)
     {
+        Name = $"ocirun-it-{Environment.ProcessId}" + (cgroup2 ? "-v2" : "");
         Directory.CreateDirectory(Scratch.Base);
         var binds = new List<string>
         {
@@ -29,7 +31,8 @@ public sealed class SystemdMachine : IDisposable
         {
             binds.Add("--bind-ro=/opt/ocirun"); // CRIU's private prefix
         }
-        Run.Program(Script, ["start", Name, .. binds], TimeSpan.FromSeconds(120)).EnsureSuccess();
+        Run.Program(Script, ["start", Name, .. cgroup2 ? ["--cgroup2"] : Array.Empty<string>(), .. binds], TimeSpan.FromSeconds(120))
+            .EnsureSuccess();
     }
 
     /// <summary>Runs a program inside (its namespaces; stdin is /dev/null).</summary>
