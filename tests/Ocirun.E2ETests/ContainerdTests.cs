@@ -33,6 +33,27 @@ public sealed class ContainerdTests(ContainerdFixture ctrd)
 
     [Theory]
     [MemberData(nameof(Runtimes))]
+    public void AFailingCreateOrExecShowsTheRuntimesOwnMessage(string runtime)
+    {
+        // The shim gives the runtime read-only /dev/null as stdio and reads the error from
+        // --log (JSON lines): containerd must show the runtime's message, not "unable to
+        // retrieve OCI runtime error".
+        using var c = new ContainerdContainer(ctrd, runtime, "nocmd");
+        var r = c.RunForeground("/no/such/program");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.DoesNotContain("unable to retrieve OCI runtime error", r.Stderr);
+        Assert.True(r.Stderr.Contains("/no/such/program") && r.Stderr.Contains("no such file or directory"), r.ToString());
+
+        using var d = new ContainerdContainer(ctrd, runtime, "noexec");
+        d.RunDetached("sleep", "300");
+        var e = d.Exec("/no/such/helper");
+        Assert.NotEqual(0, e.ExitCode);
+        Assert.DoesNotContain("unable to retrieve OCI runtime error", e.Stderr);
+        Assert.True(e.Stderr.Contains("/no/such/helper") && e.Stderr.Contains("no such file or directory"), e.ToString());
+    }
+
+    [Theory]
+    [MemberData(nameof(Runtimes))]
     public void Detached_ExecListKillRemove(string runtime)
     {
         using var c = new ContainerdContainer(ctrd, runtime, "detach");
