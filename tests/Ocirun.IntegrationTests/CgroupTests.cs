@@ -346,6 +346,23 @@ public sealed class CgroupTests : IDisposable
         Assert.Contains("c 1:3 rwm", list);
     }
 
+    [SkippableFact]
+    public void TheSystemdDriverWithoutSystemdIsRefusedInRuncsWords()
+    {
+        // This VM has no systemd as PID 1 (the driver's own tests boot one: SystemdDriverTests).
+        Skip.If(Directory.Exists("/run/systemd/system"), "systemd runs on this host");
+        using var b = new Bundle("true");
+        b.Spec.Linux!.CgroupsPath = "machine.slice:ocirun:nosystemd";
+        b.Write();
+        using var runc = new Runc13();
+        const string words = "systemd not running on this host, cannot use systemd cgroups manager";
+        Assert.Contains(words, runc.Exec("--systemd-cgroup", "run", "--bundle", b.Dir, "r1").Stderr);
+        var r = _rt.Exec(["--systemd-cgroup", "create", "--bundle", b.Dir, "c1"]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(words, r.Stderr);
+        Assert.Empty(_rt.Ids());
+    }
+
     [Fact]
     public void TheDefaultDevicesAreRuncsWithoutTun()
     {

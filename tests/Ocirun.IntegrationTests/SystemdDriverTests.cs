@@ -129,6 +129,7 @@ public sealed class SystemdDriverTests(SystemdMachineFixture fixture) : IClassFi
         Assert.Equal("250ms", _m.Property(unit, "CPUQuotaPerSecUSec"));
         _m.Exec("systemctl", "daemon-reload").EnsureSuccess();
         Assert.Equal("104857600\n", _m.Exec("cat", $"/sys/fs/cgroup/memory/machine.slice/{unit}/memory.limit_in_bytes").Stdout);
+        Assert.Contains("\"limit\":104857600", Ocirun("events", "--stats", id).EnsureSuccess().Stdout);
 
         Ocirun("pause", id).EnsureSuccess();
         Assert.Equal("FROZEN\n", _m.Exec("cat", $"/sys/fs/cgroup/freezer/machine.slice/{unit}/freezer.state").Stdout);

@@ -21,6 +21,11 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
     /// </summary>
     public static CgroupManager ForSystemd(string? cgroupsPath, string id)
     {
+        // systemd's own sign that it is PID 1 (sd_booted), checked as runc checks it.
+        if (!Directory.Exists("/run/systemd/system"))
+        {
+            throw new ContainerException("systemd not running on this host, cannot use systemd cgroups manager");
+        }
         var unit = Cgroups.SystemdUnit.Parse(cgroupsPath, id);
         var paths = new Dictionary<string, string>();
         foreach (var m in CgroupMounts.Parse(File.ReadAllText("/proc/self/mountinfo")))
