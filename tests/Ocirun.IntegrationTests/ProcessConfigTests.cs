@@ -144,6 +144,27 @@ public sealed class ProcessConfigTests : IDisposable
     }
 
     [Fact]
+    public void ExecNeedsNoConfigJsonAfterCreate()
+    {
+        // As runc, which keeps its configuration in its state: an engine may move or rewrite
+        // the bundle; exec takes the container's namespaces and seccomp filter from create.
+        using var b = new Bundle("sleep", "300");
+        b.Spec.Linux!.Seccomp = new Spec.Model.Seccomp
+        {
+            DefaultAction = "SCMP_ACT_ALLOW",
+            Syscalls = [new SeccompSyscall { Names = ["mkdirat", "mkdir"], Action = "SCMP_ACT_ERRNO" }],
+        };
+        b.Write();
+        _rt.Ok("run", "-d", "--bundle", b.Dir, "c1");
+        File.Delete(Path.Combine(b.Dir, "config.json"));
+        var r = _rt.Exec("exec", "c1", "sh", "-c", "hostname; mkdir /tmp/x");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("Operation not permitted", r.Stderr); // the container's filter applies
+        Assert.Equal("sleep\n", _rt.Ok("exec", "c1", "cat", "/proc/1/comm").Stdout); // its pid namespace
+        _rt.Ok("delete", "--force", "c1");
+    }
+
+    [Fact]
     public void OnlyPreservedFdsReachAnExecdProcess()
     {
         using var b = new Bundle("sleep", "300");

@@ -74,7 +74,7 @@ public sealed class ExecCommand : ICommand
             }
         }
         var record = ctx.Containers.Load(id);
-        var p = Containers.LoadSpec(record.Bundle).Process!;
+        var p = ctx.Containers.ProcessOf(record);
         p.Args = args.Positional.Skip(1).ToList();
         p.Terminal = args.Flag("tty");
         p.Env = MergeEnv(p.Env ?? [], args.All("env"));

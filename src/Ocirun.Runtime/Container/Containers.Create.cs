@@ -35,13 +35,14 @@ public sealed partial class Containers
         try
         {
             using var dirLock = Store.Lock(o.Id);
-            var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot);
+            var seccomp = CompileSeccomp(spec);
+            var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot, seccomp);
             var fifo = Store.FifoPath(o.Id);
             LinuxException.Check(Libc.mkfifo(fifo, 0x192 /* 0622 */), "mkfifo " + fifo);
             File.SetUnixFileMode(fifo, (UnixFileMode)0x192); // mkfifo's mode is masked by the umask
             parent = new ParentProcess
             {
-                Id = o.Id, Bundle = bundle, Spec = spec, Rootfs = rootfs, Cgroups = cgroups, FifoPath = fifo,
+                Id = o.Id, Bundle = bundle, Spec = spec, Seccomp = seccomp, Rootfs = rootfs, Cgroups = cgroups, FifoPath = fifo,
                 ConsoleSocket = o.ConsoleSocket, ConsoleFd = o.ConsoleFd, PidfdSocket = o.PidfdSocket, NoPivot = o.NoPivot, NoNewKeyring = o.NoNewKeyring, PreserveFds = o.PreserveFds,
             };
             SaveInit(record, parent.Start(), o.PidFile);
@@ -84,6 +85,10 @@ public sealed partial class Containers
         }
         return (bundle, spec, rootfs);
     }
+
+    /// <summary>The spec's seccomp profile as BPF (libseccomp, in this process), or null without one.</summary>
+    private static Seccomp.SeccompProgram? CompileSeccomp(Spec.Model.Spec spec) =>
+        spec.Linux?.Seccomp is { } profile ? Seccomp.SeccompCompiler.Compile(profile) : null;
 
     public static Spec.Model.Spec LoadSpec(string bundle)
     {

@@ -37,24 +37,16 @@ public sealed partial class Containers
         {
             throw new ContainerException("exec failed: cannot allocate tty if runc will detach without setting console socket", 255);
         }
-        var spec = LoadSpec(r.Bundle);
-        // A --process without its own execCPUAffinity gets config.json's, as in runc.
-        o.Process.ExecCPUAffinity ??= spec.Process?.ExecCPUAffinity;
-        var execSpec = new Spec.Model.Spec
-        {
-            OciVersion = spec.OciVersion,
-            Root = spec.Root,
-            Process = o.Process,
-            Annotations = spec.Annotations,
-            // What applies to every process of the container, the exec'd ones included.
-            Linux = new Spec.Model.Linux
-            {
-                Namespaces = spec.Linux?.Namespaces, Seccomp = spec.Linux?.Seccomp, Personality = spec.Linux?.Personality,
-            },
-        };
+        // What applies to every process of the container, the exec'd ones included: kept at
+        // create; a container from before that file existed has it from config.json.
+        var container = Store.LoadExecBase(r.Id) ?? BaseFromBundle(r.Bundle);
+        var execSpec = container.Spec;
+        // A --process without its own execCPUAffinity gets the container's, as in runc.
+        o.Process.ExecCPUAffinity ??= execSpec.Process?.ExecCPUAffinity;
+        execSpec.Process = o.Process;
         var parent = new ParentProcess
         {
-            Id = r.Id, Bundle = r.Bundle, Spec = execSpec, Rootfs = r.Rootfs,
+            Id = r.Id, Bundle = r.Bundle, Spec = execSpec, Seccomp = container.Seccomp, Rootfs = r.Rootfs,
             Cgroups = new CgroupManager(SubCgroupPaths(r, o.SubCgroups)), ConsoleSocket = o.ConsoleSocket, ConsoleFd = o.ConsoleFd, PidfdSocket = o.PidfdSocket,
             PreserveFds = o.PreserveFds, ExecInto = r.InitPid,
         };
@@ -114,4 +106,13 @@ public sealed partial class Containers
 
     /// <summary>Waits for an exec'd process (our child); returns its status.</summary>
     public static int WaitExec(int pid) => WaitChild(pid);
+
+    /// <summary>The container's own process, as created: what `exec` without --process starts from.</summary>
+    public Spec.Model.Process ProcessOf(ContainerRecord r) => (Store.LoadExecBase(r.Id) ?? BaseFromBundle(r.Bundle)).Spec.Process!;
+
+    private static ExecBase BaseFromBundle(string bundle)
+    {
+        var spec = LoadSpec(bundle);
+        return ExecBase.From(spec, CompileSeccomp(spec));
+    }
 }

@@ -46,7 +46,7 @@ public sealed partial class Containers
         try
         {
             using var dirLock = Store.Lock(o.Id);
-            var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot);
+            var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot, CompileSeccomp(spec));
             if (cgroups.SystemdUnit != null)
             {
                 // The scope is made for CRIU's worker, which then creates the restored tasks in it.

@@ -19,6 +19,8 @@ internal sealed class ParentProcess
     public required string Id { get; init; }
     public required string Bundle { get; init; }
     public required Spec.Model.Spec Spec { get; init; }
+    /// <summary>Spec's seccomp profile compiled (by the caller: create compiles it, exec has it from the container's state).</summary>
+    public Seccomp.SeccompProgram? Seccomp { get; init; }
     public required string Rootfs { get; init; }
     public required CgroupManager Cgroups { get; init; }
     public string? FifoPath { get; init; }
@@ -230,7 +232,7 @@ internal sealed class ParentProcess
     /// <summary>The managed init's instructions, with the seccomp profile compiled here, in the parent.</summary>
     private byte[] BuildInitConfig(int fifoFd, int consoleFd)
     {
-        var seccomp = Spec.Linux?.Seccomp is { } profile ? Seccomp.SeccompCompiler.Compile(profile) : null;
+        var seccomp = Seccomp;
         return InitFrame.Encode(new InitConfig
         {
             Spec = Spec,
@@ -366,7 +368,7 @@ internal sealed class ParentProcess
                     SendMountSource(sync, frame.Payload);
                     break;
                 case SyncType.SeccompFd:
-                    Seccomp.SeccompListener.Send(Spec, Id, Bundle, Rootfs, InitPid, BitConverter.ToInt32(frame.Payload));
+                    Ocirun.Runtime.Seccomp.SeccompListener.Send(Spec, Id, Bundle, Rootfs, InitPid, BitConverter.ToInt32(frame.Payload));
                     sync.Send(SyncType.SeccompDone);
                     break;
                 case SyncType.Ready:

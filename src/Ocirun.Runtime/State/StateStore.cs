@@ -87,6 +87,36 @@ public sealed class StateStore(string root)
         File.Move(tmp, Path.Combine(dir, StateFile), overwrite: true);
     }
 
+    /// <summary>Writes what `exec` needs of the container (see <see cref="ExecBase"/>), atomically.</summary>
+    public void SaveExecBase(string id, ExecBase execBase)
+    {
+        var tmp = Path.Combine(Dir(id), "." + ExecBase.File + ".tmp");
+        File.WriteAllBytes(tmp, execBase.Encode());
+        File.Move(tmp, Path.Combine(Dir(id), ExecBase.File), overwrite: true);
+    }
+
+    /// <summary>What `exec` needs of the container, or null for one created before exec.bin existed.</summary>
+    public ExecBase? LoadExecBase(string id)
+    {
+        byte[] data;
+        try
+        {
+            data = File.ReadAllBytes(Path.Combine(Dir(id), ExecBase.File));
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        try
+        {
+            return ExecBase.Decode(data);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ContainerException($"container {id}: unreadable {ExecBase.File}: {e.Message}");
+        }
+    }
+
     public void Remove(string id)
     {
         var dir = Dir(id);
