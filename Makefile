@@ -54,7 +54,7 @@ demo-systemd: deps build
 	@scripts/demo-systemd.sh $(abspath $(BIN)) $(abspath $(ROOTFS))
 
 bench: deps build
-	@scripts/bench.sh $(abspath $(BIN)) $(abspath $(ROOTFS))
+	@scripts/bench.py $(abspath $(BIN)) $(abspath $(ROOTFS)) --out bench
 	@scripts/bench-cr.sh $(abspath $(BIN)) $(abspath $(ROOTFS))
 
 install: build

@@ -14,11 +14,12 @@ set -euo pipefail
 # catatonit (podman --init), uidmap (user-namespace mappings).
 # containerd provides `ctr`; docker.io (dockerd, run by the e2e tests with a configuration
 # of their own) uses that containerd. nftables/iptables/tar are also what CRIU execs
-# (network lock, tmpfs dumps). python3-minimal reads the test reports for the failure
-# summary at the end of a run. jq is convenience only; tests must not need it.
+# (network lock, tmpfs dumps). python3 reads the test reports for the failure summary at
+# the end of a run and runs `make bench` (scripts/bench.py). jq is convenience only; tests
+# must not need it.
 # systemd-container (systemd-nspawn) and dbus boot this host's own OS with systemd as PID 1
 # in a container, where the systemd cgroup driver is tested (scripts/systemd-machine.sh).
-pkgs=(clang lld zlib1g-dev libc6-dev libseccomp-dev busybox-static runc crun python3-minimal
+pkgs=(clang lld zlib1g-dev libc6-dev libseccomp-dev busybox-static runc crun python3
       iproute2 procps util-linux tar podman conmon netavark aardvark-dns
       iptables nftables catatonit uidmap containerd docker.io jq systemd-container dbus)
 
