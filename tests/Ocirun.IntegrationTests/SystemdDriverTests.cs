@@ -172,8 +172,9 @@ public sealed class SystemdDriverTests(SystemdMachineFixture fixture) : IClassFi
     {
         var id = Id();
         var unit = $"ocirun-{id}.scope";
-        // The counter lives in a tmpfs (the rootfs is read-only), which the images carry.
-        var b = NewBundle($"machine.slice:ocirun:{id}", "sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /data/n; sleep 0.1; done");
+        // The counter lives in a tmpfs (the rootfs is read-only), which the images carry; it is
+        // renamed into place, so a reader never sees it truncated.
+        var b = NewBundle($"machine.slice:ocirun:{id}", "sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /data/n.new; mv /data/n.new /data/n; sleep 0.1; done");
         b.Spec.Mounts!.Add(new Mount { Destination = "/data", Type = "tmpfs", Source = "tmpfs", Options = ["nosuid"] });
         b.Write();
         RunDetached(_m.Bin, _root, b, id).EnsureSuccess();
