@@ -35,17 +35,19 @@ public sealed partial class Containers
         try
         {
             using var dirLock = Store.Lock(o.Id);
-            var seccomp = CompileSeccomp(spec);
-            var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot, seccomp);
+            var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot);
             var fifo = Store.FifoPath(o.Id);
             LinuxException.Check(Libc.mkfifo(fifo, 0x192 /* 0622 */), "mkfifo " + fifo);
             File.SetUnixFileMode(fifo, (UnixFileMode)0x192); // mkfifo's mode is masked by the umask
             parent = new ParentProcess
             {
-                Id = o.Id, Bundle = bundle, Spec = spec, Seccomp = seccomp, Rootfs = rootfs, Cgroups = cgroups, FifoPath = fifo,
+                Id = o.Id, Bundle = bundle, Spec = spec, Rootfs = rootfs, Cgroups = cgroups, FifoPath = fifo,
                 ConsoleSocket = o.ConsoleSocket, ConsoleFd = o.ConsoleFd, PidfdSocket = o.PidfdSocket, NoPivot = o.NoPivot, NoNewKeyring = o.NoNewKeyring, PreserveFds = o.PreserveFds,
             };
             SaveInit(record, parent.Start(), o.PidFile);
+            // With the filter the parent compiled while the init started (a create killed
+            // before this leaves exec to read config.json).
+            Store.SaveExecBase(o.Id, ExecBase.From(spec, parent.Seccomp));
             return record;
         }
         catch

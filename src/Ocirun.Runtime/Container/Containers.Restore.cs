@@ -46,7 +46,7 @@ public sealed partial class Containers
         try
         {
             using var dirLock = Store.Lock(o.Id);
-            var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot, CompileSeccomp(spec));
+            var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot);
             if (cgroups.SystemdUnit != null)
             {
                 // The scope is made for CRIU's worker, which then creates the restored tasks in it.
@@ -60,6 +60,8 @@ public sealed partial class Containers
             CgroupYard.Prepare(Store.CgroupYardPath(o.Id));
             pid = RunRestore(o, record, spec, worker, namespaces, cgroups, imageDir, workDir, criuRoot, Store.CgroupYardPath(o.Id), pagesCheck);
             SaveInit(record, pid, o.PidFile);
+            // Once the container runs again: compiling the profile is no part of its frozen time.
+            Store.SaveExecBase(o.Id, ExecBase.From(spec, CompileSeccomp(spec)));
             return record;
         }
         catch

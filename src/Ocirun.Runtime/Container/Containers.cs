@@ -41,9 +41,8 @@ public sealed partial class Containers(StateStore store)
     /// exists: a create or restore killed half-way leaves state that `delete --force` cleans.
     /// </summary>
     private ContainerRecord SaveInitialRecord(string id, Spec.Model.Spec spec, string bundle, string rootfs,
-        CgroupManager cgroups, bool noPivot, Seccomp.SeccompProgram? seccomp)
+        CgroupManager cgroups, bool noPivot)
     {
-        Store.SaveExecBase(id, ExecBase.From(spec, seccomp));
         var record = new ContainerRecord
         {
             Id = id, OciVersion = spec.OciVersion, Bundle = bundle, Rootfs = rootfs,

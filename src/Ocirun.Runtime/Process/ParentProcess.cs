@@ -19,8 +19,11 @@ internal sealed class ParentProcess
     public required string Id { get; init; }
     public required string Bundle { get; init; }
     public required Spec.Model.Spec Spec { get; init; }
-    /// <summary>Spec's seccomp profile compiled (by the caller: create compiles it, exec has it from the container's state).</summary>
-    public Seccomp.SeccompProgram? Seccomp { get; init; }
+    /// <summary>
+    /// Spec's seccomp profile compiled: given by an exec (from the container's state), or
+    /// compiled by Start while the native stage makes the namespaces (create).
+    /// </summary>
+    public Seccomp.SeccompProgram? Seccomp { get; set; }
     public required string Rootfs { get; init; }
     public required CgroupManager Cgroups { get; init; }
     public string? FifoPath { get; init; }
@@ -232,7 +235,7 @@ internal sealed class ParentProcess
     /// <summary>The managed init's instructions, with the seccomp profile compiled here, in the parent.</summary>
     private byte[] BuildInitConfig(int fifoFd, int consoleFd)
     {
-        var seccomp = Seccomp;
+        var seccomp = Seccomp ??= Spec.Linux?.Seccomp is { } profile ? Ocirun.Runtime.Seccomp.SeccompCompiler.Compile(profile) : null;
         return InitFrame.Encode(new InitConfig
         {
             Spec = Spec,
