@@ -111,5 +111,4 @@ public static class TabWriter
         }
         return sb.ToString();
     }
-
 }

@@ -37,9 +37,8 @@ public sealed partial class Containers
         {
             throw new ContainerException("exec failed: cannot allocate tty if runc will detach without setting console socket", 255);
         }
-        // What applies to every process of the container, the exec'd ones included: kept at
-        // create; a container from before that file existed has it from config.json.
-        var container = Store.LoadExecBase(r.Id) ?? BaseFromBundle(r.Bundle);
+        // What applies to every process of the container, the exec'd ones included: kept at create.
+        var container = ExecBaseOf(r);
         var execSpec = container.Spec;
         // A --process without its own execCPUAffinity gets the container's, as in runc.
         o.Process.ExecCPUAffinity ??= execSpec.Process?.ExecCPUAffinity;
@@ -108,11 +107,27 @@ public sealed partial class Containers
     public static int WaitExec(int pid) => WaitChild(pid);
 
     /// <summary>The container's own process, as created: what `exec` without --process starts from.</summary>
-    public Spec.Model.Process ProcessOf(ContainerRecord r) => (Store.LoadExecBase(r.Id) ?? BaseFromBundle(r.Bundle)).Spec.Process!;
+    public Spec.Model.Process ProcessOf(ContainerRecord r) => ExecBaseOf(r).Spec.Process!;
 
-    private static ExecBase BaseFromBundle(string bundle)
+    private (string Id, ExecBase Base)? _execBase;
+
+    /// <summary>
+    /// exec.bin, read once per command (the CLI asks for the container's process, then Exec
+    /// for the rest); a container from before that file existed has it from config.json.
+    /// </summary>
+    private ExecBase ExecBaseOf(ContainerRecord r)
     {
-        var spec = LoadSpec(bundle);
-        return ExecBase.From(spec, CompileSeccomp(spec));
+        if (_execBase is { } cached && cached.Id == r.Id)
+        {
+            return cached.Base;
+        }
+        var loaded = Store.LoadExecBase(r.Id);
+        if (loaded == null)
+        {
+            var spec = LoadSpec(r.Bundle);
+            loaded = ExecBase.From(spec, CompileSeccomp(spec));
+        }
+        _execBase = (r.Id, loaded);
+        return loaded;
     }
 }
