@@ -16,6 +16,8 @@ public sealed class GlobalOptions
     public bool Debug { get; init; }
     public bool SystemdCgroup { get; init; }
     public string? Criu { get; init; }
+    /// <summary>--rootless resolved: cgroups the caller may not write are skipped, not fatal.</summary>
+    public bool RootlessCgroups { get; init; }
 
     public static GlobalOptions From(ParsedArgs a)
     {
@@ -37,32 +39,21 @@ public sealed class GlobalOptions
             Debug = a.Flag("debug"),
             SystemdCgroup = a.Flag("systemd-cgroup"),
             Criu = a.Get("criu"),
+            RootlessCgroups = Runtime.Security.Rootless.UseRootlessCgroups(rootless, Runtime.Security.Rootless.Euid,
+                Runtime.Security.Rootless.InUserNamespace(), a.Flag("systemd-cgroup")),
         };
     }
 
     /// <summary>
-    /// /run/ocirun for root; $XDG_RUNTIME_DIR/ocirun otherwise. Derived only from euid and
-    /// XDG_RUNTIME_DIR, so calls made with different environments agree.
+    /// $XDG_RUNTIME_DIR/ocirun for a rootless caller that has one, /run/ocirun otherwise, as
+    /// runc chooses (a caller without either gets runc's permission error at /run, never a
+    /// directory in /tmp that someone else could have made first).
     /// </summary>
     public static string DefaultRoot()
     {
-        if (GetEuid() == 0)
-        {
-            return "/run/ocirun";
-        }
         var xdg = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-        return string.IsNullOrEmpty(xdg) ? $"/tmp/ocirun-{GetEuid()}" : Path.Combine(xdg, "ocirun");
-    }
-
-    private static uint GetEuid()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("Uid:", StringComparison.Ordinal))
-            {
-                return uint.Parse(line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[2]);
-            }
-        }
-        return 0;
+        return !string.IsNullOrEmpty(xdg) && Runtime.Security.Rootless.HonorXdgRuntimeDir(Runtime.Security.Rootless.Euid,
+            Runtime.Security.Rootless.InUserNamespace(), Environment.GetEnvironmentVariable("USER"))
+            ? Path.Combine(xdg, "ocirun") : "/run/ocirun";
     }
 }

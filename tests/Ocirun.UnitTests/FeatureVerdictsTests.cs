@@ -13,6 +13,8 @@ public sealed class FeatureVerdictsTests
         CgroupControllers = ["cpu", "memory", "pids"],
         Syscalls = new() { ["mount_setattr"] = true, ["open_tree"] = true, ["seccomp_notify"] = true },
         Criu = new CriuFacts { Path = "/opt/ocirun/criu/criu", Version = "4.2.1", Check = true, MemTrack = false, LazyPages = true },
+        UnprivilegedUserns = true,
+        Newuidmap = "/usr/bin/newuidmap",
     };
 
     private static FeatureVerdict Verdict(HostReport h, string name) => FeatureVerdicts.Decide(h).Single(v => v.Name == name);
@@ -28,7 +30,20 @@ public sealed class FeatureVerdictsTests
         Assert.True(Verdict(h, "cgroup v1 limits").Works);
         Assert.Contains("soft-dirty", Verdict(h, "pre-dump").Because);
         Assert.Contains("hybrid", Verdict(h, "cgroup v2 limits").Because);
-        Assert.False(Verdict(h, "rootless").Works);
+        Assert.True(Verdict(h, "rootless").Works);
+        Assert.True(Verdict(h, "rootless id ranges").Works);
+    }
+
+    [Fact]
+    public void RootlessSaysWhyNot()
+    {
+        var h = ThisKindOfHost();
+        h.Newuidmap = null;
+        Assert.True(Verdict(h, "rootless").Works);
+        Assert.Contains("uidmap", Verdict(h, "rootless id ranges").Because);
+        h.UnprivilegedUserns = false;
+        Assert.Contains("unprivileged_userns_clone", Verdict(h, "rootless").Because);
+        Assert.Equal(Verdict(h, "rootless").Because, Verdict(h, "rootless id ranges").Because);
     }
 
     [Fact]

@@ -88,20 +88,35 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    public void TheOwnerIsTheStateDirectorysAsRuncShowsIt()
+    {
+        _store.CreateDir("c2");
+        Assert.Equal(0u, _store.OwnerOf("c2"));
+        File.SetUnixFileMode(_store.Dir("c2"), (UnixFileMode)0x1c0);
+        Assert.Equal(0, Chown(_store.Dir("c2"), 4321, 4321));
+        Assert.Equal(4321u, _store.OwnerOf("c2"));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int chown(string path, uint uid, uint gid);
+
+    private static int Chown(string path, uint uid, uint gid) => chown(path, uid, gid);
+
+    [Fact]
     public void SaveLoadRoundTrip()
     {
         _store.CreateDir("c1");
         var record = new ContainerRecord
         {
             Id = "c1", OciVersion = "1.2.0", InitPid = 4242, InitStartTime = 123456789, Bundle = "/b", Rootfs = "/b/rootfs",
-            Created = "2024-01-02T03:04:05.000000006Z", Owner = 1000, Annotations = new() { ["k"] = "v" },
+            Created = "2024-01-02T03:04:05.000000006Z", Annotations = new() { ["k"] = "v" },
             CgroupPaths = new() { ["memory"] = "/sys/fs/cgroup/memory/c1" }, NoPivot = true,
             Hooks = new Spec.Model.Hooks { Poststop = [new Spec.Model.Hook { Path = "/bin/true", Timeout = 3 }] },
         };
         _store.Save(record);
         var loaded = _store.Load("c1")!;
-        Assert.Equal((4242, 123456789ul, "/b/rootfs", 1000u, true),
-            (loaded.InitPid, loaded.InitStartTime, loaded.Rootfs, loaded.Owner, loaded.NoPivot));
+        Assert.Equal((4242, 123456789ul, "/b/rootfs", true),
+            (loaded.InitPid, loaded.InitStartTime, loaded.Rootfs, loaded.NoPivot));
         Assert.Equal("v", loaded.Annotations!["k"]);
         Assert.Equal("/sys/fs/cgroup/memory/c1", loaded.CgroupPaths["memory"]);
         Assert.Equal(3, loaded.Hooks!.Poststop![0].Timeout);

@@ -28,7 +28,7 @@ public sealed class ListCommand : ICommand
                 continue;
             }
             var doc = new Runtime.Container.ContainerStateDocumentView(r, ctx.Containers.StatusOf(r)).Document;
-            doc.Owner = OwnerName(r.Owner);
+            doc.Owner = OwnerName(ctx.Containers.Store.OwnerOf(id));
             rows.Add(doc);
         }
         if (args.Flag("quiet"))

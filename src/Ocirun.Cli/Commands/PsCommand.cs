@@ -20,6 +20,11 @@ public sealed class PsCommand : ICommand
         }
         // A stopped container is no error: its cgroup simply has no processes (runc prints the header).
         var r = ctx.Containers.Load(args.Positional[0]);
+        if (r.CgroupPaths.Count == 0)
+        {
+            // Nothing lists its processes: a rootless container the caller could give no cgroup.
+            throw new Runtime.ContainerException("unable to get all container pids: the container has no cgroup (rootless, without permission for any)");
+        }
         var pids = new CgroupManager(r.CgroupPaths).Pids();
         var format = args.Get("format") ?? "table";
         if (format == "json")

@@ -69,14 +69,39 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
     /// <summary>
     /// Works out the container's directory in every mounted hierarchy. An absolute cgroupsPath
     /// is taken from each hierarchy's root; a relative one (or the id, when none is given) from
-    /// the runtime's own cgroup, as runc's cgroupfs driver does.
+    /// the runtime's own cgroup, as runc's cgroupfs driver does. A rootless caller without a
+    /// cgroupsPath gets only the hierarchies it may use (<see cref="RootlessCgroups"/>).
     /// </summary>
-    public static CgroupManager ForPath(string? cgroupsPath, string id)
+    public static CgroupManager ForPath(string? cgroupsPath, string id, bool rootless = false)
     {
         var mounts = CgroupMounts.Parse(File.ReadAllText("/proc/self/mountinfo"));
         var own = CgroupMounts.ParseProcCgroup(File.ReadAllText("/proc/self/cgroup"));
-        return new CgroupManager(Resolve(mounts, own, cgroupsPath, id));
+        var paths = Resolve(mounts, own, cgroupsPath, id);
+        if (!rootless)
+        {
+            return new CgroupManager(paths);
+        }
+        var ownDirs = mounts.ToDictionary(m => m.Key, m => DirIn(m, own.GetValueOrDefault(m.Key, "/")));
+        // With a cgroupsPath given, only a hybrid host's cgroup2 tree may be left out: it has
+        // no controllers there (runc does not join it at all), and a process can only be moved
+        // in it by whoever may write the cgroup.procs above both its old and new cgroup.
+        var candidates = string.IsNullOrEmpty(cgroupsPath) ? paths
+            : IsV2OnlyHost(paths) ? [] : paths.Where(p => p.Key == CgroupMount.V2Key).ToDictionary();
+        var skipped = RootlessCgroups.Unusable(candidates, ownDirs, Path.Exists,
+            p => Interop.Libc.faccessat(Interop.Consts.AT_FDCWD, p, Interop.Consts.W_OK, 0) == 0);
+        if (skipped.Count > 0)
+        {
+            DebugLog.Write($"rootless: no permission for the container's cgroup in {string.Join(", ", skipped)}: not using {(skipped.Count == paths.Count ? "any" : "those")}");
+        }
+        var kept = paths.Where(p => !skipped.Contains(p.Key)).ToDictionary();
+        return new CgroupManager(kept) { Rootless = true, Skipped = skipped };
     }
+
+    /// <summary>Set for a rootless caller: device rules are not written (only root may), as runc ignores them.</summary>
+    public bool Rootless { get; init; }
+
+    /// <summary>Hierarchies a rootless container is not in: a limit that needs one fails in runc's words.</summary>
+    public IReadOnlyList<string> Skipped { get; init; } = [];
 
     public static Dictionary<string, string> Resolve(IEnumerable<CgroupMount> mounts,
         IReadOnlyDictionary<string, string> own, string? cgroupsPath, string id)
@@ -90,19 +115,25 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
         foreach (var m in mounts)
         {
             string inner = rel.StartsWith('/') ? rel : Path.Combine(own.GetValueOrDefault(m.Key, "/"), rel);
-            // Paths in /proc/self/cgroup are relative to the mount's root when the mount is a subtree.
-            if (m.Root != "/" && inner.StartsWith(m.Root, StringComparison.Ordinal))
-            {
-                inner = inner[m.Root.Length..];
-            }
-            var full = Path.GetFullPath(Path.Combine(m.MountPoint, inner.TrimStart('/')));
-            if (full != m.MountPoint && !full.StartsWith(m.MountPoint.TrimEnd('/') + "/", StringComparison.Ordinal))
-            {
-                throw new ContainerException($"cgroupsPath {rel} escapes the cgroup hierarchy");
-            }
-            paths[m.Key] = full;
+            paths[m.Key] = DirIn(m, inner);
         }
         return paths;
+    }
+
+    /// <summary>A cgroup path (as /proc/PID/cgroup gives it) as a directory of the mounted hierarchy.</summary>
+    private static string DirIn(CgroupMount m, string inner)
+    {
+        // Paths in /proc/self/cgroup are relative to the mount's root when the mount is a subtree.
+        if (m.Root != "/" && inner.StartsWith(m.Root, StringComparison.Ordinal))
+        {
+            inner = inner[m.Root.Length..];
+        }
+        var full = Path.GetFullPath(Path.Combine(m.MountPoint, inner.TrimStart('/')));
+        if (full != m.MountPoint && !full.StartsWith(m.MountPoint.TrimEnd('/') + "/", StringComparison.Ordinal))
+        {
+            throw new ContainerException($"cgroupsPath {inner} escapes the cgroup hierarchy");
+        }
+        return full;
     }
 
     /// <summary>
@@ -117,11 +148,22 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
         }
         foreach (var (key, dir) in Paths)
         {
-            CreateDir(key, dir);
+            try
+            {
+                CreateDir(key, dir);
+            }
+            catch (LinuxException e)
+            {
+                throw new ContainerException($"unable to apply cgroup configuration: {e.Message}");
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                throw new ContainerException($"unable to apply cgroup configuration: mkdir {dir}: {LinuxException.ErrnoTextOf(e)}");
+            }
         }
         if (resources != null)
         {
-            Set(resources, includeDevices: true);
+            Set(resources, includeDevices: !Rootless);
         }
     }
 
@@ -228,8 +270,12 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
     }
 
     private string DirFor(CgroupWrite w) =>
-        Paths.FirstOrDefault(p => p.Key == w.Controller || p.Key.Split(',').Contains(w.Controller)).Value
-        ?? throw new ContainerException($"the {w.Controller} cgroup controller is not available on this host (needed for {w.File})");
+        Paths.FirstOrDefault(p => Holds(p.Key, w.Controller)).Value
+        ?? throw new ContainerException(Skipped.Any(k => Holds(k, w.Controller))
+            ? $"cannot set {w.Controller} limit: container could not join or create cgroup"
+            : $"the {w.Controller} cgroup controller is not available on this host (needed for {w.File})");
+
+    private static bool Holds(string key, string controller) => key == controller || key.Split(',').Contains(controller);
 
     /// <summary>
     /// v1 refuses a memory limit above memory+swap and a memory+swap below the memory limit,

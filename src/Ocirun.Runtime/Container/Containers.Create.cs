@@ -108,6 +108,11 @@ public sealed partial class Containers
         {
             var spec = SpecJson.ParseSpec(text);
             SpecValidator.Validate(spec);
+            if (Security.Rootless.Euid != 0)
+            {
+                RootlessValidator.Validate(spec);
+                RootlessValidator.CheckProcess(spec.Process!);
+            }
             AbsoluteBindSources(spec, bundle);
             return spec;
         }

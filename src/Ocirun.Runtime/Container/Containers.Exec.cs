@@ -27,6 +27,10 @@ public sealed partial class Containers
         try
         {
             SpecValidator.CheckProcess(o.Process);
+            if (Security.Rootless.Euid != 0)
+            {
+                RootlessValidator.CheckProcess(o.Process);
+            }
             Security.Labels.Require(o.Process);
         }
         catch (Exception e) when (e is Spec.SpecValidationException or ContainerException)

@@ -10,7 +10,9 @@ public sealed partial class Containers
     {
         var r = Load(id);
         var status = StatusOf(r);
-        if (all)
+        // A rootless container the caller could give no cgroup has only its init to signal
+        // (with its own pid namespace, killing the init ends the rest).
+        if (all && r.CgroupPaths.Count > 0)
         {
             // Every process of the cgroup; fine on a stopped container, as callers clean up with it.
             var cg = new CgroupManager(r.CgroupPaths);
@@ -26,6 +28,10 @@ public sealed partial class Containers
         }
         if (status == ContainerStatus.Stopped)
         {
+            if (all)
+            {
+                return;
+            }
             throw new ContainerException("container not running");
         }
         if (Libc.kill(r.InitPid, signal) < 0)

@@ -13,9 +13,12 @@ public sealed partial class Containers(StateStore store)
     /// <summary>--systemd-cgroup: new containers get a systemd scope unit (cgroupsPath "slice:prefix:name").</summary>
     public bool SystemdCgroup { get; init; }
 
+    /// <summary>--rootless resolved (runc's rules): cgroups the caller may not use are skipped.</summary>
+    public bool RootlessCgroups { get; init; }
+
     private CgroupManager CgroupsFor(Spec.Model.Spec spec, string id) => SystemdCgroup
         ? CgroupManager.ForSystemd(spec.Linux?.CgroupsPath, id)
-        : CgroupManager.ForPath(spec.Linux?.CgroupsPath, id);
+        : CgroupManager.ForPath(spec.Linux?.CgroupsPath, id, RootlessCgroups);
 
     /// <summary>Loads a container or fails with runc's "container does not exist".</summary>
     public ContainerRecord Load(string id) =>

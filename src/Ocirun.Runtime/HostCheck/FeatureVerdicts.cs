@@ -16,7 +16,12 @@ public static class FeatureVerdicts
         v.Add(missingNs.Count == 0 && h.CgroupControllers.Count > 0
             ? new("run", true)
             : new("run", false, missingNs.Count > 0 ? $"the kernel lacks namespaces: {string.Join(", ", missingNs)}" : "no cgroup controller is mounted"));
-        v.Add(new("rootless", false, "ocirun runs containers as root only (rootless is not implemented yet)"));
+        v.Add(!h.Namespaces.GetValueOrDefault("user") ? new("rootless", false, "the kernel has no user namespaces")
+            : !h.UnprivilegedUserns ? new("rootless", false, "users may not create user namespaces here (kernel.unprivileged_userns_clone or user.max_user_namespaces is 0)")
+            : new("rootless", true));
+        v.Add(!v[^1].Works ? v[^1] with { Name = "rootless id ranges" }
+            : h.Newuidmap == null ? new("rootless id ranges", false, "newuidmap/newgidmap are not installed (Debian: uidmap), so only the user's own id can be mapped")
+            : new("rootless id ranges", true));
         v.Add(h.Namespaces.GetValueOrDefault("user") ? new("user namespaces", true) : new("user namespaces", false, "the kernel has no user namespaces"));
         v.Add(h.Namespaces.GetValueOrDefault("time") ? new("time namespace", true) : new("time namespace", false, "the kernel has no time namespaces (Linux 5.6+)"));
         v.Add(h.Syscalls.GetValueOrDefault("mount_setattr") && h.Syscalls.GetValueOrDefault("open_tree")

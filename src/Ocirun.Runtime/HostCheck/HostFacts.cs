@@ -26,6 +26,9 @@ public static unsafe class HostFacts
         }
         Cgroups(h);
         Probe(h);
+        h.UnprivilegedUserns = ReadOr("/proc/sys/kernel/unprivileged_userns_clone", "1") != "0"
+            && ReadOr("/proc/sys/user/max_user_namespaces", "0") != "0";
+        h.Newuidmap = new[] { "/usr/bin/newuidmap", "/usr/sbin/newuidmap", "/bin/newuidmap" }.FirstOrDefault(File.Exists);
         h.Lsms = ReadOr("/sys/kernel/security/lsm", "").Split(',', StringSplitOptions.RemoveEmptyEntries).ToList();
         h.Criu = Criu(criuPath);
         h.Features = FeatureVerdicts.Decide(h);

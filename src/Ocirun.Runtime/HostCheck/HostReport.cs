@@ -15,6 +15,10 @@ public sealed class HostReport
     /// <summary>System call (or facility) → whether the kernel answers it.</summary>
     public SortedDictionary<string, bool> Syscalls { get; set; } = new();
     public List<string> Lsms { get; set; } = [];
+    /// <summary>Whether a non-root user may create a user namespace (Debian's sysctl and user.max_user_namespaces allow it).</summary>
+    public bool UnprivilegedUserns { get; set; }
+    /// <summary>Where shadow's newuidmap is, which maps /etc/subuid ranges for rootless users; null without it.</summary>
+    public string? Newuidmap { get; set; }
     public CriuFacts Criu { get; set; } = new();
     public List<FeatureVerdict> Features { get; set; } = [];
 }

@@ -13,6 +13,12 @@ internal static unsafe partial class Libc
     [LibraryImport(L, SetLastError = true)]
     public static partial int setgroups(nint size, uint* list);
 
+    [LibraryImport(L)]
+    public static partial uint geteuid();
+
+    [LibraryImport(L)]
+    public static partial uint getegid();
+
     [LibraryImport(L, SetLastError = true)]
     public static partial int setrlimit(int resource, RLimit* rlim);
 

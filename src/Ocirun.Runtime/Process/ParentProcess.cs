@@ -324,7 +324,7 @@ internal sealed class ParentProcess
             switch (frame.Type)
             {
                 case SyncType.UsermapPlease:
-                    WriteIdMaps(stage0);
+                    IdMapWriter.Write(stage0, Spec.Linux?.UidMappings, Spec.Linux?.GidMappings);
                     sync.Send(SyncType.UsermapAck);
                     break;
                 case SyncType.Pid:
@@ -345,14 +345,6 @@ internal sealed class ParentProcess
         2 => "through cgroup.procs",
         _ => "not at all",
     };
-
-    private void WriteIdMaps(int pid)
-    {
-        static string Format(List<Spec.Model.IdMapping>? maps) =>
-            string.Concat((maps ?? []).Select(m => $"{m.ContainerId} {m.HostId} {m.Size}\n"));
-        Sys.WriteFile($"/proc/{pid}/uid_map", Format(Spec.Linux?.UidMappings));
-        Sys.WriteFile($"/proc/{pid}/gid_map", Format(Spec.Linux?.GidMappings));
-    }
 
     private void ManagedStage(SyncSocket sync)
     {

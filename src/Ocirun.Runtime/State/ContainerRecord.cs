@@ -15,7 +15,6 @@ public sealed class ContainerRecord
     public string Bundle { get; set; } = "";
     public string Rootfs { get; set; } = "";
     public string Created { get; set; } = "";
-    public uint Owner { get; set; }
     public Dictionary<string, string>? Annotations { get; set; }
     public Dictionary<string, string> CgroupPaths { get; set; } = new();
     /// <summary>The scope unit when the container was made with --systemd-cgroup.</summary>

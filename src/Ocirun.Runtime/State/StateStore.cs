@@ -126,6 +126,13 @@ public sealed class StateStore(string root)
         }
     }
 
+    /// <summary>Who owns the container's state directory: `list` shows it as runc does.</summary>
+    public unsafe uint OwnerOf(string id)
+    {
+        StatBuf st;
+        return Libc.stat(Dir(id), &st) == 0 ? st.Uid : 0;
+    }
+
     public IEnumerable<string> Ids()
     {
         if (!Directory.Exists(Root))
