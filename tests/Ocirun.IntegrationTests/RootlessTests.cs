@@ -80,6 +80,43 @@ public sealed class RootlessTests(RootlessUserFixture fixture) : IClassFixture<R
     }
 
     [Fact]
+    public void TheReadmesRootlessBlockRunsAsItStands()
+    {
+        // `ocirun` on the user's PATH is the binary under test; the block makes its own bundle.
+        var dir = Path.Combine(_user.Home, "readme-" + Guid.NewGuid().ToString("n")[..8]);
+        _dirs.Add(dir);
+        Directory.CreateDirectory(Path.Combine(dir, "bin"));
+        Directory.CreateDirectory(Path.Combine(dir, "bundle"));
+        File.CreateSymbolicLink(Path.Combine(dir, "bin", "ocirun"), TestEnv.Bin);
+        Run.Program("cp", ["-a", TestEnv.Rootfs, Path.Combine(dir, "bundle", "rootfs")]).EnsureSuccess();
+        _user.Own(dir);
+        var r = _user.Run("sh", ["-euc", ReadmeBlock.Get("rootless-ocirun", TestEnv.Bin)], cwd: dir,
+            env: new Dictionary<string, string> { ["PATH"] = Path.Combine(dir, "bin") + ":/usr/bin:/bin:/usr/sbin:/sbin" }).EnsureSuccess();
+        Assert.Matches($@"^0
+\s*0\s+{_user.Uid}\s+1
+$", r.Stdout);
+    }
+
+    [Fact]
+    public void InsideTheCallersUserNamespaceDevicesAreBoundAsRuncDoes()
+    {
+        // Rootless Podman's way: the runtime runs as root of a user namespace Podman made, and
+        // the spec asks for no user namespace of its own; mknod is refused there.
+        var b = NewBundle(s =>
+        {
+            s.Linux!.Namespaces!.RemoveAll(n => n.Type == "user");
+            s.Linux.UidMappings = null;
+            s.Linux.GidMappings = null;
+            s.Process!.Args = ["sh", "-c", "echo x > /dev/null && head -c 4 /dev/zero | wc -c && id -u"];
+        });
+        CommandResult InUserns(string bin) => _user.Run("unshare", ["--user", "--map-root-user", "--mount", bin, "run", "--bundle", b, Id()]);
+        var runcs = InUserns(TestEnv.Runc13).EnsureSuccess();
+        var ours = InUserns(TestEnv.Bin).EnsureSuccess();
+        Assert.Equal(runcs.Stdout, ours.Stdout);
+        Assert.Equal("4\n0\n", ours.Stdout);
+    }
+
+    [Fact]
     public void TheLifecycleWorksWithoutCgroupsAndStateIsInXdgRuntimeDir()
     {
         var id = Id();

@@ -255,7 +255,10 @@ internal sealed class ParentProcess
             // A mount namespace joined by path gets the rootfs prepared in it too, as runc does.
             OwnMountNamespace = ExecInto == 0 && Spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.Mount) == true,
             NewCgroupNamespace = ExecInto == 0 && Creates(NamespaceTypes.Cgroup),
-            InUserNamespace = ExecInto == 0 && Spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.User) == true,
+            // Devices are bind-mounted, not made, in a user namespace: the spec's own, or the
+            // one ocirun itself runs in (rootless Podman's), where mknod is refused as well.
+            InUserNamespace = ExecInto == 0 && (Spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.User) == true
+                || Security.Rootless.InUserNamespace()),
             ParentHooks = ExecInto == 0
                 && (Spec.Hooks?.Prestart?.Count ?? 0) + (Spec.Hooks?.CreateRuntime?.Count ?? 0) > 0,
             CpusPinned = !string.IsNullOrEmpty(Spec.Linux?.Resources?.Cpu?.Cpus),
