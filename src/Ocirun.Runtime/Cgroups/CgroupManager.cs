@@ -156,9 +156,10 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
             {
                 throw new ContainerException($"unable to apply cgroup configuration: {e.Message}");
             }
-            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            catch (UnauthorizedAccessException)
             {
-                throw new ContainerException($"unable to apply cgroup configuration: mkdir {dir}: {LinuxException.ErrnoTextOf(e)}");
+                // .NET's word for EACCES and EPERM; other errors reach the CLI's own mapping.
+                throw new ContainerException($"unable to apply cgroup configuration: mkdir {dir}: permission denied");
             }
         }
         if (resources != null)

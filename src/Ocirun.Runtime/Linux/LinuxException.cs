@@ -24,18 +24,6 @@ public sealed class LinuxException(string operation, int errno)
 
     public static string ErrnoText(int errno) => Marshal.GetPInvokeErrorMessage(errno).ToLowerInvariant();
 
-    /// <summary>
-    /// The errno text of a failed .NET file operation, in runc's words: .NET reports EACCES and
-    /// EPERM as UnauthorizedAccessException and keeps other errnos in an IOException's HResult.
-    /// </summary>
-    public static string ErrnoTextOf(Exception e) => e switch
-    {
-        LinuxException l => ErrnoText(l.Errno),
-        UnauthorizedAccessException => "permission denied",
-        IOException { HResult: > 0 and < 4096 } io => ErrnoText(io.HResult),
-        _ => e.Message,
-    };
-
     /// <summary>Throws for a -1 result, retrying is the caller's business.</summary>
     public static int Check(int result, string operation) => result < 0 ? throw Last(operation) : result;
 
