@@ -16,6 +16,7 @@ deps:
 	@scripts/criu.sh
 	@scripts/rootfs.sh $(ROOTFS)
 	@scripts/runc13.sh
+	@scripts/cri-api.sh build/cri-api/api.proto
 
 native:
 	@$(MAKE) -s -C native

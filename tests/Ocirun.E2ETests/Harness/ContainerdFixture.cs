@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Security.Cryptography;
-using System.Text.Json;
 using Xunit;
 
 namespace Ocirun.E2ETests.Harness;
@@ -20,7 +17,7 @@ public sealed class ContainerdCollection : ICollectionFixture<ContainerdFixture>
 /// Dispose removes every task, container, image and snapshot, the namespace, the daemon, its
 /// shims, mounts, cgroups and directories, and then reports anything it had to clean up by force.
 /// </summary>
-public sealed class ContainerdFixture : IDisposable
+public class ContainerdFixture : IDisposable
 {
     public const string Image = "localhost/ocirun-e2e-busybox:latest";
     public const string RuncBinary = "/usr/sbin/runc";
@@ -28,10 +25,22 @@ public sealed class ContainerdFixture : IDisposable
     private readonly Process? daemon;
     private readonly List<string> leaks = new();
 
-    public ContainerdFixture()
+    public ContainerdFixture() : this(cri: false)
+    {
+    }
+
+    /// <summary>
+    /// With cri, the CRI plugin is on (it keeps everything in the k8s.io namespace) with a
+    /// runtime class per runtime whose shim runs it with a state root of this fixture's, and
+    /// the pause image is imported as well.
+    /// </summary>
+    protected ContainerdFixture(bool cri)
     {
         Dir = Directory.CreateTempSubdirectory("ocirun-e2e-ctrd-").FullName;
-        Namespace = "ocirun-e2e-" + Guid.NewGuid().ToString("n")[..10];
+        var tag = Guid.NewGuid().ToString("n")[..10];
+        Namespace = cri ? "k8s.io" : "ocirun-e2e-" + tag;
+        RuntimeRoot = cri ? "/run/ocirun-e2e-cri-" + tag : Path.Combine("/run/containerd/runc", Namespace);
+        CgroupParent = cri ? "ocirun-e2e-cri-" + tag : Namespace;
         Socket = Path.Combine(Dir, "containerd.sock");
         try
         {
@@ -45,7 +54,7 @@ public sealed class ContainerdFixture : IDisposable
                 version = 2
                 root = "{Dir}/root"
                 state = "{Dir}/state"
-                disabled_plugins = ["io.containerd.grpc.v1.cri"]
+                {(cri ? CriPlugin.Config(Dir, RuntimeRoot, CriPlugin.PauseImage) : "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]")}
 
                 [grpc]
                   address = "{Socket}"
@@ -67,9 +76,15 @@ public sealed class ContainerdFixture : IDisposable
             {
                 throw new InvalidOperationException($"containerd exited with {daemon.ExitCode}\n{DaemonLogTail()}");
             }
-            var archive = BuildDockerArchive(rootfs);
+            var archive = DockerArchive.Write(Path.Combine(Dir, "image"), rootfs, Image, cmd: ["sh"]);
             Ctr("images", "import", archive).EnsureSuccess(DaemonLogTail());
             File.Delete(archive);
+            if (cri)
+            {
+                archive = DockerArchive.Write(Path.Combine(Dir, "pause"), CriPlugin.BuildPauseRootfs(Dir), CriPlugin.PauseImage, entrypoint: ["/pause"]);
+                Ctr("images", "import", archive).EnsureSuccess(DaemonLogTail());
+                File.Delete(archive);
+            }
         }
         catch
         {
@@ -91,7 +106,10 @@ public sealed class ContainerdFixture : IDisposable
     public string DaemonLog => Path.Combine(Dir, "containerd.log");
 
     /// <summary>The state root the runc shim passes to the runtime as --root.</summary>
-    public string RuntimeRoot => Path.Combine("/run/containerd/runc", Namespace);
+    public string RuntimeRoot { get; }
+
+    /// <summary>The cgroup path containers go under: /NAMESPACE for ctr, the pods' cgroup parent for CRI.</summary>
+    public string CgroupParent { get; }
 
     /// <summary>Where the shim mounts a task's rootfs (readable from the host even while the task is paused).</summary>
     public string TaskRootfs(string id) =>
@@ -155,60 +173,18 @@ public sealed class ContainerdFixture : IDisposable
         }
     }
 
-    /// <summary>
-    /// Writes a docker-archive (what `docker save` makes) with the rootfs as its one layer;
-    /// `ctr images import` unpacks it into the overlayfs snapshotter.
-    /// </summary>
-    private string BuildDockerArchive(string rootfs)
-    {
-        var dir = Path.Combine(Dir, "image");
-        Directory.CreateDirectory(dir);
-        var layer = Path.Combine(dir, "layer.tar");
-        ContainerdRun.Program("tar", ["-C", rootfs, "-cf", layer, "."]).EnsureSuccess();
-        string diffId;
-        using (var stream = File.OpenRead(layer))
-        {
-            diffId = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
-        }
-        var arch = RuntimeInformation.OSArchitecture switch
-        {
-            Architecture.X64 => "amd64",
-            Architecture.Arm64 => "arm64",
-            var a => a.ToString().ToLowerInvariant(),
-        };
-        var config = new Dictionary<string, object>
-        {
-            ["architecture"] = arch,
-            ["os"] = "linux",
-            ["config"] = new Dictionary<string, object>
-            {
-                ["Env"] = new[] { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
-                ["Cmd"] = new[] { "sh" },
-            },
-            ["rootfs"] = new Dictionary<string, object> { ["type"] = "layers", ["diff_ids"] = new[] { diffId } },
-        };
-        File.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(config));
-        var manifest = new[]
-        {
-            new Dictionary<string, object>
-            {
-                ["Config"] = "config.json",
-                ["RepoTags"] = new[] { Image },
-                ["Layers"] = new[] { "layer.tar" },
-            },
-        };
-        File.WriteAllText(Path.Combine(dir, "manifest.json"), JsonSerializer.Serialize(manifest));
-        var archive = Path.Combine(Dir, "busybox.tar");
-        ContainerdRun.Program("tar", ["-C", dir, "-cf", archive, "config.json", "manifest.json", "layer.tar"])
-            .EnsureSuccess();
-        Directory.Delete(dir, recursive: true);
-        return archive;
-    }
-
     public void Dispose()
     {
         if (daemon is not null && !daemon.HasExited)
         {
+            try
+            {
+                BeforeDaemonStops();
+            }
+            catch (Exception e)
+            {
+                leaks.Add("cleanup before the daemon stops failed: " + e.Message);
+            }
             RemoveEverything();
             ContainerdRun.Signal(daemon.Id, ContainerdRun.SIGTERM);
             if (!daemon.WaitForExit(TimeSpan.FromSeconds(15)))
@@ -242,6 +218,11 @@ public sealed class ContainerdFixture : IDisposable
         }
     }
 
+    /// <summary>What a derived fixture cleans up through the daemon while it still runs.</summary>
+    protected virtual void BeforeDaemonStops()
+    {
+    }
+
     /// <summary>Removes what the tests left in the namespace (normally nothing) and the namespace itself.</summary>
     private void RemoveEverything()
     {
@@ -264,7 +245,8 @@ public sealed class ContainerdFixture : IDisposable
                 Ctr("containers", "rm", id);
             }
             var images = CtrOk("images", "ls", "-q").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            foreach (var image in images.Where(i => i != Image))
+            // The CRI plugin also names each image by its id (sha256:…).
+            foreach (var image in images.Where(i => i != Image && i != CriPlugin.PauseImage && !i.StartsWith("sha256:", StringComparison.Ordinal)))
             {
                 leaks.Add($"image {image}");
             }
@@ -355,8 +337,8 @@ public sealed class ContainerdFixture : IDisposable
     }
 
     /// <summary>Paths of the cgroup directories `ctr` puts this namespace's containers under (/NAMESPACE/ID).</summary>
-    public IEnumerable<string> CgroupDirs(string? id = null) => CgroupTree.Dirs(id is null ? Namespace : Path.Combine(Namespace, id));
+    public IEnumerable<string> CgroupDirs(string? id = null) => CgroupTree.Dirs(id is null ? CgroupParent : Path.Combine(CgroupParent, id));
 
-    /// <summary>The runtimes remove /NAMESPACE/ID; /NAMESPACE itself, created on the way, is ours to remove.</summary>
-    private void RemoveCgroups() => CgroupTree.Remove(Namespace, leaks);
+    /// <summary>The runtimes remove the containers' cgroups; the parent, created on the way, is ours to remove.</summary>
+    private void RemoveCgroups() => CgroupTree.Remove(CgroupParent, leaks);
 }
