@@ -17,7 +17,7 @@ public sealed class CriTests(CriFixture cri)
     private RuntimeService.RuntimeServiceClient Rt => cri.Client.Runtime;
 
     /// <summary>A pod on the host's network with its own pid and ipc namespaces, its cgroup under the fixture's parent.</summary>
-    private (string Id, PodSandboxConfig Config) RunPod(string runtime, string name)
+    private (string Id, PodSandboxConfig Config) RunPod(string runtime, string name, bool privileged = false)
     {
         var uid = Guid.NewGuid().ToString("n");
         var config = new PodSandboxConfig
@@ -31,6 +31,7 @@ public sealed class CriTests(CriFixture cri)
                 SecurityContext = new LinuxSandboxSecurityContext
                 {
                     NamespaceOptions = new NamespaceOption { Network = NamespaceMode.Node, Pid = NamespaceMode.Pod, Ipc = NamespaceMode.Pod },
+                    Privileged = privileged,
                 },
             },
         };
@@ -39,7 +40,10 @@ public sealed class CriTests(CriFixture cri)
         return (id, config);
     }
 
-    private string CreateContainer(string podId, PodSandboxConfig pod, string name, params string[] command)
+    private string CreateContainer(string podId, PodSandboxConfig pod, string name, params string[] command) =>
+        CreateContainer(podId, pod, name, _ => { }, command);
+
+    private string CreateContainer(string podId, PodSandboxConfig pod, string name, Action<ContainerConfig> edit, params string[] command)
     {
         var config = new ContainerConfig
         {
@@ -52,6 +56,7 @@ public sealed class CriTests(CriFixture cri)
             },
         };
         config.Command.AddRange(command);
+        edit(config);
         return Rt.CreateContainer(new CreateContainerRequest { PodSandboxId = podId, Config = config, SandboxConfig = pod }).ContainerId;
     }
 
@@ -140,6 +145,71 @@ public sealed class CriTests(CriFixture cri)
             var status = Rt.ContainerStatus(new ContainerStatusRequest { ContainerId = id }).Status;
             Assert.Equal(7, status.ExitCode);
             Assert.Contains(" stdout F bye", File.ReadAllText(Path.Combine(pod.LogDirectory, "exits.log")));
+            Rt.RemoveContainer(new RemoveContainerRequest { ContainerId = id });
+        }
+        finally
+        {
+            RemovePod(podId, pod);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Runtimes))]
+    public void ABidirectionalMountShowsTheContainersMountsOnTheHost(string runtime)
+    {
+        // What CSI drivers rely on: a host directory on a shared mount, mounted Bidirectional
+        // into a privileged container (containerd then asks for rootfsPropagation rshared).
+        var shared = Path.Combine(cri.Dir, "shared-" + runtime);
+        Directory.CreateDirectory(shared);
+        ContainerdRun.Program("mount", ["--bind", shared, shared]).EnsureSuccess();
+        ContainerdRun.Program("mount", ["--make-rshared", shared]).EnsureSuccess();
+        var (podId, pod) = RunPod(runtime, "prop-" + runtime, privileged: true);
+        try
+        {
+            var id = CreateContainer(podId, pod, "mounter", c =>
+            {
+                c.Linux.SecurityContext = new LinuxContainerSecurityContext { Privileged = true };
+                c.Mounts.Add(new Mount { ContainerPath = "/mnt/shared", HostPath = shared, Propagation = MountPropagation.PropagationBidirectional });
+            }, "sh", "-c", "mkdir -p /mnt/shared/sub && mount -t tmpfs -o size=1m ocirun-prop /mnt/shared/sub && echo in > /mnt/shared/sub/f && sleep 300");
+            Rt.StartContainer(new StartContainerRequest { ContainerId = id });
+            var file = Path.Combine(shared, "sub", "f");
+            Poll.Until(() => File.Exists(file), "the container's tmpfs to appear on the host");
+            Assert.Equal("in\n", File.ReadAllText(file));
+            Assert.Contains(File.ReadAllLines("/proc/self/mountinfo"), l => l.Split(' ')[4] == Path.Combine(shared, "sub") && l.Contains(" - tmpfs ocirun-prop "));
+            Rt.StopContainer(new StopContainerRequest { ContainerId = id, Timeout = 1 });
+            Rt.RemoveContainer(new RemoveContainerRequest { ContainerId = id });
+        }
+        finally
+        {
+            RemovePod(podId, pod);
+            ContainerdFixture.UnmountUnder(shared);
+            Directory.Delete(shared, recursive: true);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Runtimes))]
+    public async Task ExecWithATerminalStreamsThroughContainerdsServer(string runtime)
+    {
+        // `kubectl exec -t`: Exec returns a URL of containerd's streaming server, which the
+        // client opens as a WebSocket speaking Kubernetes' channel protocol.
+        var (podId, pod) = RunPod(runtime, "tty-" + runtime);
+        try
+        {
+            var id = CreateContainer(podId, pod, "sleeper", "sleep", "300");
+            Rt.StartContainer(new StartContainerRequest { ContainerId = id });
+            // `kubectl exec -it`: a terminal with input (containerd streams a terminal's output only then).
+            var url = Rt.Exec(new ExecRequest
+            {
+                ContainerId = id, Cmd = { "sh", "-c", "tty; read line; echo got $line; sleep 0.2" }, Tty = true, Stdin = true, Stdout = true,
+            }).Url;
+            var (output, status) = await CriStream.Run(url, TimeSpan.FromSeconds(20), "hello\r");
+            // The terminal echoes what was typed whenever it arrives, so only the lines the program wrote are in order.
+            var lines = output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l != "hello").ToArray();
+            Assert.True(lines is [var tty, "got hello", ""] && tty.StartsWith("/dev/pts/", StringComparison.Ordinal),
+                $"{runtime}: output [{output}] status [{status}]");
+            Assert.Contains("Success", status);
+            Rt.StopContainer(new StopContainerRequest { ContainerId = id, Timeout = 1 });
             Rt.RemoveContainer(new RemoveContainerRequest { ContainerId = id });
         }
         finally
