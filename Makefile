@@ -45,6 +45,7 @@ test-integration: $(BIN)
 test-e2e: $(BIN)
 	@OCIRUN_BIN=$(abspath $(BIN)) OCIRUN_ROOTFS=$(abspath $(ROOTFS)) \
 		scripts/dotnet-test.sh e2e tests/Ocirun.E2ETests
+	@scripts/check-leaks.sh $(abspath $(BIN))
 
 demo: deps build
 	@scripts/demo.sh $(abspath $(BIN)) $(abspath $(ROOTFS))

@@ -17,6 +17,7 @@ machines=$(ls /run/ocirun-machines 2>/dev/null | tr '\n' ' ')
 users=$(getent passwd ocirun-rl ocirun-rlp | cut -d: -f1 | tr '\n' ' ')
 [[ -n $users ]] && problems+=("rootless test users left: $users")
 grep -qs '^ocirun-rl' /etc/subuid /etc/subgid && problems+=("subordinate ids of a rootless test user left in /etc/subuid or /etc/subgid")
+ls -d /tmp/ctrd-checkpoint* >/dev/null 2>&1 && problems+=("containerd checkpoint images left in /tmp (ctrd-checkpoint*)")
 [[ -n $(ls -A /tmp/ocirun-it 2>/dev/null) ]] && problems+=("bundles left in /tmp/ocirun-it")
 if ((${#problems[@]})); then
   printf 'leak check: %s\n' "${problems[@]}" >&2

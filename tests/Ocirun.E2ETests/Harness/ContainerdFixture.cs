@@ -69,7 +69,11 @@ public class ContainerdFixture : IDisposable
                   path = "{Dir}/opt"
                 """);
             Directory.CreateDirectory(FifoDir);
-            daemon = ContainerdRun.StartLogged("containerd", ["--config", config], DaemonLog);
+            // Its temporary files (a checkpoint's images, ctrd-checkpoint*, which it leaves) go in
+            // the fixture's directory, not /tmp.
+            Directory.CreateDirectory(Path.Combine(Dir, "tmp"));
+            daemon = ContainerdRun.StartLogged("containerd", ["--config", config], DaemonLog,
+                new Dictionary<string, string> { ["TMPDIR"] = Path.Combine(Dir, "tmp") });
             WaitFor(() => daemon.HasExited || ContainerdRun.Program("ctr", ["--address", Socket, "version"]).ExitCode == 0,
                 TimeSpan.FromSeconds(30), "containerd to answer on its socket");
             if (daemon.HasExited)
