@@ -17,11 +17,14 @@ set -euo pipefail
 # (network lock, tmpfs dumps). python3 reads the test reports for the failure summary at
 # the end of a run and runs `make bench` (scripts/bench.py). jq is convenience only; tests
 # must not need it.
+# containernetworking-plugins: the CNI bridge that containerd's CRI plugin gives the tests' pods
+# (a private subnet with no host address).
 # systemd-container (systemd-nspawn) and dbus boot this host's own OS with systemd as PID 1
 # in a container, where the systemd cgroup driver is tested (scripts/systemd-machine.sh).
 pkgs=(clang lld zlib1g-dev libc6-dev libseccomp-dev busybox-static runc crun python3
       iproute2 procps util-linux tar podman conmon netavark aardvark-dns
-      iptables nftables catatonit uidmap containerd docker.io jq systemd-container dbus)
+      iptables nftables catatonit uidmap containerd docker.io jq systemd-container dbus
+      containernetworking-plugins)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -7,7 +7,7 @@ namespace Ocirun.E2ETests;
 /// containerd's CRI plugin driven over gRPC the way the kubelet drives it, with the runtime
 /// class "ocirun" (the runc v2 shim running ocirun) and, as the reference, "runc": a host-network
 /// pod, a container in it, ExecSync, status, stats, a resource update, log reopening, stop and
-/// removal. No test touches a pod IP: the pods share the host's network.
+/// removal, on the host's network or on a CNI bridge (whose addresses no test ever connects to).
 /// </summary>
 [Collection(CriCollection.Name)]
 public sealed class CriTests(CriFixture cri)
@@ -17,20 +17,24 @@ public sealed class CriTests(CriFixture cri)
     private RuntimeService.RuntimeServiceClient Rt => cri.Client.Runtime;
 
     /// <summary>A pod on the host's network with its own pid and ipc namespaces, its cgroup under the fixture's parent.</summary>
-    private (string Id, PodSandboxConfig Config) RunPod(string runtime, string name, bool privileged = false)
+    private (string Id, PodSandboxConfig Config) RunPod(string runtime, string name, bool privileged = false, bool hostNetwork = true)
     {
         var uid = Guid.NewGuid().ToString("n");
         var config = new PodSandboxConfig
         {
             Metadata = new PodSandboxMetadata { Name = name, Uid = uid, Namespace = "ocirun-e2e", Attempt = 0 },
-            // No hostname: the kubelet gives none to a pod on the host's network (it has the host's UTS namespace).
+            // The kubelet gives no hostname to a pod on the host's network (it has the host's UTS namespace).
+            Hostname = hostNetwork ? "" : name,
             LogDirectory = Path.Combine(cri.Dir, "pods", uid),
             Linux = new LinuxPodSandboxConfig
             {
                 CgroupParent = $"/{cri.CgroupParent}/pod{uid[..12]}",
                 SecurityContext = new LinuxSandboxSecurityContext
                 {
-                    NamespaceOptions = new NamespaceOption { Network = NamespaceMode.Node, Pid = NamespaceMode.Pod, Ipc = NamespaceMode.Pod },
+                    NamespaceOptions = new NamespaceOption
+                    {
+                        Network = hostNetwork ? NamespaceMode.Node : NamespaceMode.Pod, Pid = NamespaceMode.Pod, Ipc = NamespaceMode.Pod,
+                    },
                     Privileged = privileged,
                 },
             },
@@ -209,6 +213,39 @@ public sealed class CriTests(CriFixture cri)
             Assert.True(lines is [var tty, "got hello", ""] && tty.StartsWith("/dev/pts/", StringComparison.Ordinal),
                 $"{runtime}: output [{output}] status [{status}]");
             Assert.Contains("Success", status);
+            Rt.StopContainer(new StopContainerRequest { ContainerId = id, Timeout = 1 });
+            Rt.RemoveContainer(new RemoveContainerRequest { ContainerId = id });
+        }
+        finally
+        {
+            RemovePod(podId, pod);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Runtimes))]
+    public void APodOnTheBridgeHasItsOwnNetworkAndHostname(string runtime)
+    {
+        var (podId, pod) = RunPod(runtime, "net-" + runtime, hostNetwork: false);
+        try
+        {
+            var ip = Rt.PodSandboxStatus(new PodSandboxStatusRequest { PodSandboxId = podId }).Status.Network.Ip;
+            Assert.StartsWith("198.18.213.", ip);
+            var id = CreateContainer(podId, pod, "netcheck", "sleep", "300");
+            Rt.StartContainer(new StartContainerRequest { ContainerId = id });
+            // Seen from inside only: the pod's address on its eth0, its own loopback (a listener
+            // on 127.0.0.1 answers there), and the pod's hostname.
+            var r = Rt.ExecSync(new ExecSyncRequest
+            {
+                ContainerId = id, Timeout = 20,
+                Cmd = { "sh", "-c", "ip -4 -o addr show eth0; hostname; (echo pong | nc -l -p 7000 127.0.0.1 &); sleep 0.3; echo ping | nc 127.0.0.1 7000" },
+            });
+            Assert.True(r.ExitCode == 0, r.Stderr.ToStringUtf8());
+            var lines = r.Stdout.ToStringUtf8().Split('\n');
+            Assert.Contains($"inet {ip}/24", lines[0]);
+            Assert.Equal("net-" + runtime, lines[1]);
+            // The listener prints what it got, the client what came back: either may come first.
+            Assert.Equal(["ping", "pong"], lines[2..].Where(l => l.Length > 0).Order());
             Rt.StopContainer(new StopContainerRequest { ContainerId = id, Timeout = 1 });
             Rt.RemoveContainer(new RemoveContainerRequest { ContainerId = id });
         }

@@ -42,6 +42,7 @@ public class ContainerdFixture : IDisposable
         RuntimeRoot = cri ? "/run/ocirun-e2e-cri-" + tag : Path.Combine("/run/containerd/runc", Namespace);
         CgroupParent = cri ? "ocirun-e2e-cri-" + tag : Namespace;
         Socket = Path.Combine(Dir, "containerd.sock");
+        Bridge = cri ? "ocirune2e" + tag[..4] : null;
         try
         {
             var rootfs = Environment.GetEnvironmentVariable("OCIRUN_ROOTFS");
@@ -69,6 +70,13 @@ public class ContainerdFixture : IDisposable
                   path = "{Dir}/opt"
                 """);
             Directory.CreateDirectory(FifoDir);
+            if (Bridge != null)
+            {
+                CriPlugin.WriteCniNetwork(Dir, Bridge);
+                // While the pods' network exists, nothing on the host can send to it.
+                ContainerdRun.Program("ip", ["route", "add", "unreachable", CriPlugin.PodSubnet]).EnsureSuccess();
+                _routed = true;
+            }
             // Its temporary files (a checkpoint's images, ctrd-checkpoint*, which it leaves) go in
             // the fixture's directory, not /tmp.
             Directory.CreateDirectory(Path.Combine(Dir, "tmp"));
@@ -96,6 +104,11 @@ public class ContainerdFixture : IDisposable
             throw;
         }
     }
+
+    private readonly bool _routed;
+
+    /// <summary>The CNI bridge of the pods (CRI only): made by the bridge plugin at the first pod, removed at the end.</summary>
+    public string? Bridge { get; }
 
     /// <summary>The temporary directory holding everything of this daemon.</summary>
     public string Dir { get; }
@@ -200,6 +213,14 @@ public class ContainerdFixture : IDisposable
         }
         daemon?.Dispose();
         KillLeftoverShims();
+        if (Bridge != null && Directory.Exists($"/sys/class/net/{Bridge}"))
+        {
+            ContainerdRun.Program("ip", ["link", "del", Bridge]);
+        }
+        if (_routed)
+        {
+            ContainerdRun.Program("ip", ["route", "del", "unreachable", CriPlugin.PodSubnet]);
+        }
         UnmountUnder(Dir);
         RemoveCgroups();
         if (Directory.Exists(RuntimeRoot))

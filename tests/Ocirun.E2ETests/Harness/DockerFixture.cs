@@ -47,7 +47,8 @@ public sealed class DockerFixture : IDisposable
                 ["ip-masq"] = false,
                 ["experimental"] = true,
                 ["cgroup-parent"] = "/" + CgroupParent,
-                ["runtimes"] = new Dictionary<string, object> { ["ocirun"] = new Dictionary<string, string> { ["path"] = E2EEnv.Bin } },
+                // The README's daemon.json block as it stands.
+                ["runtimes"] = System.Text.Json.Nodes.JsonNode.Parse(Ocirun.Tests.Shared.ReadmeBlock.Get("docker", E2EEnv.Bin))!["runtimes"]!.DeepClone(),
             }));
             // Its temporary files (docker checkpoint's ctrd-checkpoint* image directories, which
             // it does not always remove) go into the fixture's directory, not the host's /tmp.

@@ -37,11 +37,15 @@ public sealed class PodmanHost : IDisposable
     public Podman For(string runtime) => new(this, runtime);
 
     /// <summary>
-    /// CONTAINERS_CONF replaces the system's configuration, so this is all Podman reads.
+    /// CONTAINERS_CONF replaces the system's configuration, so this is all Podman reads. Its
+    /// ocirun runtime and JSON list are the lines of the README's drop-in block.
     /// default_ulimits: root here lacks CAP_SYS_RESOURCE, so Podman's default (raising
     /// nofile/nproc to the hard maximum) would fail. network_config_dir is private so that
     /// cleanup never sees the machine's own networks.
     /// </summary>
+    private static string DropInLine(string key) =>
+        Ocirun.Tests.Shared.ReadmeBlock.Get("podman", E2EEnv.Bin).Split('\n').Single(l => l.StartsWith(key + " = ", StringComparison.Ordinal));
+
     private string Conf(string runtime) => $"""
         [containers]
         default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
@@ -55,10 +59,10 @@ public sealed class PodmanHost : IDisposable
         runtime = "{runtime}"
         cgroup_manager = "cgroupfs"
         events_logger = "file"
-        runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "ocirun"]
+        {DropInLine("runtime_supports_json")}
 
         [engine.runtimes]
-        ocirun = ["{E2EEnv.Bin}"]
+        {DropInLine("ocirun")}
         runc = ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"]
 
         """;
