@@ -15,6 +15,31 @@ public sealed class ContainerdTests(ContainerdFixture ctrd)
     /// <summary>Appends 1, 2, 3, … to /tmp/log, one line every 0.1 s.</summary>
     private const string Counter = "i=0; while :; do i=$((i+1)); echo $i >> /tmp/log; sleep 0.1; done";
 
+    [Fact]
+    public void TheReadmesCtrBlockRunsAsItStands()
+    {
+        // ctr takes the daemon and namespace from the environment; the block imports the archive it names.
+        var dir = Path.Combine(ctrd.Dir, "readme");
+        Directory.CreateDirectory(dir);
+        DockerArchive.Write(Path.Combine(dir, "busybox"), Environment.GetEnvironmentVariable("OCIRUN_ROOTFS")!, "localhost/busybox:latest", cmd: ["sh"]);
+        try
+        {
+            var r = Ocirun.Tests.Shared.ProgramRunner.Run("sh", ["-euc", Ocirun.Tests.Shared.ReadmeBlock.Get("ctr", ContainerdFixture.RuntimeBinary("ocirun"))],
+                TimeSpan.FromMinutes(2), new Ocirun.Tests.Shared.ProgramOptions
+                {
+                    Cwd = dir,
+                    Env = new Dictionary<string, string> { ["CONTAINERD_ADDRESS"] = ctrd.Socket, ["CONTAINERD_NAMESPACE"] = ctrd.Namespace },
+                }).EnsureSuccess(ctrd.DaemonLogTail());
+            Assert.EndsWith("hello from ocirun\n", r.Stdout);
+            Assert.DoesNotContain("demo1", ctrd.Containers());
+        }
+        finally
+        {
+            ctrd.Ctr("images", "rm", "--sync", "localhost/busybox:latest");
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Runtimes))]
     public void RunRm_PropagatesExitCodeAndOutput(string runtime)

@@ -16,6 +16,10 @@ public sealed class CriTests(CriFixture cri)
 
     private RuntimeService.RuntimeServiceClient Rt => cri.Client.Runtime;
 
+    /// <summary>What the kubelet asks for: ocirun's is the handler of the README's RuntimeClass.</summary>
+    private static string Handler(string runtime) => runtime != "ocirun" ? runtime
+        : Ocirun.Tests.Shared.ReadmeBlock.Get("runtimeclass", "").Split('\n').Single(l => l.StartsWith("handler: ", StringComparison.Ordinal))["handler: ".Length..];
+
     /// <summary>A pod on the host's network with its own pid and ipc namespaces, its cgroup under the fixture's parent.</summary>
     private (string Id, PodSandboxConfig Config) RunPod(string runtime, string name, bool privileged = false, bool hostNetwork = true)
     {
@@ -40,7 +44,7 @@ public sealed class CriTests(CriFixture cri)
             },
         };
         Directory.CreateDirectory(config.LogDirectory);
-        var id = Rt.RunPodSandbox(new RunPodSandboxRequest { Config = config, RuntimeHandler = runtime }).PodSandboxId;
+        var id = Rt.RunPodSandbox(new RunPodSandboxRequest { Config = config, RuntimeHandler = Handler(runtime) }).PodSandboxId;
         return (id, config);
     }
 
