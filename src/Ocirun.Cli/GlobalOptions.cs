@@ -40,7 +40,7 @@ public sealed class GlobalOptions
             SystemdCgroup = a.Flag("systemd-cgroup"),
             Criu = a.Get("criu"),
             RootlessCgroups = Runtime.Security.Rootless.UseRootlessCgroups(rootless, Runtime.Security.Rootless.Euid,
-                Runtime.Security.Rootless.InUserNamespace(), a.Flag("systemd-cgroup")),
+                Runtime.Security.Rootless.InUserNamespace, a.Flag("systemd-cgroup")),
         };
     }
 
@@ -53,7 +53,7 @@ public sealed class GlobalOptions
     {
         var xdg = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
         return !string.IsNullOrEmpty(xdg) && Runtime.Security.Rootless.HonorXdgRuntimeDir(Runtime.Security.Rootless.Euid,
-            Runtime.Security.Rootless.InUserNamespace(), Environment.GetEnvironmentVariable("USER"))
+            Runtime.Security.Rootless.InUserNamespace, Environment.GetEnvironmentVariable("USER"))
             ? Path.Combine(xdg, "ocirun") : "/run/ocirun";
     }
 }

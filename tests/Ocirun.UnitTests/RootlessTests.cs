@@ -22,7 +22,7 @@ public class RootlessTests
     [InlineData("true", 0u, false, false, true)]
     [InlineData("false", 1000u, false, false, false)]
     public void RootlessCgroupsFollowTheFlagThenTheCaller(string flag, uint euid, bool inUserns, bool systemd, bool expected) =>
-        Assert.Equal(expected, Rootless.UseRootlessCgroups(flag, euid, inUserns, systemd));
+        Assert.Equal(expected, Rootless.UseRootlessCgroups(flag, euid, () => inUserns, systemd));
 
     [Theory]
     [InlineData(1000u, false, "alice", true)]
@@ -32,5 +32,5 @@ public class RootlessTests
     [InlineData(0u, true, null, true)]
     [InlineData(0u, true, "root", false)]
     public void XdgRuntimeDirIsHonouredAsRuncDoes(uint euid, bool inUserns, string? user, bool expected) =>
-        Assert.Equal(expected, Rootless.HonorXdgRuntimeDir(euid, inUserns, user));
+        Assert.Equal(expected, Rootless.HonorXdgRuntimeDir(euid, () => inUserns, user));
 }

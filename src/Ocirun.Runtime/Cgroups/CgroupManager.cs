@@ -18,22 +18,38 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
     /// <summary>
     /// The systemd driver: the scope's directory in every mounted hierarchy is the slice's path
     /// and the unit below each hierarchy's root, as systemd lays them out (and runc finds them).
+    /// A rootless caller's scope is made by its own systemd (the session bus), below that
+    /// manager's cgroup, on cgroup2 only: v1 hierarchies are not delegated to users.
     /// </summary>
-    public static CgroupManager ForSystemd(string? cgroupsPath, string id)
+    public static CgroupManager ForSystemd(string? cgroupsPath, string id, bool rootless = false)
     {
         // systemd's own sign that it is PID 1 (sd_booted), checked as runc checks it.
         if (!Directory.Exists("/run/systemd/system"))
         {
             throw new ContainerException("systemd not running on this host, cannot use systemd cgroups manager");
         }
-        var unit = Cgroups.SystemdUnit.Parse(cgroupsPath, id);
-        var paths = new Dictionary<string, string>();
-        foreach (var m in CgroupMounts.Parse(File.ReadAllText("/proc/self/mountinfo")))
+        var unit = Cgroups.SystemdUnit.Parse(cgroupsPath, id, userManager: rootless);
+        var mounts = CgroupMounts.Parse(File.ReadAllText("/proc/self/mountinfo"));
+        if (rootless && !(mounts.Count == 1 && mounts[0].IsV2))
         {
-            paths[m.Key] = m.MountPoint.TrimEnd('/') + unit.CgroupPath;
+            throw new ContainerException("cannot use rootless systemd cgroups manager on cgroup v1");
         }
-        return new CgroupManager(paths, unit.Name) { _slice = unit.Slice };
+        var below = "";
+        if (rootless)
+        {
+            using var bus = SystemdBus.Connect(user: true);
+            below = bus.ManagerProperty("ControlGroup").TrimEnd('/');
+        }
+        var paths = new Dictionary<string, string>();
+        foreach (var m in mounts)
+        {
+            paths[m.Key] = m.MountPoint.TrimEnd('/') + below + unit.CgroupPath;
+        }
+        return new CgroupManager(paths, unit.Name) { _slice = unit.Slice, UserBus = rootless, Rootless = rootless };
     }
+
+    /// <summary>Whether the scope is the caller's own systemd's (rootless), reached on its session bus.</summary>
+    public bool UserBus { get; init; }
 
     private string? _slice;
 
@@ -44,7 +60,7 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
     /// </summary>
     public void StartScope(string id, int pid, Spec.Model.Resources resources)
     {
-        using (var bus = SystemdBus.Connect())
+        using (var bus = SystemdBus.Connect(UserBus))
         {
             bus.StartTransientUnit(SystemdUnit!, SystemdProperties.ForScope(id, _slice!, pid, resources, IsV2Only));
         }
@@ -52,7 +68,7 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
         {
             CreateDir(key, dir);
         }
-        Set(resources, includeDevices: true);
+        Set(resources, includeDevices: !Rootless);
     }
 
     /// <summary>Tells systemd the new limits too, so that it does not put the old ones back when it realizes the unit again.</summary>
@@ -62,7 +78,7 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
         {
             return;
         }
-        using var bus = SystemdBus.Connect();
+        using var bus = SystemdBus.Connect(UserBus);
         bus.SetUnitProperties(SystemdUnit, SystemdProperties.ForResources(resources, IsV2Only));
     }
 
@@ -81,14 +97,13 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
         {
             return new CgroupManager(paths);
         }
-        var ownDirs = mounts.ToDictionary(m => m.Key, m => DirIn(m, own.GetValueOrDefault(m.Key, "/")));
+        var ownDirs = OwnDirs(mounts, own);
         // With a cgroupsPath given, only a hybrid host's cgroup2 tree may be left out: it has
         // no controllers there (runc does not join it at all), and a process can only be moved
         // in it by whoever may write the cgroup.procs above both its old and new cgroup.
         var candidates = string.IsNullOrEmpty(cgroupsPath) ? paths
             : IsV2OnlyHost(paths) ? [] : paths.Where(p => p.Key == CgroupMount.V2Key).ToDictionary();
-        var skipped = RootlessCgroups.Unusable(candidates, ownDirs, Path.Exists,
-            p => Interop.Libc.faccessat(Interop.Consts.AT_FDCWD, p, Interop.Consts.W_OK, 0) == 0);
+        var skipped = RootlessCgroups.Unusable(candidates, ownDirs, Path.Exists, Writable);
         if (skipped.Count > 0)
         {
             DebugLog.Write($"rootless: no permission for the container's cgroup in {string.Join(", ", skipped)}: not using {(skipped.Count == paths.Count ? "any" : "those")}");
@@ -96,6 +111,42 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
         var kept = paths.Where(p => !skipped.Contains(p.Key)).ToDictionary();
         return new CgroupManager(kept) { Rootless = true, Skipped = skipped };
     }
+
+    /// <summary>
+    /// A rootless exec joins the container's cgroups it may join and leaves out the others,
+    /// as runc ignores a rootless exec's join errors (a scope of the user's systemd is not
+    /// joinable from outside that manager's subtree).
+    /// </summary>
+    public static Dictionary<string, string> JoinableByCaller(IReadOnlyDictionary<string, string> paths)
+    {
+        var mounts = CgroupMounts.Parse(File.ReadAllText("/proc/self/mountinfo"));
+        var own = CgroupMounts.ParseProcCgroup(File.ReadAllText("/proc/self/cgroup"));
+        var skipped = RootlessCgroups.Unusable(paths, OwnDirs(mounts, own), Path.Exists, Writable);
+        if (skipped.Count > 0)
+        {
+            DebugLog.Write($"rootless: no permission to join the container's cgroup in {string.Join(", ", skipped)}: the process stays out of it");
+        }
+        return paths.Where(p => !skipped.Contains(p.Key)).ToDictionary();
+    }
+
+    /// <summary>
+    /// This process's cgroup in each hierarchy; one outside what the mount shows (a process
+    /// that entered from another cgroup namespace) counts as the hierarchy's root.
+    /// </summary>
+    private static Dictionary<string, string> OwnDirs(List<CgroupMount> mounts, IReadOnlyDictionary<string, string> own) =>
+        mounts.ToDictionary(m => m.Key, m =>
+        {
+            try
+            {
+                return DirIn(m, own.GetValueOrDefault(m.Key, "/"));
+            }
+            catch (ContainerException)
+            {
+                return m.MountPoint;
+            }
+        });
+
+    private static bool Writable(string path) => Interop.Libc.faccessat(Interop.Consts.AT_FDCWD, path, Interop.Consts.W_OK, 0) == 0;
 
     /// <summary>Set for a rootless caller: device rules are not written (only root may), as runc ignores them.</summary>
     public bool Rootless { get; init; }
@@ -392,7 +443,7 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
         RemoveDirs();
         if (SystemdUnit != null)
         {
-            using var bus = SystemdBus.Connect();
+            using var bus = SystemdBus.Connect(UserBus);
             bus.StopUnit(SystemdUnit);
         }
     }

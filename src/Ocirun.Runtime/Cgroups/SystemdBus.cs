@@ -5,8 +5,9 @@ namespace Ocirun.Runtime.Cgroups;
 
 /// <summary>
 /// The calls the systemd driver makes on systemd's manager over D-Bus (the system bus, or
-/// DBUS_SYSTEM_BUS_ADDRESS): start a transient scope and wait for its job, change a unit's
-/// properties, stop it. Blocking: the runtime's commands are sequential.
+/// DBUS_SYSTEM_BUS_ADDRESS; for a rootless caller its own systemd's session bus): start a
+/// transient scope and wait for its job, change a unit's properties, stop it. Blocking: the
+/// runtime's commands are sequential.
 /// </summary>
 public sealed class SystemdBus : IDisposable
 {
@@ -22,10 +23,11 @@ public sealed class SystemdBus : IDisposable
 
     private SystemdBus(DBusConnection connection) => _connection = connection;
 
-    public static SystemdBus Connect()
+    /// <summary>The system bus's systemd, or with user the caller's own (its session bus).</summary>
+    public static SystemdBus Connect(bool user = false)
     {
-        var address = DBusAddress.System
-            ?? throw new ContainerException("systemd cgroup driver: no system bus address");
+        var address = user ? SessionAddress()
+            : DBusAddress.System ?? throw new ContainerException("systemd cgroup driver: no system bus address");
         var connection = new DBusConnection(address);
         try
         {
@@ -37,7 +39,52 @@ public sealed class SystemdBus : IDisposable
         catch (Exception e) when (e is DBusExceptionBase or IOException or System.Net.Sockets.SocketException)
         {
             connection.Dispose();
-            throw new ContainerException($"systemd cgroup driver: cannot connect to the system bus at {address}: {e.Message}");
+            throw new ContainerException($"systemd cgroup driver: cannot connect to the {(user ? "session" : "system")} bus at {address}: {e.Message}");
+        }
+    }
+
+    /// <summary>Where a user's systemd listens, as runc finds it: DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus.</summary>
+    private static string SessionAddress()
+    {
+        if (Environment.GetEnvironmentVariable("DBUS_SESSION_BUS_ADDRESS") is { Length: > 0 } address)
+        {
+            return address;
+        }
+        if (Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg && File.Exists(Path.Combine(xdg, "bus")))
+        {
+            return "unix:path=" + Path.Combine(xdg, "bus");
+        }
+        throw new ContainerException("could not detect DBUS_SESSION_BUS_ADDRESS from the environment; make sure you have installed the dbus-user-session or dbus-daemon package; note you may need to re-login");
+    }
+
+    /// <summary>A string property of the manager itself, e.g. ControlGroup (a user's systemd: /user.slice/user-UID.slice/user@UID.service).</summary>
+    public string ManagerProperty(string name)
+    {
+        var w = _connection.GetMessageWriter();
+        MessageBuffer message;
+        try
+        {
+            w.WriteMethodCallHeader(Service, ManagerPath, "org.freedesktop.DBus.Properties", "Get", "ss");
+            w.WriteString(Manager);
+            w.WriteString(name);
+            message = w.CreateMessage();
+        }
+        finally
+        {
+            w.Dispose();
+        }
+        try
+        {
+            return _connection.CallMethodAsync(message, static (Message m, object? _) =>
+            {
+                var r = m.GetBodyReader();
+                r.ReadSignature("s");
+                return r.ReadString();
+            }, null).GetAwaiter().GetResult();
+        }
+        catch (DBusErrorReplyException e)
+        {
+            throw new ContainerException($"systemd cgroup driver: cannot read the manager's {name}: {e.ErrorMessage}");
         }
     }
 

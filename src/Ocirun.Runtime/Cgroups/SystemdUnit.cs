@@ -3,15 +3,17 @@ namespace Ocirun.Runtime.Cgroups;
 /// <summary>
 /// The systemd driver's names for a container (pure): runc's cgroupsPath form
 /// "slice:prefix:name" gives the scope unit "prefix-name.scope" in the slice (an empty slice is
-/// system.slice), and its cgroup below the slice's expanded path, in every hierarchy.
+/// system.slice, or user.slice of a user's own systemd), and its cgroup below the slice's
+/// expanded path, in every hierarchy.
 /// </summary>
 public sealed record SystemdUnit(string Slice, string Name)
 {
-    public static SystemdUnit Parse(string? cgroupsPath, string id)
+    public static SystemdUnit Parse(string? cgroupsPath, string id, bool userManager = false)
     {
+        var defaultSlice = userManager ? "user.slice" : "system.slice";
         if (string.IsNullOrEmpty(cgroupsPath))
         {
-            return new SystemdUnit("system.slice", $"ocirun-{id}.scope");
+            return new SystemdUnit(defaultSlice, $"ocirun-{id}.scope");
         }
         var parts = cgroupsPath.Split(':');
         if (parts.Length != 3)
@@ -19,7 +21,7 @@ public sealed record SystemdUnit(string Slice, string Name)
             throw new ContainerException(
                 $"expected cgroupsPath to be of format \"slice:prefix:name\" for systemd cgroups, got \"{cgroupsPath}\" instead");
         }
-        var slice = parts[0] == "" ? "system.slice" : parts[0];
+        var slice = parts[0] == "" ? defaultSlice : parts[0];
         ExpandSlice(slice);
         if (parts[2].EndsWith(".slice", StringComparison.Ordinal))
         {

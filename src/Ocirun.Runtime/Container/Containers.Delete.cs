@@ -85,7 +85,7 @@ public sealed partial class Containers
     /// <summary>Removes cgroups (killing stragglers), runs poststop hooks and forgets the container.</summary>
     internal void Destroy(ContainerRecord r)
     {
-        new CgroupManager(r.CgroupPaths, r.SystemdUnit).Destroy();
+        new CgroupManager(r.CgroupPaths, r.SystemdUnit) { UserBus = r.SystemdUserBus }.Destroy();
         try
         {
             OciHooks.HookRunner.RunAll("poststop", r.Hooks?.Poststop, StateJson(r, ContainerStatus.Stopped));

@@ -17,7 +17,7 @@ public sealed partial class Containers(StateStore store)
     public bool RootlessCgroups { get; init; }
 
     private CgroupManager CgroupsFor(Spec.Model.Spec spec, string id) => SystemdCgroup
-        ? CgroupManager.ForSystemd(spec.Linux?.CgroupsPath, id)
+        ? CgroupManager.ForSystemd(spec.Linux?.CgroupsPath, id, RootlessCgroups)
         : CgroupManager.ForPath(spec.Linux?.CgroupsPath, id, RootlessCgroups);
 
     /// <summary>Loads a container or fails with runc's "container does not exist".</summary>
@@ -49,7 +49,7 @@ public sealed partial class Containers(StateStore store)
         var record = new ContainerRecord
         {
             Id = id, OciVersion = spec.OciVersion, Bundle = bundle, Rootfs = rootfs,
-            Created = FormatTime(DateTime.UtcNow), Annotations = spec.Annotations, CgroupPaths = new(cgroups.Paths), SystemdUnit = cgroups.SystemdUnit,
+            Created = FormatTime(DateTime.UtcNow), Annotations = spec.Annotations, CgroupPaths = new(cgroups.Paths), SystemdUnit = cgroups.SystemdUnit, SystemdUserBus = cgroups.UserBus,
             NoPivot = noPivot, Hooks = spec.Hooks,
         };
         Store.Save(record);

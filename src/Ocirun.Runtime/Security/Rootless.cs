@@ -22,16 +22,18 @@ public static class Rootless
         return fields is ["0", "0", "4294967295"];
     }
 
+    // The user namespace is looked at (a read of /proc/self/uid_map) only when the answer depends on it.
+
     /// <summary>
     /// --rootless true|false|auto for cgroups: auto means rootless when euid is not 0, or
     /// root in a user namespace (runc asks systemd there; its fallback, rootful, is taken for
     /// the systemd driver).
     /// </summary>
-    public static bool UseRootlessCgroups(string flag, uint euid, bool inUserNamespace, bool systemdCgroup) => flag switch
+    public static bool UseRootlessCgroups(string flag, uint euid, Func<bool> inUserNamespace, bool systemdCgroup) => flag switch
     {
         "true" => true,
         "false" => false,
-        _ => euid != 0 || inUserNamespace && !systemdCgroup,
+        _ => euid != 0 || !systemdCgroup && inUserNamespace(),
     };
 
     /// <summary>
@@ -39,6 +41,6 @@ public static class Rootless
     /// in a user namespace unless $USER says root (runc's rule; the initial namespace's root
     /// keeps /run for compatibility).
     /// </summary>
-    public static bool HonorXdgRuntimeDir(uint euid, bool inUserNamespace, string? user) =>
-        euid != 0 || inUserNamespace && user != "root";
+    public static bool HonorXdgRuntimeDir(uint euid, Func<bool> inUserNamespace, string? user) =>
+        euid != 0 || user != "root" && inUserNamespace();
 }

@@ -19,6 +19,8 @@ public sealed class ContainerRecord
     public Dictionary<string, string> CgroupPaths { get; set; } = new();
     /// <summary>The scope unit when the container was made with --systemd-cgroup.</summary>
     public string? SystemdUnit { get; set; }
+    /// <summary>Whether that unit is the caller's own systemd's (rootless: its session bus).</summary>
+    public bool SystemdUserBus { get; set; }
     public bool NoPivot { get; set; }
     public Spec.Model.Hooks? Hooks { get; set; }
 }
