@@ -20,8 +20,8 @@
  * cgroup2 clone3(CLONE_INTO_CGROUP) places the init without any migration.
  *
  * Frame layout (both directions): u32 type, u32 length, payload. See
- * include/ocirun_sync.h for the types; the managed side mirrors them in
- * Ocirun.Runtime/Sync/SyncType.cs.
+ * native/ocirun_sync.h for the types; the managed side mirrors them in
+ * src/Ocirun.Runtime/Sync/SyncType.cs.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -7,7 +7,6 @@ namespace Ocirun.Runtime.Cgroups;
 /// <summary>Loads a device program and attaches it to a cgroup v2 directory.</summary>
 public static unsafe class DeviceProgramLoader
 {
-    private const long SYS_bpf = 321;
     private const int BPF_PROG_LOAD = 5, BPF_PROG_ATTACH = 8, BPF_PROG_TYPE_CGROUP_DEVICE = 15,
         BPF_CGROUP_DEVICE = 6, BPF_F_ALLOW_MULTI = 2;
 

@@ -15,7 +15,6 @@ namespace Ocirun.Runtime.Criu;
 internal sealed class StagedImages : IDisposable
 {
     private const string StagePrefix = ".ocirun-staging-";
-    private const long SYS_renameat2 = 316;
     private const int RENAME_EXCHANGE = 2;
     private bool _committed;
 

@@ -14,7 +14,6 @@ public static unsafe class HostFacts
 {
     private static readonly string[] NamespaceTypes = ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
 
-    private const long SYS_clone3 = 435, SYS_userfaultfd = 323, SYS_seccomp = 317;
     private const int SECCOMP_GET_NOTIF_SIZES = 3;
 
     public static HostReport Gather(string? criuPath)

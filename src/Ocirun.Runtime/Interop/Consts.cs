@@ -1,11 +1,14 @@
 namespace Ocirun.Runtime.Interop;
 
-/// <summary>Linux constants (x86_64 and aarch64 share these).</summary>
-internal static class Consts
+/// <summary>
+/// Linux constants that are the same on every architecture the kernel's generic ABI covers;
+/// those that differ (syscall numbers, some open flags, struct stat) are in Arch.*.cs, one
+/// file per architecture.
+/// </summary>
+internal static partial class Consts
 {
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100,
-        O_TRUNC = 0x200, O_APPEND = 0x400, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000,
-        O_CLOEXEC = 0x80000, O_PATH = 0x200000;
+        O_TRUNC = 0x200, O_APPEND = 0x400, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, O_PATH = 0x200000;
 
     public const int F_OK = 0, W_OK = 2;
 
@@ -52,12 +55,6 @@ internal static class Consts
     public const int EINTR = 4, ENOENT = 2, ESRCH = 3, EAGAIN = 11, EEXIST = 17, ENOSYS = 38, EINVAL = 22,
         ENOTDIR = 20, EPERM = 1, EBUSY = 16, ECHILD = 10, EXDEV = 18, ELOOP = 40, EWOULDBLOCK = 11,
         EPIPE = 32, ECONNRESET = 104, EROFS = 30, EACCES = 13;
-
-    // Syscall numbers (x86_64).
-    public const long SYS_pivot_root = 155, SYS_capget = 125, SYS_capset = 126, SYS_setns = 308,
-        SYS_unshare = 272, SYS_openat2 = 437, SYS_pidfd_open = 434,
-        SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_close_range = 436,
-        SYS_mount_setattr = 442, SYS_open_tree = 428, SYS_move_mount = 429;
 
     // open_tree(2) and move_mount(2): detached mount trees.
     public const long OPEN_TREE_CLONE = 1, OPEN_TREE_CLOEXEC = 0x80000, MOVE_MOUNT_F_EMPTY_PATH = 4,

@@ -145,23 +145,6 @@ internal static unsafe partial class Libc
     public static partial int fstatat(int dirfd, string path, StatBuf* buf, int flags);
 }
 
-/// <summary>struct stat on x86_64 (glibc): only the fields the runtime reads are named.</summary>
-[StructLayout(LayoutKind.Explicit, Size = 144)]
-internal struct StatBuf
-{
-    [FieldOffset(0)] public ulong Dev;
-    [FieldOffset(8)] public ulong Ino;
-    [FieldOffset(24)] public uint Mode;
-    [FieldOffset(28)] public uint Uid;
-    [FieldOffset(32)] public uint Gid;
-    [FieldOffset(40)] public ulong Rdev;
-    [FieldOffset(48)] public long Size;
-    [FieldOffset(88)] public long MtimeSec;
-    [FieldOffset(96)] public long MtimeNsec;
-    [FieldOffset(104)] public long CtimeSec;
-    [FieldOffset(112)] public long CtimeNsec;
-}
-
 internal static unsafe partial class Libc
 {
     [LibraryImport(L, SetLastError = true)]

@@ -249,7 +249,8 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
 
     /// <summary>
     /// A bind remount may not drop flags that are locked (e.g. nodev inherited in a user
-    /// namespace); on EPERM retry with the mount's current flags added.
+    /// namespace); when the remount fails (EPERM, whatever the error), it is retried with the
+    /// mount's current flags added.
     /// </summary>
     private static void Remount(string path, ulong flags)
     {

@@ -1,3 +1,4 @@
+using static Ocirun.Runtime.Interop.Consts;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Ocirun.Runtime.Interop;
@@ -24,7 +25,6 @@ internal sealed partial class ListenerJsonContext : JsonSerializerContext
 
 internal static class SeccompListener
 {
-    private const long SYS_pidfd_getfd = 438;
 
     /// <summary>Copies fd out of the init and sends it, with the container's state, to the listener.</summary>
     public static void Send(Spec.Model.Spec spec, string id, string bundle, string rootfs, int pid, int fd)

@@ -1,3 +1,4 @@
+using static Ocirun.Runtime.Interop.Consts;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
 
@@ -6,7 +7,6 @@ namespace Ocirun.Runtime.Seccomp;
 /// <summary>Loads a compiled filter into the calling thread (or, with TSYNC, all threads) with seccomp(2).</summary>
 internal static unsafe class SeccompLoader
 {
-    private const long SYS_seccomp = 317;
     private const int SECCOMP_SET_MODE_FILTER = 1;
 
     /// <summary>Returns the notification fd when flags ask for a listener, else -1.</summary>

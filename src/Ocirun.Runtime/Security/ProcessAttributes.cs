@@ -1,3 +1,4 @@
+using static Ocirun.Runtime.Interop.Consts;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
 
@@ -6,7 +7,6 @@ namespace Ocirun.Runtime.Security;
 /// <summary>Personality, I/O priority, scheduler and session keyring of the container process.</summary>
 internal static unsafe class ProcessAttributes
 {
-    private const long SYS_ioprio_set = 251, SYS_keyctl = 250, SYS_sched_setattr = 314, SYS_personality = 135;
     private const int KEYCTL_JOIN_SESSION_KEYRING = 1, IOPRIO_WHO_PROCESS = 1;
 
     public static readonly IReadOnlyDictionary<string, uint> Personalities = new Dictionary<string, uint>
