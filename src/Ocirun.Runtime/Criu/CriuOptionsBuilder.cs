@@ -1,5 +1,3 @@
-using Ocirun.Runtime.Container;
-
 namespace Ocirun.Runtime.Criu;
 
 /// <summary>The criu_opts both checkpoint and restore set from runc's shared flags.</summary>
