@@ -15,7 +15,8 @@ deps:
 	@scripts/deps.sh
 	@scripts/criu.sh
 	@scripts/rootfs.sh $(ROOTFS)
-	@scripts/runc13.sh
+	@scripts/sid-peer.sh runc13
+	@scripts/sid-peer.sh crun128
 	@scripts/cri-api.sh build/cri-api/api.proto
 
 native:

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""`make bench`, start-up part: ocirun side by side with runc (Debian 12's 1.1.5 and 1.3.6)
-and crun on the same bundle, in one run, the runtimes taking turns each round so that the
-machine's load hits all alike. Per runtime, medians of:
+"""`make bench`, start-up part: ocirun side by side with runc and crun, Debian 12's (1.1.5,
+1.8.1) and unstable's (1.3.6, 1.28, scripts/sid-peer.sh), on the same bundle, in one run, the
+runtimes taking turns each round so that the machine's load hits all alike. Per runtime,
+medians of:
 
   run      `run` of /bin/true (create + start + wait + delete)
   create, start, state, delete   separately, on a container whose process is /bin/true
@@ -31,8 +32,9 @@ COMMANDS = ["run", "create", "start", "state", "delete", "exec"]
 
 def runtimes(ocirun):
     found = [("ocirun", ocirun)]
+    # Debian 12's runc and crun, and unstable's (scripts/sid-peer.sh) in private prefixes.
     for name, path in [("runc-1.1", shutil.which("runc")), ("runc-1.3", "/opt/ocirun/runc13/runc"),
-                       ("crun", shutil.which("crun"))]:
+                       ("crun-1.8", shutil.which("crun")), ("crun-1.28", "/opt/ocirun/crun128/crun")]:
         if path and os.path.exists(path):
             found.append((name, path))
     return found
