@@ -16,8 +16,11 @@ public sealed class GlobalOptions
     public bool Debug { get; init; }
     public bool SystemdCgroup { get; init; }
     public string? Criu { get; init; }
-    /// <summary>--rootless resolved: cgroups the caller may not write are skipped, not fatal.</summary>
-    public bool RootlessCgroups { get; init; }
+    /// <summary>
+    /// --rootless resolved (cgroups the caller may not write are skipped, not fatal), asked
+    /// only by the commands that make or join cgroups: `state` or `kill` never read uid_map.
+    /// </summary>
+    public Func<bool> RootlessCgroups { get; init; } = () => false;
 
     public static GlobalOptions From(ParsedArgs a)
     {
@@ -39,7 +42,7 @@ public sealed class GlobalOptions
             Debug = a.Flag("debug"),
             SystemdCgroup = a.Flag("systemd-cgroup"),
             Criu = a.Get("criu"),
-            RootlessCgroups = Runtime.Security.Rootless.UseRootlessCgroups(rootless, Runtime.Security.Rootless.Euid,
+            RootlessCgroups = () => Runtime.Security.Rootless.UseRootlessCgroups(rootless, Runtime.Security.Rootless.Euid,
                 Runtime.Security.Rootless.InUserNamespace, a.Flag("systemd-cgroup")),
         };
     }

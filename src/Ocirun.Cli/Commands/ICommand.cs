@@ -18,7 +18,7 @@ public sealed class CommandContext(GlobalOptions global, Log log)
 {
     public GlobalOptions Global { get; } = global;
     public Log Log { get; } = log;
-    public Containers Containers { get; } = new(new StateStore(global.Root)) { SystemdCgroup = global.SystemdCgroup, RootlessCgroups = global.RootlessCgroups };
+    public Containers Containers { get; } = new(new StateStore(global.Root)) { SystemdCgroup = global.SystemdCgroup, RootlessDecision = global.RootlessCgroups };
 
     /// <summary>The single container id argument, or a usage error like runc's.</summary>
     public static string RequireId(ParsedArgs args, string command, int max = 1)

@@ -13,8 +13,12 @@ public sealed partial class Containers(StateStore store)
     /// <summary>--systemd-cgroup: new containers get a systemd scope unit (cgroupsPath "slice:prefix:name").</summary>
     public bool SystemdCgroup { get; init; }
 
-    /// <summary>--rootless resolved (runc's rules): cgroups the caller may not use are skipped.</summary>
-    public bool RootlessCgroups { get; init; }
+    /// <summary>--rootless resolved (runc's rules): cgroups the caller may not use are skipped. Asked once, when needed.</summary>
+    public Func<bool> RootlessDecision { get; init; } = () => false;
+
+    private bool? _rootlessCgroups;
+
+    private bool RootlessCgroups => _rootlessCgroups ??= RootlessDecision();
 
     private CgroupManager CgroupsFor(Spec.Model.Spec spec, string id) => SystemdCgroup
         ? CgroupManager.ForSystemd(spec.Linux?.CgroupsPath, id, RootlessCgroups)
