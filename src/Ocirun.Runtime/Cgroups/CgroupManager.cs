@@ -97,13 +97,12 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
         {
             return new CgroupManager(paths);
         }
-        var ownDirs = OwnDirs(mounts, own);
         // With a cgroupsPath given, only a hybrid host's cgroup2 tree may be left out: it has
         // no controllers there (runc does not join it at all), and a process can only be moved
         // in it by whoever may write the cgroup.procs above both its old and new cgroup.
         var candidates = string.IsNullOrEmpty(cgroupsPath) ? paths
             : IsV2OnlyHost(paths) ? [] : paths.Where(p => p.Key == CgroupMount.V2Key).ToDictionary();
-        var skipped = RootlessCgroups.Unusable(candidates, ownDirs, Path.Exists, Writable);
+        var skipped = CallerCannotUse(candidates, mounts, own);
         if (skipped.Count > 0)
         {
             DebugLog.Write($"rootless: no permission for the container's cgroup in {string.Join(", ", skipped)}: not using {(skipped.Count == paths.Count ? "any" : "those")}");
@@ -119,9 +118,8 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
     /// </summary>
     public static Dictionary<string, string> JoinableByCaller(IReadOnlyDictionary<string, string> paths)
     {
-        var mounts = CgroupMounts.Parse(File.ReadAllText("/proc/self/mountinfo"));
-        var own = CgroupMounts.ParseProcCgroup(File.ReadAllText("/proc/self/cgroup"));
-        var skipped = RootlessCgroups.Unusable(paths, OwnDirs(mounts, own), Path.Exists, Writable);
+        var skipped = CallerCannotUse(paths, CgroupMounts.Parse(File.ReadAllText("/proc/self/mountinfo")),
+            CgroupMounts.ParseProcCgroup(File.ReadAllText("/proc/self/cgroup")));
         if (skipped.Count > 0)
         {
             DebugLog.Write($"rootless: no permission to join the container's cgroup in {string.Join(", ", skipped)}: the process stays out of it");
@@ -130,11 +128,14 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
     }
 
     /// <summary>
-    /// This process's cgroup in each hierarchy; one outside what the mount shows (a process
-    /// that entered from another cgroup namespace) counts as the hierarchy's root.
+    /// The hierarchies of paths this process may not create or join (<see cref="RootlessCgroups"/>),
+    /// judged from its own cgroup in each; one outside what the mount shows (a process that
+    /// entered from another cgroup namespace) counts as the hierarchy's root.
     /// </summary>
-    private static Dictionary<string, string> OwnDirs(List<CgroupMount> mounts, IReadOnlyDictionary<string, string> own) =>
-        mounts.ToDictionary(m => m.Key, m =>
+    private static List<string> CallerCannotUse(IReadOnlyDictionary<string, string> paths, List<CgroupMount> mounts,
+        IReadOnlyDictionary<string, string> own)
+    {
+        var ownDirs = mounts.ToDictionary(m => m.Key, m =>
         {
             try
             {
@@ -145,8 +146,9 @@ public sealed class CgroupManager(IReadOnlyDictionary<string, string> paths, str
                 return m.MountPoint;
             }
         });
-
-    private static bool Writable(string path) => Interop.Libc.faccessat(Interop.Consts.AT_FDCWD, path, Interop.Consts.W_OK, 0) == 0;
+        return RootlessCgroups.Unusable(paths, ownDirs, Path.Exists,
+            p => Interop.Libc.faccessat(Interop.Consts.AT_FDCWD, p, Interop.Consts.W_OK, 0) == 0);
+    }
 
     /// <summary>Set for a rootless caller: device rules are not written (only root may), as runc ignores them.</summary>
     public bool Rootless { get; init; }

@@ -46,24 +46,13 @@ internal static class IdMapWriter
         {
             DebugLog.Write($"update /proc/{pid}/{kind}_map got EPERM, trying new{kind}map");
         }
-        var tool = FindTool($"new{kind}map");
+        // Looked up on the runtime's own PATH, as runc does before its nsexec runs.
+        var tool = PathSearch.Find($"new{kind}map", Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin")
+            ?? throw new ContainerException($"new{kind}map: mapping tool not present");
         int child = Spawner.Spawn(tool, ToolArgs(tool, pid, maps), [], []);
         if (Sys.ExitCodeOf(Sys.WaitPid(child)) != 0)
         {
             throw new ContainerException($"failed to use new{kind} map on {pid}");
         }
-    }
-
-    private static string FindTool(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':'))
-        {
-            var candidate = Path.Combine(dir.Length == 0 ? "." : dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        throw new ContainerException($"{name}: mapping tool not present");
     }
 }

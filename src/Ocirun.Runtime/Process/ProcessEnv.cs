@@ -69,15 +69,7 @@ public static class ProcessEnv
             return name;
         }
         var path = env.LastOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..] ?? "";
-        foreach (var dir in path.Split(':'))
-        {
-            var candidate = Path.Combine(dir.Length == 0 ? "." : dir, name);
-            if (File.Exists(candidate) && (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute
-                | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
-            {
-                return candidate;
-            }
-        }
-        throw new ContainerException($"exec: \"{name}\": executable file not found in $PATH");
+        return Linux.PathSearch.Find(name, path)
+            ?? throw new ContainerException($"exec: \"{name}\": executable file not found in $PATH");
     }
 }
