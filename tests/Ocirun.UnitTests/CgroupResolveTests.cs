@@ -3,14 +3,14 @@ using Ocirun.Runtime.Cgroups;
 
 namespace Ocirun.UnitTests;
 
-/// <summary>CgroupManager.Resolve: where a container's cgroup goes in every hierarchy (no cgroupfs access).</summary>
+/// <summary>CgroupPlacement.Resolve: where a container's cgroup goes in every hierarchy (no cgroupfs access).</summary>
 public class CgroupResolveTests
 {
     private static readonly List<CgroupMount> Hybrid = CgroupMounts.Parse(CgroupMountsTests.HybridMountinfo);
     private static readonly Dictionary<string, string> Own = CgroupMounts.ParseProcCgroup(CgroupMountsTests.HybridProcCgroup);
 
     private static Dictionary<string, string> Resolve(string? path, string id = "ctr1") =>
-        CgroupManager.Resolve(Hybrid, Own, path, id);
+        CgroupPlacement.Resolve(Hybrid, Own, path, id);
 
     [Fact]
     public void AbsolutePathIsTakenFromEachRoot()
@@ -45,7 +45,7 @@ public class CgroupResolveTests
     {
         var mounts = CgroupMounts.Parse("50 31 0:29 /docker/abc /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory");
         var own = new Dictionary<string, string> { ["memory"] = "/docker/abc/init" };
-        Assert.Equal("/sys/fs/cgroup/memory/init/c", CgroupManager.Resolve(mounts, own, "c", "id")["memory"]);
+        Assert.Equal("/sys/fs/cgroup/memory/init/c", CgroupPlacement.Resolve(mounts, own, "c", "id")["memory"]);
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public class CgroupResolveTests
     public void EscapeIntoSiblingHierarchyIsRejected()
     {
         var cpuOnly = Hybrid.Where(m => m.Key is "cpu" or "cpuacct").ToList();
-        Assert.Throws<ContainerException>(() => CgroupManager.Resolve(cpuOnly, Own, "/../cpuacct/evil", "id"));
+        Assert.Throws<ContainerException>(() => CgroupPlacement.Resolve(cpuOnly, Own, "/../cpuacct/evil", "id"));
     }
 
     [Fact]
@@ -91,6 +91,6 @@ public class CgroupResolveTests
     public void ManagerKeepsPaths()
     {
         var m = new CgroupManager(Resolve("/x"));
-        Assert.Equal("/sys/fs/cgroup/freezer/x", m.FreezerPath);
+        Assert.Equal("/sys/fs/cgroup/freezer/x", m.Driver.FreezerPath);
     }
 }

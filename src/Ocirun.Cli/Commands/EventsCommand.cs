@@ -18,18 +18,18 @@ public sealed class EventsCommand : ICommand
         {
             throw new Runtime.ContainerException("container not running");
         }
-        var cgroups = new CgroupManager(record.CgroupPaths);
+        var cgroups = CgroupDriver.For(record.CgroupPaths);
         if (args.Flag("stats"))
         {
-            Print(new ContainerEvent { Type = "stats", Id = id, Data = StatsReader.Read(cgroups) });
+            Print(new ContainerEvent { Type = "stats", Id = id, Data = cgroups.ReadStats() });
             return 0;
         }
         var interval = ParseInterval(args.Get("interval") ?? "5s");
         var nextStats = DateTime.UtcNow;
-        ulong ooms = StatsReader.OomKills(cgroups);
+        ulong ooms = cgroups.OomKills();
         while (ctx.Containers.StatusOf(record) != Runtime.State.ContainerStatus.Stopped)
         {
-            var now = StatsReader.OomKills(cgroups);
+            var now = cgroups.OomKills();
             if (now > ooms)
             {
                 Print(new ContainerEvent { Type = "oom", Id = id });
@@ -37,13 +37,13 @@ public sealed class EventsCommand : ICommand
             }
             if (DateTime.UtcNow >= nextStats)
             {
-                Print(new ContainerEvent { Type = "stats", Id = id, Data = StatsReader.Read(cgroups) });
+                Print(new ContainerEvent { Type = "stats", Id = id, Data = cgroups.ReadStats() });
                 nextStats = DateTime.UtcNow + interval;
             }
             Thread.Sleep(100);
         }
         // A kill by the OOM killer may be noticed only once the container is gone.
-        if (StatsReader.OomKills(cgroups) > ooms)
+        if (cgroups.OomKills() > ooms)
         {
             Print(new ContainerEvent { Type = "oom", Id = id });
         }

@@ -25,7 +25,7 @@ public sealed class PsCommand : ICommand
             // Nothing lists its processes: a rootless container the caller could give no cgroup.
             throw new Runtime.ContainerException("unable to get all container pids: the container has no cgroup (rootless, without permission for any)");
         }
-        var pids = new CgroupManager(r.CgroupPaths).Pids();
+        var pids = CgroupDriver.For(r.CgroupPaths).Pids();
         var format = args.Get("format") ?? "table";
         if (format == "json")
         {

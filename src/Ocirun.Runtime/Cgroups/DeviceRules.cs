@@ -36,4 +36,10 @@ public static class DeviceRules
 
     private static DeviceCgroup Allow(char type, long major, long? minor) =>
         new() { Allow = true, Type = type.ToString(), Major = major, Minor = minor, Access = "rwm" };
+
+    /// <summary>
+    /// What a container may use: resources.devices, then <see cref="Defaults"/>. Only these
+    /// decide access: nodes in linux.devices are created, never allowed by that alone.
+    /// </summary>
+    public static DeviceState Target(List<DeviceCgroup>? rules) => DeviceState.FromRules((rules ?? []).Concat(Defaults));
 }

@@ -1,14 +1,15 @@
 namespace Ocirun.Runtime.Cgroups;
 
-/// <summary>Reads a container's cgroup statistics (v1 controllers or the v2 tree).</summary>
+/// <summary>
+/// Reads a container's cgroup statistics, in runc's units: from v1 controllers (dirOf gives a
+/// controller's directory, or null where the container has none) or from one cgroup2 directory.
+/// </summary>
 public static class StatsReader
 {
-    public static Stats Read(CgroupManager m) => m.IsV2Only ? ReadV2(m.Paths[CgroupMount.V2Key]) : ReadV1(m);
-
-    private static Stats ReadV1(CgroupManager m)
+    public static Stats ReadV1(Func<string, string?> dirOf)
     {
         var s = new Stats();
-        if (Dir(m, "cpuacct") is { } acct)
+        if (dirOf("cpuacct") is { } acct)
         {
             s.Cpu.Usage.Total = U(acct, "cpuacct.usage");
             s.Cpu.Usage.Percpu = Text(acct, "cpuacct.usage_percpu")?.Split(' ', StringSplitOptions.RemoveEmptyEntries)
@@ -18,7 +19,7 @@ public static class StatsReader
             s.Cpu.Usage.User = stat.GetValueOrDefault("user") * 10_000_000;
             s.Cpu.Usage.Kernel = stat.GetValueOrDefault("system") * 10_000_000;
         }
-        if (Dir(m, "cpu") is { } cpu)
+        if (dirOf("cpu") is { } cpu)
         {
             var t = KeyValues(cpu, "cpu.stat");
             s.Cpu.Throttling = new Throttling
@@ -27,7 +28,7 @@ public static class StatsReader
                 ThrottledTime = t.GetValueOrDefault("throttled_time"),
             };
         }
-        if (Dir(m, "memory") is { } mem)
+        if (dirOf("memory") is { } mem)
         {
             s.Memory.Usage = Entry(mem, "memory");
             s.Memory.Swap = Entry(mem, "memory.memsw");
@@ -36,16 +37,16 @@ public static class StatsReader
             s.Memory.Raw = KeyValues(mem, "memory.stat");
             s.Memory.Cache = s.Memory.Raw.GetValueOrDefault("cache");
         }
-        if (Dir(m, "pids") is { } pids)
+        if (dirOf("pids") is { } pids)
         {
             s.Pids = new PidsStats { Current = U(pids, "pids.current"), Limit = UMax(pids, "pids.max") };
         }
-        if (Dir(m, "blkio") is { } blk)
+        if (dirOf("blkio") is { } blk)
         {
             s.Blkio.IoServiceBytesRecursive = Blkio(blk, "blkio.throttle.io_service_bytes_recursive");
             s.Blkio.IoServicedRecursive = Blkio(blk, "blkio.throttle.io_serviced_recursive");
         }
-        if (Dir(m, "hugetlb") is { } huge)
+        if (dirOf("hugetlb") is { } huge)
         {
             foreach (var f in Directory.GetFiles(huge, "hugetlb.*.usage_in_bytes"))
             {
@@ -60,7 +61,7 @@ public static class StatsReader
         return s;
     }
 
-    private static Stats ReadV2(string dir)
+    public static Stats ReadV2(string dir)
     {
         var s = new Stats();
         var cpu = KeyValues(dir, "cpu.stat");
@@ -84,15 +85,12 @@ public static class StatsReader
         return s;
     }
 
-    /// <summary>The kernel's count of OOM kills in the cgroup (v1 memory.oom_control, v2 memory.events).</summary>
-    public static ulong OomKills(CgroupManager m)
-    {
-        if (m.IsV2Only)
-        {
-            return KeyValues(m.Paths[CgroupMount.V2Key], "memory.events").GetValueOrDefault("oom_kill");
-        }
-        return Dir(m, "memory") is { } mem ? KeyValues(mem, "memory.oom_control").GetValueOrDefault("oom_kill") : 0;
-    }
+    /// <summary>The kernel's count of OOM kills in a v1 memory cgroup (memory.oom_control).</summary>
+    public static ulong OomKillsV1(string? memoryDir) =>
+        memoryDir is { } mem ? KeyValues(mem, "memory.oom_control").GetValueOrDefault("oom_kill") : 0;
+
+    /// <summary>The kernel's count of OOM kills in a cgroup2 directory (memory.events).</summary>
+    public static ulong OomKillsV2(string dir) => KeyValues(dir, "memory.events").GetValueOrDefault("oom_kill");
 
     private static MemoryEntry Entry(string dir, string prefix) => new()
     {
@@ -118,9 +116,6 @@ public static class StatsReader
         }
         return list;
     }
-
-    private static string? Dir(CgroupManager m, string controller) =>
-        m.Paths.FirstOrDefault(p => p.Key.Split(',').Contains(controller)).Value is { } d && Directory.Exists(d) ? d : null;
 
     private static string? Text(string dir, string file)
     {

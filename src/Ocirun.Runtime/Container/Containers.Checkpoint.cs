@@ -52,7 +52,7 @@ public sealed partial class Containers
         opts.Pid = r.InitPid;
         opts.Root = r.Rootfs;
         opts.LeaveRunning = o.LeaveRunning || o.PreDump;
-        var cgroups = new CgroupManager(r.CgroupPaths);
+        var cgroups = CgroupDriver.For(r.CgroupPaths);
         if (cgroups.FreezerPath is { } freezer)
         {
             opts.FreezeCgroup = freezer;
@@ -144,7 +144,7 @@ public sealed partial class Containers
     /// timeout. The interrupted-checkpoint marker is in place, so a checkpoint killed from
     /// here on leaves the container thawed by the next command, as if CRIU had frozen it.
     /// </summary>
-    private static bool FreezeBeforeCriu(CgroupManager cgroups)
+    private static bool FreezeBeforeCriu(ICgroupDriver cgroups)
     {
         try
         {

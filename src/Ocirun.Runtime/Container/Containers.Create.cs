@@ -25,10 +25,7 @@ public sealed partial class Containers
         }
         var cgroups = CgroupsFor(spec, o.Id);
         DebugLog.Write($"{o.Id}: cgroups {string.Join(", ", cgroups.Paths.Values)}");
-        if (!cgroups.IsV2Only)
-        {
-            V1Resources.RefuseUnified(spec.Linux?.Resources);
-        }
+        cgroups.Driver.Validate(spec.Linux?.Resources);
         Security.Labels.Require(spec.Process!);
         Store.CreateDir(o.Id);
         ParentProcess? parent = null;

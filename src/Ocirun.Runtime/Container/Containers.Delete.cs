@@ -54,7 +54,7 @@ public sealed partial class Containers
         Libc.kill(r.InitPid, SIGKILL);
         if (status == ContainerStatus.Paused)
         {
-            new CgroupManager(r.CgroupPaths).Thaw();
+            CgroupDriver.For(r.CgroupPaths).Thaw();
         }
         WaitForExit(r, TimeSpan.FromSeconds(10));
     }
@@ -85,7 +85,7 @@ public sealed partial class Containers
     /// <summary>Removes cgroups (killing stragglers), runs poststop hooks and forgets the container.</summary>
     internal void Destroy(ContainerRecord r)
     {
-        new CgroupManager(r.CgroupPaths, r.SystemdUnit) { UserBus = r.SystemdUserBus }.Destroy();
+        CgroupManager.Of(r).Destroy();
         try
         {
             OciHooks.HookRunner.RunAll("poststop", r.Hooks?.Poststop, StateJson(r, ContainerStatus.Stopped));

@@ -50,7 +50,7 @@ public sealed partial class Containers
         var parent = new ParentProcess
         {
             Id = r.Id, Bundle = r.Bundle, Spec = execSpec, Seccomp = container.Seccomp, Rootfs = r.Rootfs,
-            Cgroups = new CgroupManager(RootlessCgroups ? CgroupManager.JoinableByCaller(SubCgroupPaths(r, o.SubCgroups)) : SubCgroupPaths(r, o.SubCgroups)), ConsoleSocket = o.ConsoleSocket, ConsoleFd = o.ConsoleFd, PidfdSocket = o.PidfdSocket,
+            Cgroups = new CgroupManager(RootlessCgroups ? CgroupPlacement.JoinableByCaller(SubCgroupPaths(r, o.SubCgroups)) : SubCgroupPaths(r, o.SubCgroups)), ConsoleSocket = o.ConsoleSocket, ConsoleFd = o.ConsoleFd, PidfdSocket = o.PidfdSocket,
             PreserveFds = o.PreserveFds, ExecInto = r.InitPid,
         };
         int pid;

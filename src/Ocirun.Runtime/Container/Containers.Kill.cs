@@ -15,7 +15,7 @@ public sealed partial class Containers
         if (all && r.CgroupPaths.Count > 0)
         {
             // Every process of the cgroup; fine on a stopped container, as callers clean up with it.
-            var cg = new CgroupManager(r.CgroupPaths);
+            var cg = CgroupDriver.For(r.CgroupPaths);
             foreach (var pid in cg.Pids())
             {
                 Libc.kill(pid, signal);
@@ -41,7 +41,7 @@ public sealed partial class Containers
         if (signal == Consts.SIGKILL && status == ContainerStatus.Paused)
         {
             // A frozen process cannot die; runc thaws on SIGKILL as well.
-            new CgroupManager(r.CgroupPaths).Thaw();
+            CgroupDriver.For(r.CgroupPaths).Thaw();
         }
     }
 }

@@ -13,7 +13,7 @@ public sealed partial class Containers
         {
             throw new ContainerException("container not running");
         }
-        new CgroupManager(r.CgroupPaths).Freeze();
+        CgroupDriver.For(r.CgroupPaths).Freeze();
     }
 
     public void Resume(string id)
@@ -24,6 +24,6 @@ public sealed partial class Containers
         {
             throw new ContainerException("container not paused");
         }
-        new CgroupManager(r.CgroupPaths).Thaw();
+        CgroupDriver.For(r.CgroupPaths).Thaw();
     }
 }

@@ -47,7 +47,7 @@ public sealed partial class Containers
         {
             using var dirLock = Store.Lock(o.Id);
             var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot);
-            if (cgroups.SystemdUnit != null)
+            if (cgroups.Scope != null)
             {
                 // The scope is made for CRIU's worker, which then creates the restored tasks in it.
                 cgroups.StartScope(o.Id, worker.Pid, spec.Linux?.Resources ?? new Spec.Model.Resources());

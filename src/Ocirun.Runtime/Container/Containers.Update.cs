@@ -15,8 +15,6 @@ public sealed partial class Containers
             throw new ContainerException("container not running");
         }
         // Devices are fixed at create, as with runc: update ignores them.
-        var cgroups = new CgroupManager(r.CgroupPaths, r.SystemdUnit) { UserBus = r.SystemdUserBus };
-        cgroups.Set(resources, includeDevices: false);
-        cgroups.UpdateScope(resources);
+        CgroupManager.Of(r).Update(resources);
     }
 }

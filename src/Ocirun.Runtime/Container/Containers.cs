@@ -31,7 +31,7 @@ public sealed partial class Containers(StateStore store)
     /// <summary>The container's status; first thaws what a checkpoint killed mid-dump left frozen.</summary>
     public ContainerStatus StatusOf(ContainerRecord r)
     {
-        InterruptedCheckpoint.Recover(Store.Dir(r.Id), new CgroupManager(r.CgroupPaths));
+        InterruptedCheckpoint.Recover(Store.Dir(r.Id), CgroupDriver.For(r.CgroupPaths));
         if (!ProcFs.IsAlive(r.InitPid, r.InitStartTime))
         {
             return ContainerStatus.Stopped;
@@ -40,7 +40,7 @@ public sealed partial class Containers(StateStore store)
         {
             return ContainerStatus.Created;
         }
-        return new CgroupManager(r.CgroupPaths).IsFrozen() ? ContainerStatus.Paused : ContainerStatus.Running;
+        return CgroupDriver.For(r.CgroupPaths).IsFrozen() ? ContainerStatus.Paused : ContainerStatus.Running;
     }
 
     /// <summary>
@@ -53,7 +53,7 @@ public sealed partial class Containers(StateStore store)
         var record = new ContainerRecord
         {
             Id = id, OciVersion = spec.OciVersion, Bundle = bundle, Rootfs = rootfs,
-            Created = FormatTime(DateTime.UtcNow), Annotations = spec.Annotations, CgroupPaths = new(cgroups.Paths), SystemdUnit = cgroups.SystemdUnit, SystemdUserBus = cgroups.UserBus,
+            Created = FormatTime(DateTime.UtcNow), Annotations = spec.Annotations, CgroupPaths = new(cgroups.Paths), SystemdUnit = cgroups.Scope?.Unit, SystemdUserBus = cgroups.Scope?.UserBus == true,
             NoPivot = noPivot, Hooks = spec.Hooks,
         };
         Store.Save(record);

@@ -24,7 +24,7 @@ internal static class InterruptedCheckpoint
     public static void End(string stateDir) => File.Delete(Path.Combine(stateDir, MarkerFile));
 
     /// <summary>Thaws a container whose checkpoint died mid-dump (unless it was paused before); no-op otherwise.</summary>
-    public static void Recover(string stateDir, CgroupManager cgroups)
+    public static void Recover(string stateDir, ICgroupDriver cgroups)
     {
         var marker = Path.Combine(stateDir, MarkerFile);
         string[] fields;

@@ -42,7 +42,7 @@ public static class CriuMounts
             {
                 yield return (dest, dest, m.Source ?? dest);
             }
-            else if (m.Type == "cgroup" && !cgroupNs && !CgroupManager.IsV2OnlyHost(cgroupPaths))
+            else if (m.Type == "cgroup" && !cgroupNs && !CgroupDriver.IsV2OnlyHost(cgroupPaths))
             {
                 // Without a cgroup namespace each v1 hierarchy is a bind of the container's own directory.
                 foreach (var (key, dir) in cgroupPaths)

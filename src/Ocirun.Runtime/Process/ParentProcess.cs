@@ -171,7 +171,7 @@ internal sealed class ParentProcess
         }
     }
 
-    private bool NewScope => ExecInto == 0 && Cgroups.SystemdUnit != null;
+    private bool NewScope => ExecInto == 0 && Cgroups.Scope != null;
 
     private bool HasConsole => Spec.Process!.Terminal && (ConsoleSocket != null || ConsoleFd >= 0);
 

@@ -286,7 +286,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
     private void MountCgroupV1(InRoot root, MountOp.Mount m)
     {
         ulong flags = m.Options.Flags & ~(MS_RDONLY | MS_REMOUNT | MS_BIND | MS_REC);
-        if (CgroupManager.IsV2OnlyHost(cgroupPaths))
+        if (CgroupDriver.IsV2OnlyHost(cgroupPaths))
         {
             // A pure cgroup2 host: the spec's "cgroup" mount is the unified tree.
             using var t2 = new Fd(root.Create(m.Destination, false));
