@@ -25,21 +25,15 @@ public static unsafe class DeviceProgramLoader
             *(ulong*)(attr + 16) = (ulong)lic;
             prog = (int)LinuxException.Check(Libc.syscall(SYS_bpf, BPF_PROG_LOAD, (long)attr, 128, 0, 0), "load device program");
         }
-        int dir = Sys.Open(cgroupDir, O_RDONLY | O_DIRECTORY);
-        try
-        {
-            var attr = stackalloc byte[128];
-            new Span<byte>(attr, 128).Clear();
-            *(uint*)attr = (uint)dir;
-            *(uint*)(attr + 4) = (uint)prog;
-            *(uint*)(attr + 8) = BPF_CGROUP_DEVICE;
-            *(uint*)(attr + 12) = BPF_F_ALLOW_MULTI;
-            LinuxException.Check(Libc.syscall(SYS_bpf, BPF_PROG_ATTACH, (long)attr, 128, 0, 0), $"attach device program to {cgroupDir}");
-        }
-        finally
-        {
-            Libc.close(dir);
-            Libc.close(prog);
-        }
+        // The attached program stays with the cgroup; our fd of it goes either way.
+        using var progFd = new Fd(prog);
+        using var dir = new Fd(Sys.Open(cgroupDir, O_RDONLY | O_DIRECTORY));
+        var attach = stackalloc byte[128];
+        new Span<byte>(attach, 128).Clear();
+        *(uint*)attach = (uint)dir.Value;
+        *(uint*)(attach + 4) = (uint)prog;
+        *(uint*)(attach + 8) = BPF_CGROUP_DEVICE;
+        *(uint*)(attach + 12) = BPF_F_ALLOW_MULTI;
+        LinuxException.Check(Libc.syscall(SYS_bpf, BPF_PROG_ATTACH, (long)attach, 128, 0, 0), $"attach device program to {cgroupDir}");
     }
 }

@@ -82,16 +82,9 @@ public sealed partial class Containers
     private static CriuSwrk StartRestoreWorker(CriuClient criu, Spec.Model.Spec spec, CriuOpts namespaces)
     {
         var extraFds = new List<(int Source, int Target)>();
-        var toClose = new List<int>();
-        try
-        {
-            AddNamespaces(spec, namespaces, extraFds, toClose);
-            return criu.Start(extraFds);
-        }
-        finally
-        {
-            toClose.ForEach(Sys.Close); // the worker has its own copies
-        }
+        using var toClose = new FdSet(); // the worker has its own copies
+        AddNamespaces(spec, namespaces, extraFds, toClose);
+        return criu.Start(extraFds);
     }
 
     private int RunRestore(RestoreOptions o, ContainerRecord record, Spec.Model.Spec spec, CriuSwrk worker, CriuOpts namespaces,
@@ -192,7 +185,7 @@ public sealed partial class Containers
     }
 
     /// <summary>Namespaces given by path: network/pid handed to CRIU as fds, the others joined.</summary>
-    private static void AddNamespaces(Spec.Model.Spec spec, CriuOpts opts, List<(int, int)> extraFds, List<int> toClose)
+    private static void AddNamespaces(Spec.Model.Spec spec, CriuOpts opts, List<(int, int)> extraFds, FdSet toClose)
     {
         foreach (var ns in spec.Linux?.Namespaces ?? [])
         {
@@ -203,8 +196,7 @@ public sealed partial class Containers
             switch (ns.Type)
             {
                 case "network" or "pid":
-                    int fd = Sys.Open(ns.Path, O_RDONLY);
-                    toClose.Add(fd);
+                    int fd = toClose.Add(Sys.Open(ns.Path, O_RDONLY));
                     int target = 4 + extraFds.Count;
                     extraFds.Add((fd, target));
                     opts.InheritFd.Add(new InheritFd { Key = ns.Type == "network" ? "extRootNetNS" : "extRootPidNS", Fd = target });
@@ -261,14 +253,7 @@ public sealed partial class Containers
         {
             throw new ContainerException("the checkpoint has a terminal: restore needs --console-socket");
         }
-        int sock = FdPassing.Connect(consoleSocket);
-        try
-        {
-            FdPassing.Send(sock, master, "/dev/ptmx");
-        }
-        finally
-        {
-            Libc.close(sock);
-        }
+        using var sock = new Fd(FdPassing.Connect(consoleSocket));
+        FdPassing.Send(sock.Value, master, "/dev/ptmx");
     }
 }

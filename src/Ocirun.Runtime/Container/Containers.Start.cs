@@ -22,33 +22,26 @@ public sealed partial class Containers
                 throw new ContainerException("cannot start a container in the paused state");
         }
         var fifo = Store.FifoPath(id);
-        int fd = Sys.Open(fifo, O_RDONLY | O_NONBLOCK);
-        try
+        using var fifoFd = new Fd(Sys.Open(fifo, O_RDONLY | O_NONBLOCK));
+        // The init opens the fifo for writing once we hold the read end; poll so that an init
+        // that died in between makes us fail instead of hang.
+        var pfd = new PollFd { Fd = fifoFd.Value, Events = POLLIN };
+        while (true)
         {
-            // The init opens the fifo for writing once we hold the read end; poll so that an init
-            // that died in between makes us fail instead of hang.
-            var pfd = new PollFd { Fd = fd, Events = POLLIN };
-            while (true)
+            int n = Libc.poll(&pfd, 1, 100);
+            if (n > 0 && (pfd.Revents & POLLIN) != 0)
             {
-                int n = Libc.poll(&pfd, 1, 100);
-                if (n > 0 && (pfd.Revents & POLLIN) != 0)
-                {
-                    break;
-                }
-                if (!ProcFs.IsAlive(r.InitPid, r.InitStartTime))
-                {
-                    throw new ContainerException("cannot start a container that has stopped");
-                }
+                break;
             }
-            byte b;
-            if (Libc.read(fd, &b, 1) != 1)
+            if (!ProcFs.IsAlive(r.InitPid, r.InitStartTime))
             {
                 throw new ContainerException("cannot start a container that has stopped");
             }
         }
-        finally
+        byte b;
+        if (Libc.read(fifoFd.Value, &b, 1) != 1)
         {
-            Libc.close(fd);
+            throw new ContainerException("cannot start a container that has stopped");
         }
         File.Delete(fifo);
         OciHooks.HookRunner.RunAll("poststart", r.Hooks?.Poststart, StateJson(r, ContainerStatus.Running));

@@ -14,21 +14,14 @@ public static unsafe class Loopback
     /// <summary>In the calling thread's network namespace.</summary>
     public static void Up()
     {
-        int s = LinuxException.Check(Libc.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket for lo");
-        try
-        {
-            // struct ifreq: 16-byte name, then the flags (short) at offset 16.
-            byte* req = stackalloc byte[40];
-            new Span<byte>(req, 40).Clear();
-            "lo"u8.CopyTo(new Span<byte>(req, 16));
-            LinuxException.Check(Libc.ioctl(s, SIOCGIFFLAGS, (nint)req), "get lo flags");
-            *(short*)(req + 16) |= IFF_UP;
-            LinuxException.Check(Libc.ioctl(s, SIOCSIFFLAGS, (nint)req), "bring lo up");
-        }
-        finally
-        {
-            Libc.close(s);
-        }
+        using var sock = new Fd(LinuxException.Check(Libc.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket for lo"));
+        // struct ifreq: 16-byte name, then the flags (short) at offset 16.
+        byte* req = stackalloc byte[40];
+        new Span<byte>(req, 40).Clear();
+        "lo"u8.CopyTo(new Span<byte>(req, 16));
+        LinuxException.Check(Libc.ioctl(sock.Value, SIOCGIFFLAGS, (nint)req), "get lo flags");
+        *(short*)(req + 16) |= IFF_UP;
+        LinuxException.Check(Libc.ioctl(sock.Value, SIOCSIFFLAGS, (nint)req), "bring lo up");
     }
 
     /// <summary>In the network namespace of pid (a restored container).</summary>

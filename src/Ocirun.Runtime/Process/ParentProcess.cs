@@ -61,9 +61,11 @@ internal sealed class ParentProcess
         var (parentEnd, childEnd) = Sys.SocketPair(SOCK_STREAM);
         using var sync = new SyncSocket(parentEnd);
         int stage0;
-        var toClose = new List<int> { childEnd };
-        try
+        // Our copy of the child's end must go at once after the spawn: the init's death then
+        // shows as end of stream. The others are the child's copies too.
+        using (var toClose = new FdSet())
         {
+            toClose.Add(childEnd);
             int exe = SealedExe.Create();
             toClose.Add(exe);
             int baseFd = 3 + PreserveFds;
@@ -107,14 +109,6 @@ internal sealed class ParentProcess
                 () => Spawner.Spawn($"/proc/self/fd/{exe}", ["ocirun", "init"], env, fdMap, closeInherited: true));
             DebugLog.Write($"{Id}: started the namespace stage as pid {stage0}");
         }
-        finally
-        {
-            // Our copy of the child's end must go at once: the init's death then shows as end of stream.
-            foreach (var fd in toClose)
-            {
-                Sys.Close(fd);
-            }
-        }
         return Drive(sync, stage0, FifoPath != null ? 3 + PreserveFds + 1 : -1,
             HasConsole ? 3 + PreserveFds + 2 : -1);
     }
@@ -135,15 +129,8 @@ internal sealed class ParentProcess
             throw new ContainerException($"the init asked for the source of mount {index}, which is not one to ask for");
         }
         using var idmaps = new IdmapUserns();
-        int fd = NamespaceThread.Run(InitPid, "mnt", NamespaceThread.CloneNewNs, () => MountSources.OpenIdmapped(Spec, index, idmaps));
-        try
-        {
-            FdPassing.Send(sync.Fd, fd, "m");
-        }
-        finally
-        {
-            Libc.close(fd);
-        }
+        using var source = new Fd(NamespaceThread.Run(InitPid, "mnt", NamespaceThread.CloneNewNs, () => MountSources.OpenIdmapped(Spec, index, idmaps)));
+        FdPassing.Send(sync.Fd, source.Value, "m");
     }
 
     /// <summary>

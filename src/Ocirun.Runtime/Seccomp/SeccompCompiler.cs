@@ -101,20 +101,13 @@ public static unsafe class SeccompCompiler
 
     private static byte[] Export(nint ctx)
     {
-        int fd = LinuxException.Check(Libc.memfd_create("seccomp-bpf", MFD_CLOEXEC), "memfd_create");
-        try
+        using var memfd = new Fd(LinuxException.Check(Libc.memfd_create("seccomp-bpf", MFD_CLOEXEC), "memfd_create"));
+        int r = Libseccomp.seccomp_export_bpf(ctx, memfd.Value);
+        if (r < 0)
         {
-            int r = Libseccomp.seccomp_export_bpf(ctx, fd);
-            if (r < 0)
-            {
-                throw new ContainerException($"seccomp: exporting BPF: {LinuxException.ErrnoText(-r)}");
-            }
-            return File.ReadAllBytes($"/proc/self/fd/{fd}");
+            throw new ContainerException($"seccomp: exporting BPF: {LinuxException.ErrnoText(-r)}");
         }
-        finally
-        {
-            Libc.close(fd);
-        }
+        return File.ReadAllBytes($"/proc/self/fd/{memfd.Value}");
     }
 
     private static uint Flags(IEnumerable<string>? flags)

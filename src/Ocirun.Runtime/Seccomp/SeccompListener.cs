@@ -30,15 +30,10 @@ internal static class SeccompListener
     public static void Send(Spec.Model.Spec spec, string id, string bundle, string rootfs, int pid, int fd)
     {
         var profile = spec.Linux!.Seccomp!;
-        int pidfd = LinuxException.Check(Sys.PidfdOpen(pid), "pidfd_open");
         int ours;
-        try
+        using (var pidfd = new Fd(LinuxException.Check(Sys.PidfdOpen(pid), "pidfd_open")))
         {
-            ours = (int)LinuxException.Check(Libc.syscall(SYS_pidfd_getfd, pidfd, fd, 0, 0, 0), "pidfd_getfd");
-        }
-        finally
-        {
-            Libc.close(pidfd);
+            ours = (int)LinuxException.Check(Libc.syscall(SYS_pidfd_getfd, pidfd.Value, fd, 0, 0, 0), "pidfd_getfd");
         }
         try
         {

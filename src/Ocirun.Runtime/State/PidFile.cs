@@ -16,13 +16,9 @@ public static class PidFile
         {
             throw LinuxException.Last("create pid file " + tmp);
         }
-        try
+        using (var file = new Fd(fd))
         {
-            Sys.WriteAll(fd, System.Text.Encoding.ASCII.GetBytes(pid.ToString()), tmp);
-        }
-        finally
-        {
-            Libc.close(fd);
+            Sys.WriteAll(file.Value, System.Text.Encoding.ASCII.GetBytes(pid.ToString()), tmp);
         }
         File.Move(tmp, full, overwrite: true);
     }
