@@ -1,5 +1,5 @@
 using Ocirun.Runtime.Seccomp;
-using Ocirun.Runtime.State;
+using Ocirun.Runtime.Process;
 using Ocirun.Spec.Model;
 
 namespace Ocirun.UnitTests;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Ocirun.Runtime.Cgroups;
 using Ocirun.Runtime.Criu;
 using Ocirun.Runtime.Interop;
@@ -10,7 +9,7 @@ namespace Ocirun.Runtime.Container;
 
 public sealed partial class Containers
 {
-    public const string DescriptorsFile = "descriptors.json", DumpLog = "dump.log", RestoreLog = "restore.log";
+    public const string DumpLog = "dump.log", RestoreLog = "restore.log";
 
     /// <summary>
     /// Dumps a running (or paused) container into CRIU images. Without --leave-running the
@@ -73,9 +72,7 @@ public sealed partial class Containers
             opts.Ps = PageServer(o.PageServer);
         }
         // The init's stdio, so a restore can wire the caller's new pipes in their place.
-        File.WriteAllText(Path.Combine(imageDir, DescriptorsFile), JsonSerializer.Serialize(
-            Enumerable.Range(0, 3).Select(fd => LinkOrEmpty($"/proc/{r.InitPid}/fd/{fd}")).ToList(),
-            Spec.SpecJsonContext.Default.ListString));
+        InitDescriptors.Write(imageDir, r.InitPid);
 
         var req = new CriuReq { Type = o.PreDump ? CriuReqType.PreDump : CriuReqType.Dump, Opts = opts };
         InterruptedCheckpoint.Begin(Store.Dir(id), wasPaused: status == ContainerStatus.Paused);
@@ -212,18 +209,6 @@ public sealed partial class Containers
     {
         var full = $"/proc/{pid}/root{path}";
         return File.Exists(full) || (Path.Exists(full) && !Directory.Exists(full));
-    }
-
-    private static string LinkOrEmpty(string path)
-    {
-        try
-        {
-            return new FileInfo(path).LinkTarget ?? "";
-        }
-        catch (IOException)
-        {
-            return "";
-        }
     }
 
     private static CriuPageServerInfo PageServer(string value)

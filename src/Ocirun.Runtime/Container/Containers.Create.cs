@@ -44,7 +44,7 @@ public sealed partial class Containers
             SaveInit(record, parent.Start(), o.PidFile);
             // With the filter the parent compiled while the init started (a create killed
             // before this leaves exec to read config.json).
-            Store.SaveExecBase(o.Id, ExecBase.From(spec, parent.Seccomp));
+            ExecBase.From(spec, parent.Seccomp).SaveTo(Store, o.Id);
             return record;
         }
         catch

@@ -125,7 +125,7 @@ public sealed partial class Containers
         {
             return cached.Base;
         }
-        var loaded = Store.LoadExecBase(r.Id);
+        var loaded = ExecBase.LoadFrom(Store, r.Id);
         if (loaded == null)
         {
             var spec = LoadSpec(r.Bundle);

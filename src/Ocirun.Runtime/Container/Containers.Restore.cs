@@ -1,8 +1,8 @@
-using System.Text.Json;
 using Ocirun.Runtime.Cgroups;
 using Ocirun.Runtime.Criu;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
+using Ocirun.Runtime.Process;
 using Ocirun.Runtime.State;
 using Ocirun.Spec.Known;
 using static Ocirun.Runtime.Interop.Consts;
@@ -33,7 +33,7 @@ public sealed partial class Containers
         // CRIU starts now (its start is a good part of a small restore's time) and loads while
         // the images are checked and the container is prepared; it gets its request at the end.
         var namespaces = new CriuOpts();
-        using var worker = StartRestoreWorker(criu, spec, namespaces);
+        using var worker = RestoreNamespaces.StartWorker(criu, spec, namespaces);
         var pagesCheck = ImageManifest.Verify(imageDir, deferPages: true);
         var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
         Directory.CreateDirectory(workDir);
@@ -56,12 +56,12 @@ public sealed partial class Containers
             {
                 cgroups.Prepare(spec.Linux?.Resources ?? new Spec.Model.Resources());
             }
-            PrepareCriuRoot(spec, rootfs, criuRoot);
+            CriuRoot.Prepare(spec, rootfs, criuRoot);
             CgroupYard.Prepare(Store.CgroupYardPath(o.Id));
             pid = RunRestore(o, record, spec, worker, namespaces, cgroups, imageDir, workDir, criuRoot, Store.CgroupYardPath(o.Id), pagesCheck);
             SaveInit(record, pid, o.PidFile);
             // Once the container runs again: compiling the profile is no part of its frozen time.
-            Store.SaveExecBase(o.Id, ExecBase.From(spec, CompileSeccomp(spec)));
+            ExecBase.From(spec, CompileSeccomp(spec)).SaveTo(Store, o.Id);
             return record;
         }
         catch
@@ -73,18 +73,6 @@ public sealed partial class Containers
         {
             RemoveRestoreMounts(o.Id);
         }
-    }
-
-    /// <summary>
-    /// Starts the restore's CRIU worker with the namespaces given by path as its inherited fds;
-    /// namespaces gets the matching inherit_fd and join_ns entries for the request.
-    /// </summary>
-    private static CriuSwrk StartRestoreWorker(CriuClient criu, Spec.Model.Spec spec, CriuOpts namespaces)
-    {
-        var extraFds = new List<(int Source, int Target)>();
-        using var toClose = new FdSet(); // the worker has its own copies
-        AddNamespaces(spec, namespaces, extraFds, toClose);
-        return criu.Start(extraFds);
     }
 
     private int RunRestore(RestoreOptions o, ContainerRecord record, Spec.Model.Spec spec, CriuSwrk worker, CriuOpts namespaces,
@@ -108,7 +96,7 @@ public sealed partial class Containers
         opts.ExtMnt.AddRange(CriuMounts.ForRestore(spec, cgroups.Paths));
 
         // CRIU's own fds: 0-2 are ours (the caller's new stdio), 4 and up the inherited ones.
-        AddStdioInheritance(imageDir, opts);
+        InitDescriptors.AddInheritance(imageDir, opts);
         opts.InheritFd.AddRange(namespaces.InheritFd);
         opts.JoinNs.AddRange(namespaces.JoinNs);
         worker.GatedVersion();
@@ -134,7 +122,7 @@ public sealed partial class Containers
                     OciHooks.HookRunner.RunAll("createRuntime", spec.Hooks?.CreateRuntime, state);
                     break;
                 case "orphan-pts-master" when fd is { } master:
-                    SendConsole(o.ConsoleSocket, master);
+                    ConsoleHandoff.Send(o.ConsoleSocket, master);
                     break;
                 case "post-restore":
                     // The memory is in place and nothing runs yet: a failure here makes
@@ -164,96 +152,5 @@ public sealed partial class Containers
             }
         }
         return restored > 0 ? restored : resp.Restore.Pid;
-    }
-
-    /// <summary>Pipes named in descriptors.json become the caller's fds 0-2 of the same index.</summary>
-    private static void AddStdioInheritance(string imageDir, CriuOpts opts)
-    {
-        var file = Path.Combine(imageDir, DescriptorsFile);
-        if (!File.Exists(file))
-        {
-            return;
-        }
-        var fds = JsonSerializer.Deserialize(File.ReadAllText(file), Spec.SpecJsonContext.Default.ListString) ?? [];
-        for (int i = 0; i < fds.Count && i < 3; i++)
-        {
-            if (fds[i].Contains("pipe:", StringComparison.Ordinal))
-            {
-                opts.InheritFd.Add(new InheritFd { Key = fds[i], Fd = i });
-            }
-        }
-    }
-
-    /// <summary>Namespaces given by path: network/pid handed to CRIU as fds, the others joined.</summary>
-    private static void AddNamespaces(Spec.Model.Spec spec, CriuOpts opts, List<(int, int)> extraFds, FdSet toClose)
-    {
-        foreach (var ns in spec.Linux?.Namespaces ?? [])
-        {
-            if (string.IsNullOrEmpty(ns.Path))
-            {
-                continue;
-            }
-            switch (ns.Type)
-            {
-                case "network" or "pid":
-                    int fd = toClose.Add(Sys.Open(ns.Path, O_RDONLY));
-                    int target = 4 + extraFds.Count;
-                    extraFds.Add((fd, target));
-                    opts.InheritFd.Add(new InheritFd { Key = ns.Type == "network" ? "extRootNetNS" : "extRootPidNS", Fd = target });
-                    break;
-                case "ipc" or "uts" or "time" or "user":
-                    opts.JoinNs.Add(new JoinNamespace { Ns = ns.Type, NsFile = ns.Path });
-                    break;
-                default:
-                    throw new ContainerException($"restore cannot join a {ns.Type} namespace given by path");
-            }
-        }
-    }
-
-    /// <summary>
-    /// CRIU's root: the rootfs bound at a mount point of its own, with every mount point of the
-    /// spec present (CRIU mounts into them but does not create them).
-    /// </summary>
-    private static void PrepareCriuRoot(Spec.Model.Spec spec, string rootfs, string criuRoot)
-    {
-        using (var root = Rootfs.InRoot.Open(rootfs))
-        {
-            foreach (var m in spec.Mounts ?? [])
-            {
-                var dest = Rootfs.MountPlanner.Normalize(m.Destination);
-                if (m.Type == "cgroup" || UnderTmpfs(spec, dest))
-                {
-                    continue;
-                }
-                bool isFile = Rootfs.MountOptions.Parse(m.Options).Bind && File.Exists(m.Source) && !Directory.Exists(m.Source);
-                Libc.close(root.Create(dest, isFile));
-            }
-        }
-        Directory.CreateDirectory(criuRoot);
-        Sys.Mount(rootfs, criuRoot, "bind", MS_BIND | MS_REC, null);
-        Sys.Mount(null, criuRoot, null, MS_PRIVATE | MS_REC, null);
-    }
-
-    private static bool UnderTmpfs(Spec.Model.Spec spec, string dest) =>
-        (spec.Mounts ?? []).Any(t => t.Type == "tmpfs" && Rootfs.MountPlanner.Normalize(t.Destination) is var td
-            && td != dest && dest.StartsWith(td.TrimEnd('/') + "/", StringComparison.Ordinal));
-
-    internal static void RemoveCriuRoot(string criuRoot)
-    {
-        if (Directory.Exists(criuRoot))
-        {
-            Libc.umount2(criuRoot, MNT_DETACH);
-            Directory.Delete(criuRoot);
-        }
-    }
-
-    private static void SendConsole(string? consoleSocket, int master)
-    {
-        if (consoleSocket == null)
-        {
-            throw new ContainerException("the checkpoint has a terminal: restore needs --console-socket");
-        }
-        using var sock = new Fd(FdPassing.Connect(consoleSocket));
-        FdPassing.Send(sock.Value, master, "/dev/ptmx");
     }
 }

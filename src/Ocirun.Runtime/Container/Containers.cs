@@ -89,7 +89,7 @@ public sealed partial class Containers(StateStore store)
     /// <summary>CRIU's root and cgroup yard: what a restore mounts in the state directory (a killed one leaves them).</summary>
     private void RemoveRestoreMounts(string id)
     {
-        RemoveCriuRoot(Store.CriuRootPath(id));
+        CriuRoot.Remove(Store.CriuRootPath(id));
         CgroupYard.Remove(Store.CgroupYardPath(id));
     }
 

@@ -3,6 +3,7 @@ using Ocirun.Runtime.Cgroups;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
 using Ocirun.Runtime.Rootfs;
+using Ocirun.Runtime.Security;
 using Ocirun.Runtime.State;
 using Ocirun.Runtime.Sync;
 using Ocirun.Spec.Known;

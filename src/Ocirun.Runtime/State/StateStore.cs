@@ -87,33 +87,24 @@ public sealed class StateStore(string root)
         File.Move(tmp, Path.Combine(dir, StateFile), overwrite: true);
     }
 
-    /// <summary>Writes what `exec` needs of the container (see <see cref="ExecBase"/>), atomically.</summary>
-    public void SaveExecBase(string id, ExecBase execBase)
+    /// <summary>Writes a file of the container's state atomically (renamed into place).</summary>
+    public void SaveFile(string id, string name, byte[] data)
     {
-        var tmp = Path.Combine(Dir(id), "." + ExecBase.File + ".tmp");
-        File.WriteAllBytes(tmp, execBase.Encode());
-        File.Move(tmp, Path.Combine(Dir(id), ExecBase.File), overwrite: true);
+        var tmp = Path.Combine(Dir(id), "." + name + ".tmp");
+        File.WriteAllBytes(tmp, data);
+        File.Move(tmp, Path.Combine(Dir(id), name), overwrite: true);
     }
 
-    /// <summary>What `exec` needs of the container, or null for one created before exec.bin existed.</summary>
-    public ExecBase? LoadExecBase(string id)
+    /// <summary>A file of the container's state, or null where there is none.</summary>
+    public byte[]? LoadFile(string id, string name)
     {
-        byte[] data;
         try
         {
-            data = File.ReadAllBytes(Path.Combine(Dir(id), ExecBase.File));
+            return File.ReadAllBytes(Path.Combine(Dir(id), name));
         }
         catch (FileNotFoundException)
         {
             return null;
-        }
-        try
-        {
-            return ExecBase.Decode(data);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new ContainerException($"container {id}: unreadable {ExecBase.File}: {e.Message}");
         }
     }
 

@@ -1,8 +1,8 @@
-using Ocirun.Runtime.Process;
 using Ocirun.Runtime.Seccomp;
+using Ocirun.Runtime.State;
 using Ocirun.Runtime.Sync;
 
-namespace Ocirun.Runtime.State;
+namespace Ocirun.Runtime.Process;
 
 /// <summary>
 /// What `exec` takes from the container rather than from its own arguments, kept at create
@@ -71,5 +71,25 @@ public sealed class ExecBase
             throw new InvalidDataException($"{File} has bytes after its last field");
         }
         return new ExecBase { Spec = spec, Seccomp = bpf == null ? null : new SeccompProgram(bpf, flags) };
+    }
+
+    /// <summary>Writes what `exec` needs of the container into its state, atomically.</summary>
+    public void SaveTo(StateStore store, string id) => store.SaveFile(id, File, Encode());
+
+    /// <summary>What `exec` needs of the container, or null for one created before exec.bin existed.</summary>
+    public static ExecBase? LoadFrom(StateStore store, string id)
+    {
+        if (store.LoadFile(id, File) is not { } data)
+        {
+            return null;
+        }
+        try
+        {
+            return Decode(data);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ContainerException($"container {id}: unreadable {File}: {e.Message}");
+        }
     }
 }

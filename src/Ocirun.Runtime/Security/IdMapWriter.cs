@@ -1,8 +1,8 @@
-using Ocirun.Runtime.Security;
+using Ocirun.Runtime.Linux;
 using Ocirun.Spec.Model;
 using static Ocirun.Runtime.Interop.Consts;
 
-namespace Ocirun.Runtime.Linux;
+namespace Ocirun.Runtime.Security;
 
 /// <summary>
 /// Writes a new user namespace's id maps from the host side, as runc does: directly where the
