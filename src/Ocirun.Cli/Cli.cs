@@ -88,7 +88,7 @@ public static class Cli
         PathTooLongException => $"stat {Argument(e.Message)}: file name too long",
         IOException when ResourceKeyText.Split(e.Message) is { } split => ResourceKeyText.Words(split.Key)
             + (split.Argument.Length > 0 ? ": " + split.Argument : ""),
-        _ => e.Message,
+        _ => ResourceKeyText.InJsonErrors(e),
     };
 
     /// <summary>The argument of a resource-key message ("Key, argument"), or the whole message.</summary>

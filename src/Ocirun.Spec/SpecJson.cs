@@ -55,7 +55,7 @@ public static class SpecJson
         }
         catch (JsonException e)
         {
-            throw new SpecValidationException("json", Describe(e));
+            throw new SpecValidationException("json", Describe(e), e);
         }
     }
 
@@ -107,45 +107,21 @@ public static class SpecJson
     }
 
     /// <summary>
-    /// "invalid JSON at line L, column C (path): what". The published binary carries no resource
-    /// texts, so there the message is a key such as "ExpectedStartOfPropertyNotFound, b": keys
-    /// are spelt out as words, and the position STJ appends is given once, in front.
+    /// "invalid JSON at line L, column C (path): what", where what is .NET's own message (<see cref="What"/>):
+    /// in the published binary a resource key, which the CLI spells out (the exception goes with it).
     /// </summary>
     public static string Describe(JsonException e)
     {
-        var what = e.Message;
-        int cut = what.IndexOf(" Path: ", StringComparison.Ordinal);
-        what = (cut >= 0 ? what[..cut] : what).TrimEnd('.');
-        if (ResourceKeyText.Split(what) is var (key, argument))
-        {
-            what = key == "DeserializeUnableToConvertValue"
-                ? $"cannot convert the value to {JsonTypeName(argument)}"
-                : ResourceKeyText.Words(key) + (argument.Length > 0 ? ": " + argument : "");
-        }
         var where = e.LineNumber is { } line ? $" at line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "";
         var path = e.Path is { Length: > 1 } p ? $" ({p})" : "";
-        return $"invalid JSON{where}{path}: {what}";
+        return $"invalid JSON{where}{path}: {What(e)}";
     }
 
-    /// <summary>The JSON shape a .NET type name stands for: "System.Nullable`1[System.UInt32]" → "uint32".</summary>
-    public static string JsonTypeName(string dotnetType)
+    /// <summary>The error itself, without the position STJ appends (given once, in front, by <see cref="Describe"/>).</summary>
+    public static string What(JsonException e)
     {
-        var t = dotnetType.StartsWith("System.Nullable`1[", StringComparison.Ordinal) ? dotnetType[18..^1] : dotnetType;
-        if (t.Contains("List`1", StringComparison.Ordinal) || t.EndsWith("[]", StringComparison.Ordinal))
-        {
-            return "array";
-        }
-        if (t.Contains("Dictionary`2", StringComparison.Ordinal) || t.StartsWith("Ocirun.", StringComparison.Ordinal))
-        {
-            return "object";
-        }
-        return t switch
-        {
-            "System.String" => "string",
-            "System.Boolean" => "bool",
-            "System.Double" or "System.Single" => "number",
-            _ when t.StartsWith("System.", StringComparison.Ordinal) => t[7..].ToLowerInvariant(),
-            _ => t,
-        };
+        var what = e.Message;
+        int cut = what.IndexOf(" Path: ", StringComparison.Ordinal);
+        return (cut >= 0 ? what[..cut] : what).TrimEnd('.');
     }
 }

@@ -110,11 +110,13 @@ public class SpecJsonTests
     public void JsonErrorsSayWhereAndSpellOutResourceKeys()
     {
         var e = new JsonException("ExpectedStartOfPropertyNotFound, b Path: $ | LineNumber: 0 | BytePositionInLine: 1.", "$", 0, 1);
-        Assert.Equal("invalid JSON at line 1, column 2: expected start of property not found: b", SpecJson.Describe(e));
+        Assert.Equal("invalid JSON at line 1, column 2: ExpectedStartOfPropertyNotFound, b", SpecJson.Describe(e));
+        Assert.Equal("invalid JSON at line 1, column 2: expected start of property not found: b",
+            Ocirun.Cli.Cli.Describe(new SpecValidationException("json", SpecJson.Describe(e), e)));
         var typed = new JsonException("DeserializeUnableToConvertValue, Ocirun.Spec.Model.Process Path: $.process | LineNumber: 2 | BytePositionInLine: 13.",
             "$.process", 2, 13);
-        Assert.Equal("invalid JSON at line 3, column 14 ($.process): cannot convert the value to object",
-            SpecJson.Describe(typed));
+        Assert.Equal("container x: invalid JSON at line 3, column 14 ($.process): cannot convert the value to object",
+            Ocirun.Cli.Cli.Describe(new Ocirun.Runtime.ContainerException("container x: " + SpecJson.Describe(typed), inner: typed)));
     }
 
     [Theory]
@@ -124,7 +126,7 @@ public class SpecJsonTests
     [InlineData("System.Collections.Generic.List`1[System.String]", "array")]
     [InlineData("System.Collections.Generic.Dictionary`2[System.String,System.String]", "object")]
     [InlineData("Ocirun.Spec.Model.User", "object")]
-    public void DotnetTypesReadAsJsonTypes(string dotnet, string json) => Assert.Equal(json, SpecJson.JsonTypeName(dotnet));
+    public void DotnetTypesReadAsJsonTypes(string dotnet, string json) => Assert.Equal(json, Ocirun.Cli.ResourceKeyText.JsonTypeName(dotnet));
 
     [Theory]
     [InlineData("""{"ociVersion":"1.0.0","process":{"args":["a\u0000b"]}}""", "the value of \"args\" contains a NUL byte")]

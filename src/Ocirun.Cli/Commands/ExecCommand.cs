@@ -70,7 +70,7 @@ public sealed class ExecCommand : ICommand
             }
             catch (Exception e) when (e is SpecValidationException or Runtime.Linux.LinuxException or Runtime.ContainerException)
             {
-                throw new Runtime.ContainerException("exec failed: " + e.Message, 255);
+                throw new Runtime.ContainerException("exec failed: " + e.Message, 255, e);
             }
         }
         var record = ctx.Containers.Load(id);

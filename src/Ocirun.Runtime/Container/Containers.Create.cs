@@ -115,7 +115,7 @@ public sealed partial class Containers
         }
         catch (SpecValidationException e)
         {
-            throw new ContainerException(e.Message);
+            throw new ContainerException(e.Message, inner: e);
         }
     }
 

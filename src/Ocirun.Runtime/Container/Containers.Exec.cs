@@ -35,7 +35,7 @@ public sealed partial class Containers
         }
         catch (Exception e) when (e is Spec.SpecValidationException or ContainerException)
         {
-            throw new ContainerException("exec failed: " + e.Message, 255);
+            throw new ContainerException("exec failed: " + e.Message, 255, e);
         }
         if (o.Process.Terminal && o.ConsoleSocket == null && o.ConsoleFd < 0)
         {
@@ -64,7 +64,7 @@ public sealed partial class Containers
             {
                 Linux.Sys.KillAndReap(parent.InitPid);
             }
-            throw new ContainerException("exec failed: " + e.Message, 255);
+            throw new ContainerException("exec failed: " + e.Message, 255, e);
         }
         if (o.PidFile != null)
         {
@@ -76,7 +76,7 @@ public sealed partial class Containers
             {
                 // The caller cannot track a process whose pid it was not given: it does not stay.
                 Linux.Sys.KillAndReap(pid);
-                throw new ContainerException("exec failed: " + e.Message, 255);
+                throw new ContainerException("exec failed: " + e.Message, 255, e);
             }
         }
         return pid;

@@ -71,7 +71,7 @@ public sealed class StateStore(string root)
         }
         catch (JsonException e)
         {
-            throw new ContainerException($"container {id}: unreadable {StateFile}: {Spec.SpecJson.Describe(e)}");
+            throw new ContainerException($"container {id}: unreadable {StateFile}: {Spec.SpecJson.Describe(e)}", inner: e);
         }
         // Another runtime's state (runc's, say) parses too, into a record without our fields.
         return record is { Bundle.Length: > 0 } && record.Id == id ? record
