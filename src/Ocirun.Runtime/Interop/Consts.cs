@@ -52,7 +52,7 @@ internal static partial class Consts
 
     public const int SIGKILL = 9, SIGTERM = 15, SIGCHLD = 17;
 
-    public const int EINTR = 4, ENOENT = 2, ESRCH = 3, EAGAIN = 11, EEXIST = 17, ENOSYS = 38, EINVAL = 22,
+    public const int EINTR = 4, EIO = 5, ENOENT = 2, ESRCH = 3, EAGAIN = 11, EEXIST = 17, ENOSYS = 38, EINVAL = 22,
         ENOTDIR = 20, EPERM = 1, EBUSY = 16, ECHILD = 10, EXDEV = 18, ELOOP = 40, EWOULDBLOCK = 11,
         EPIPE = 32, ECONNRESET = 104, EROFS = 30, EACCES = 13;
 

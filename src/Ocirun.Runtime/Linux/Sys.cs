@@ -111,20 +111,9 @@ internal static unsafe class Sys
     {
         fixed (byte* p = data)
         {
-            int off = 0;
-            while (off < data.Length)
+            if (Transfer(fd, p, data.Length, write: true, what) < data.Length)
             {
-                nint n = Libc.write(fd, p + off, data.Length - off);
-                if (n < 0)
-                {
-                    int e = Marshal.GetLastPInvokeError();
-                    if (e == EINTR)
-                    {
-                        continue;
-                    }
-                    throw new LinuxException($"write {what}", e);
-                }
-                off += (int)n;
+                throw new LinuxException($"write {what}: short write", EIO);
             }
         }
     }
@@ -132,33 +121,44 @@ internal static unsafe class Sys
     /// <summary>Reads exactly count bytes; false on EOF before the first byte.</summary>
     public static bool ReadExact(int fd, Span<byte> buf, string what)
     {
+        int got;
         fixed (byte* p = buf)
         {
-            int off = 0;
-            while (off < buf.Length)
-            {
-                nint n = Libc.read(fd, p + off, buf.Length - off);
-                if (n < 0)
-                {
-                    int e = Marshal.GetLastPInvokeError();
-                    if (e == EINTR)
-                    {
-                        continue;
-                    }
-                    throw new LinuxException($"read {what}", e);
-                }
-                if (n == 0)
-                {
-                    if (off == 0)
-                    {
-                        return false;
-                    }
-                    throw new LinuxException($"read {what}: short read", EINVAL);
-                }
-                off += (int)n;
-            }
+            got = Transfer(fd, p, buf.Length, write: false, what);
         }
-        return true;
+        if (got == 0 && buf.Length > 0)
+        {
+            return false;
+        }
+        return got == buf.Length ? true : throw new LinuxException($"read {what}: short read", EINVAL);
+    }
+
+    /// <summary>
+    /// Reads or writes length bytes at p, again where a signal interrupted the call or it did
+    /// part; returns how many were done before end of file (a read's 0).
+    /// </summary>
+    private static int Transfer(int fd, byte* p, int length, bool write, string what)
+    {
+        int off = 0;
+        while (off < length)
+        {
+            nint n = write ? Libc.write(fd, p + off, length - off) : Libc.read(fd, p + off, length - off);
+            if (n < 0)
+            {
+                int e = Marshal.GetLastPInvokeError();
+                if (e == EINTR)
+                {
+                    continue;
+                }
+                throw new LinuxException($"{(write ? "write" : "read")} {what}", e);
+            }
+            if (n == 0)
+            {
+                break;
+            }
+            off += (int)n;
+        }
+        return off;
     }
 
     public static void SetCloexec(int fd, bool on)
