@@ -66,12 +66,11 @@ public sealed partial class Containers
         {
             return;
         }
-        int pidfd = Sys.PidfdOpen(r.InitPid);
-        if (pidfd >= 0)
+        using var pidfd = new Fd(Sys.PidfdOpen(r.InitPid));
+        if (pidfd.Value >= 0)
         {
-            var pfd = new PollFd { Fd = pidfd, Events = POLLIN };
+            var pfd = new PollFd { Fd = pidfd.Value, Events = POLLIN };
             Libc.poll(&pfd, 1, (int)timeout.TotalMilliseconds);
-            Libc.close(pidfd);
             Sys.WaitPid(r.InitPid, noHang: true);
             return;
         }

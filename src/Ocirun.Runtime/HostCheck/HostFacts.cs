@@ -53,7 +53,7 @@ public static unsafe class HostFacts
     {
         int fd = Sys.OpenAt2(AT_FDCWD, "/", (ulong)O_PATH, 0, 0);
         h.Syscalls["openat2"] = fd >= 0;
-        CloseIfOpen(fd);
+        Sys.Close(fd);
         fixed (byte* empty = Sys.CString(""))
         {
             h.Syscalls["mount_setattr"] = Answers(Libc.syscall(SYS_mount_setattr, -1, (long)empty, 0, 0, 0));
@@ -62,23 +62,15 @@ public static unsafe class HostFacts
         h.Syscalls["clone3"] = Answers(Libc.syscall(SYS_clone3, 0, 0, 0, 0, 0));
         long pidfd = Libc.syscall(SYS_pidfd_open, Environment.ProcessId, 0, 0, 0, 0);
         h.Syscalls["pidfd_open"] = pidfd >= 0;
-        CloseIfOpen((int)pidfd);
+        Sys.Close((int)pidfd);
         long uffd = Libc.syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK, 0, 0, 0, 0);
         h.Syscalls["userfaultfd"] = Answers(uffd);
-        CloseIfOpen((int)uffd);
+        Sys.Close((int)uffd);
         var sizes = stackalloc ushort[3];
         h.Syscalls["seccomp_notify"] = Libc.syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, (long)sizes, 0, 0) == 0;
     }
 
     private static bool Answers(long result) => result >= 0 || System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != ENOSYS;
-
-    private static void CloseIfOpen(int fd)
-    {
-        if (fd >= 0)
-        {
-            Libc.close(fd);
-        }
-    }
 
     private static CriuFacts Criu(string? explicitPath)
     {

@@ -66,25 +66,23 @@ public static unsafe class FdPassing
     /// <summary>Connects a SOCK_STREAM unix socket to path (what names it in errors); returns the fd.</summary>
     public static int Connect(string path, string what = "console socket")
     {
-        int fd = LinuxException.Check(Libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
+        using var fd = new Fd(LinuxException.Check(Libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket"));
         var addr = new byte[110];
         addr[0] = AF_UNIX;
         var p = Encoding.UTF8.GetBytes(path);
         if (p.Length > 107)
         {
-            Libc.close(fd);
             throw new ContainerException($"{what} path too long: {path}");
         }
         p.CopyTo(addr, 2);
         fixed (byte* a = addr)
         {
-            if (Libc.connect(fd, a, 2 + p.Length + 1) < 0)
+            if (Libc.connect(fd.Value, a, 2 + p.Length + 1) < 0)
             {
-                var e = LinuxException.Last($"connect to {what} {path}");
-                Libc.close(fd);
-                throw e;
+                // errno before the close that disposing does.
+                throw LinuxException.Last($"connect to {what} {path}");
             }
         }
-        return fd;
+        return fd.Take();
     }
 }

@@ -33,31 +33,22 @@ internal static unsafe class HookRunner
     {
         int* p = stackalloc int[2];
         LinuxException.Check(Libc.pipe2(p, O_CLOEXEC), "pipe");
+        using var writeEnd = new Fd(p[1]);
         int pid;
-        try
+        using (var readEnd = new Fd(p[0]))
         {
             var args = hook.Args is { Count: > 0 } a ? a : [hook.Path];
             // Only stdin (the state), stdout and stderr: nothing else the runtime or the init holds.
-            pid = Spawner.Spawn(hook.Path, args, env, [(p[0], 0)], closeFrom: 3);
+            pid = Spawner.Spawn(hook.Path, args, env, [(readEnd.Value, 0)], closeFrom: 3);
         }
-        finally
+        // A hook that does not read its stdin must not block us: ignore EPIPE.
+        Libc.fcntl(writeEnd.Value, F_SETFL, O_NONBLOCK);
+        var bytes = Encoding.UTF8.GetBytes(stateJson);
+        fixed (byte* b = bytes)
         {
-            Libc.close(p[0]);
+            Libc.write(writeEnd.Value, b, bytes.Length);
         }
-        try
-        {
-            // A hook that does not read its stdin must not block us: ignore EPIPE.
-            Libc.fcntl(p[1], F_SETFL, O_NONBLOCK);
-            var bytes = Encoding.UTF8.GetBytes(stateJson);
-            fixed (byte* b = bytes)
-            {
-                Libc.write(p[1], b, bytes.Length);
-            }
-        }
-        finally
-        {
-            Libc.close(p[1]);
-        }
+        writeEnd.Dispose(); // the hook sees the end of its input before we wait for it
         int status = WaitWithTimeout(pid, hook.Timeout);
         if (status != 0)
         {

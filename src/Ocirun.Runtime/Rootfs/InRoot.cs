@@ -9,15 +9,17 @@ namespace Ocirun.Runtime.Rootfs;
 /// Resolves and creates paths inside a root directory with openat2(RESOLVE_IN_ROOT): a symlink
 /// in the rootfs can never point a mount or a device node at the host.
 /// </summary>
-internal sealed class InRoot(int rootFd) : IDisposable
+internal sealed class InRoot(int root) : IDisposable
 {
+    private readonly Fd _root = new(root);
+
     private const ulong Resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
     public static InRoot Open(string root) => new(Sys.Open(root, O_PATH | O_DIRECTORY));
 
     /// <summary>An fd of path (O_PATH unless flags say otherwise), or -1 with errno set.</summary>
     public int TryOpen(string path, int flags = O_PATH) =>
-        Sys.OpenAt2(rootFd, path.TrimStart('/') is { Length: > 0 } p ? p : ".", (ulong)flags, 0, Resolve);
+        Sys.OpenAt2(_root.Value, path.TrimStart('/') is { Length: > 0 } p ? p : ".", (ulong)flags, 0, Resolve);
 
     /// <summary>
     /// Where path really is inside the root, its symlinks followed there ("/conf" → "/real/conf");
@@ -127,5 +129,5 @@ internal sealed class InRoot(int rootFd) : IDisposable
     /// <summary>The magic-link path mount(2) can use for an O_PATH fd.</summary>
     public static string ProcPath(int fd) => $"/proc/self/fd/{fd}";
 
-    public void Dispose() => Libc.close(rootFd);
+    public void Dispose() => _root.Dispose();
 }

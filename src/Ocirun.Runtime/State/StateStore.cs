@@ -156,7 +156,10 @@ public sealed class StateStore(string root)
     }
 }
 
+/// <summary>The container directory's flock, held until disposed.</summary>
 public sealed class ContainerLock(int fd) : IDisposable
 {
-    public void Dispose() => Libc.close(fd);
+    private readonly Fd _fd = new(fd);
+
+    public void Dispose() => _fd.Dispose();
 }
