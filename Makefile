@@ -69,6 +69,8 @@ install: build
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/ocirun $(DESTDIR)/etc/containers/containers.conf.d/50-ocirun.conf
 	rm -f /usr/local/sbin/criu
+	if [ -f /opt/ocirun/mounts-made ]; then \
+	  while read -r m; do umount "$$m" && rmdir "$$m" || true; done </opt/ocirun/mounts-made; fi
 	rm -rf /opt/ocirun
 
 clean:

@@ -54,6 +54,8 @@ cg=/sys/fs/cgroup
 if [[ -d $cg/unified ]] && ! mountpoint -q "$cg/hugetlb"; then
   mkdir -p "$cg/hugetlb"
   mount -t cgroup -o hugetlb cgroup "$cg/hugetlb"
+  # Recorded, so that `make uninstall` takes back the mount this made, and no other.
+  mkdir -p /opt/ocirun && echo "$cg/hugetlb" >>/opt/ocirun/mounts-made
 fi
 
 echo "deps: ok (${#missing[@]} package(s) installed${missing:+: ${missing[*]}})"
