@@ -124,6 +124,15 @@ public sealed class ExecTests : IDisposable
         Assert.DoesNotContain("/marker/bad", _rt.Ok("ps", "c1").Stdout);
     }
 
+    /// <summary>A system call failing on the host side (here: connecting the pidfd socket) is an exec failure too.</summary>
+    [Fact]
+    public void AHostSideFailureIsAnExecFailure()
+    {
+        var r = _rt.Exec("exec", "--pidfd-socket", Path.Combine(_b.Dir, "no-such-socket"), "c1", "true");
+        Assert.Equal(255, r.ExitCode);
+        Assert.Contains("exec failed: connect to pidfd socket", r.Stderr);
+    }
+
     [Fact]
     public void ExecIntoAStoppedContainerFails()
     {

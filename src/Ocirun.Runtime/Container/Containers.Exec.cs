@@ -58,8 +58,9 @@ public sealed partial class Containers
         {
             pid = parent.Start();
         }
-        catch (ContainerException e)
+        catch (Exception e) when (e is ContainerException or Linux.LinuxException)
         {
+            // Whatever stopped it, as runc: "exec failed: …", exit 255, no process left.
             if (parent.InitPid > 0)
             {
                 Linux.Sys.KillAndReap(parent.InitPid);
