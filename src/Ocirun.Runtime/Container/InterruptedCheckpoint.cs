@@ -27,6 +27,12 @@ internal static class InterruptedCheckpoint
     public static void Recover(string stateDir, ICgroupDriver cgroups)
     {
         var marker = Path.Combine(stateDir, MarkerFile);
+        // Asked by every command that reads a container's status: the usual answer, no marker,
+        // costs a stat rather than a thrown exception (a first one is costly in NativeAOT).
+        if (!File.Exists(marker))
+        {
+            return;
+        }
         string[] fields;
         try
         {
