@@ -3,7 +3,7 @@ using Ocirun.Runtime.State;
 
 namespace Ocirun.UnitTests;
 
-/// <summary>StateStore in a temp root: ids, directories and atomic state.json.</summary>
+/// <summary>StateStore in a temp root: ids, directories and the atomic record (state.bin).</summary>
 public sealed class StateStoreTests : IDisposable
 {
     private readonly TempDir _tmp = new();
@@ -111,7 +111,14 @@ public sealed class StateStoreTests : IDisposable
             Id = "c1", OciVersion = "1.2.0", InitPid = 4242, InitStartTime = 123456789, Bundle = "/b", Rootfs = "/b/rootfs",
             Created = "2024-01-02T03:04:05.000000006Z", Annotations = new() { ["k"] = "v" },
             CgroupPaths = new() { ["memory"] = "/sys/fs/cgroup/memory/c1" }, NoPivot = true,
-            Hooks = new Spec.Model.Hooks { Poststop = [new Spec.Model.Hook { Path = "/bin/true", Timeout = 3 }] },
+            SystemdUnit = "ocirun-c1.scope", SystemdUserBus = true,
+            Hooks = new Spec.Model.Hooks
+            {
+                Prestart = [new Spec.Model.Hook { Path = "/p", Args = ["p", "1"], Env = ["A=1"] }],
+                CreateRuntime = [new Spec.Model.Hook { Path = "/cr" }], CreateContainer = [new Spec.Model.Hook { Path = "/cc" }],
+                StartContainer = [new Spec.Model.Hook { Path = "/sc" }], Poststart = [new Spec.Model.Hook { Path = "/ps" }],
+                Poststop = [new Spec.Model.Hook { Path = "/bin/true", Timeout = 3 }],
+            },
         };
         _store.Save(record);
         var loaded = _store.Load("c1")!;
@@ -120,7 +127,35 @@ public sealed class StateStoreTests : IDisposable
         Assert.Equal("v", loaded.Annotations!["k"]);
         Assert.Equal("/sys/fs/cgroup/memory/c1", loaded.CgroupPaths["memory"]);
         Assert.Equal(3, loaded.Hooks!.Poststop![0].Timeout);
-        Assert.Contains("\"initPid\":4242", File.ReadAllText(Path.Combine(_store.Dir("c1"), StateStore.StateFile)));
+        // Every field of the record survives, the hooks of every kind included.
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(record, StateJsonContext.Default.ContainerRecord),
+            System.Text.Json.JsonSerializer.Serialize(loaded, StateJsonContext.Default.ContainerRecord));
+        Assert.True(File.Exists(Path.Combine(_store.Dir("c1"), StateStore.RecordFile)));
+    }
+
+    [Fact]
+    public void ARecordAnEarlierOcirunWroteIsReadAndMovesToStateBinAtItsNextSave()
+    {
+        _store.CreateDir("c1");
+        File.WriteAllText(Path.Combine(_store.Dir("c1"), StateStore.StateFile),
+            """{"id":"c1","ociVersion":"1.2.0","initPid":77,"bundle":"/b","rootfs":"/b/rootfs","cgroupPaths":{}}""");
+        var old = _store.Load("c1")!;
+        Assert.Equal((77, "/b/rootfs"), (old.InitPid, old.Rootfs));
+        _store.Save(old);
+        Assert.Equal([StateStore.RecordFile], Directory.GetFileSystemEntries(_store.Dir("c1")).Select(Path.GetFileName));
+        Assert.Equal(77, _store.Load("c1")!.InitPid);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(20)]
+    public void ACutOrForeignRecordIsAClearError(int keep)
+    {
+        _store.CreateDir("c1");
+        _store.Save(new ContainerRecord { Id = "c1", InitPid = 1, Bundle = "/b" });
+        var path = Path.Combine(_store.Dir("c1"), StateStore.RecordFile);
+        File.WriteAllBytes(path, keep == 0 ? "garbage!"u8.ToArray() : File.ReadAllBytes(path)[..keep]);
+        Assert.StartsWith("container c1: unreadable state.bin: ", Assert.Throws<ContainerException>(() => _store.Load("c1")).Message);
     }
 
     [Fact]
@@ -130,7 +165,7 @@ public sealed class StateStoreTests : IDisposable
         _store.Save(new ContainerRecord { Id = "c1", InitPid = 1, Bundle = "/b" });
         _store.Save(new ContainerRecord { Id = "c1", InitPid = 2, Bundle = "/b" });
         Assert.Equal(2, _store.Load("c1")!.InitPid);
-        Assert.Equal([StateStore.StateFile], Directory.GetFileSystemEntries(_store.Dir("c1")).Select(Path.GetFileName));
+        Assert.Equal([StateStore.RecordFile], Directory.GetFileSystemEntries(_store.Dir("c1")).Select(Path.GetFileName));
     }
 
     [Fact]

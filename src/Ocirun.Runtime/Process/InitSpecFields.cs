@@ -28,8 +28,8 @@ public static class InitSpecFields
         w.List(s.Mounts, WriteMount);
         if (w.Present(s.Hooks != null))
         {
-            w.List(s.Hooks!.CreateContainer, WriteHook);
-            w.List(s.Hooks.StartContainer, WriteHook);
+            w.List(s.Hooks!.CreateContainer, HookFields.Write);
+            w.List(s.Hooks.StartContainer, HookFields.Write);
         }
         w.StringMap(s.Annotations);
         if (w.Present(s.Linux != null))
@@ -46,7 +46,7 @@ public static class InitSpecFields
         Hostname = r.String(),
         Domainname = r.String(),
         Mounts = r.List(ReadMount),
-        Hooks = r.Present() ? new Hooks { CreateContainer = r.List(ReadHook), StartContainer = r.List(ReadHook) } : null,
+        Hooks = r.Present() ? new Hooks { CreateContainer = r.List(HookFields.Read), StartContainer = r.List(HookFields.Read) } : null,
         Annotations = r.StringMap(),
         Linux = r.Present() ? ReadLinux(r) : null,
     };
@@ -172,16 +172,6 @@ public static class InitSpecFields
     }
 
     private static IdMapping ReadIdMapping(FieldReader r) => new() { ContainerId = r.U32(), HostId = r.U32(), Size = r.U32() };
-
-    private static void WriteHook(FieldWriter w, Hook h)
-    {
-        w.String(h.Path);
-        w.Strings(h.Args);
-        w.Strings(h.Env);
-        w.NullableI32(h.Timeout);
-    }
-
-    private static Hook ReadHook(FieldReader r) => new() { Path = r.String()!, Args = r.Strings(), Env = r.Strings(), Timeout = r.NullableI32() };
 
     private static void WriteLinux(FieldWriter w, Spec.Model.Linux l)
     {

@@ -3,7 +3,7 @@ using Ocirun.Spec.Model;
 namespace Ocirun.Runtime.State;
 
 /// <summary>
-/// What the runtime remembers of a container in ROOT/ID/state.json: everything later
+/// What the runtime remembers of a container in ROOT/ID/state.bin (<see cref="RecordCodec"/>): everything later
 /// commands need, because callers do not repeat create-time flags.
 /// </summary>
 public sealed class ContainerRecord

@@ -5,10 +5,13 @@ using static Ocirun.Runtime.Interop.Consts;
 
 namespace Ocirun.Runtime.State;
 
-/// <summary>The state root (--root): one directory per container holding state.json and exec.fifo.</summary>
+/// <summary>The state root (--root): one directory per container holding state.bin and exec.fifo.</summary>
 public sealed class StateStore(string root)
 {
-    public const string StateFile = "state.json", FifoFile = "exec.fifo";
+    public const string RecordFile = "state.bin", FifoFile = "exec.fifo";
+
+    /// <summary>The record as an ocirun before state.bin wrote it, still read.</summary>
+    public const string StateFile = "state.json";
 
     public string Root { get; } = root;
 
@@ -52,9 +55,30 @@ public sealed class StateStore(string root)
         }
     }
 
+    /// <summary>
+    /// The container's record: state.bin (<see cref="RecordCodec"/>), or the state.json an ocirun
+    /// before it wrote, for a container made before an upgrade; null when there is neither.
+    /// </summary>
     public ContainerRecord? Load(string id)
     {
         ValidateId(id);
+        if (LoadFile(id, RecordFile) is { } data)
+        {
+            try
+            {
+                return RecordCodec.Decode(data) is var r && r.Id == id ? r
+                    : throw new ContainerException($"container {id}: {RecordFile} is another container's");
+            }
+            catch (InvalidDataException e)
+            {
+                throw new ContainerException($"container {id}: unreadable {RecordFile}: {e.Message}");
+            }
+        }
+        return LoadJson(id);
+    }
+
+    private ContainerRecord? LoadJson(string id)
+    {
         string text;
         try
         {
@@ -78,13 +102,12 @@ public sealed class StateStore(string root)
             : throw new ContainerException($"container {id}: {StateFile} was not written by ocirun");
     }
 
-    /// <summary>Writes state.json atomically: a crash leaves the old file or the new one.</summary>
+    /// <summary>Writes state.bin atomically: a crash leaves the old file or the new one.</summary>
     public void Save(ContainerRecord record)
     {
-        var dir = Dir(record.Id);
-        var tmp = Path.Combine(dir, "." + StateFile + ".tmp");
-        File.WriteAllText(tmp, JsonSerializer.Serialize(record, StateJsonContext.Default.ContainerRecord));
-        File.Move(tmp, Path.Combine(dir, StateFile), overwrite: true);
+        SaveFile(record.Id, RecordFile, RecordCodec.Encode(record));
+        // A container from before the upgrade is in state.bin from now on.
+        File.Delete(Path.Combine(Dir(record.Id), StateFile));
     }
 
     /// <summary>Writes a file of the container's state atomically (renamed into place).</summary>
@@ -102,7 +125,7 @@ public sealed class StateStore(string root)
         {
             return File.ReadAllBytes(Path.Combine(Dir(id), name));
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }
