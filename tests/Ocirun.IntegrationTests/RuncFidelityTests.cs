@@ -165,6 +165,30 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void MaskedDirectoriesShareOneEmptyReadOnlyTmpfsAsInRunc13()
+    {
+        // Directories of the image, so that the test does not depend on the host's /proc/acpi.
+        using var b = new Bundle().Shell(
+            "d() { awk -v p=$1 '$5 == p {print $3}' /proc/self/mountinfo; }; " +
+            "[ \"$(d /m1)\" = \"$(d /m2)\" ] && [ -n \"$(d /m1)\" ] && echo one superblock; " +
+            "awk '$5 == \"/m1\" || $5 == \"/m2\" {print $5, $6, $9, $NF}' /proc/self/mountinfo; ls -A /m1 /m2; " +
+            "touch /m2/x 2>&1 | sed 's/.*: //'");
+        foreach (var d in new[] { "m1", "m2" })
+        {
+            Directory.CreateDirectory(Path.Combine(b.Rootfs, d));
+            File.WriteAllText(Path.Combine(b.Rootfs, d, "secret"), "x");
+        }
+        b.Spec.Linux!.MaskedPaths = ["/m1", "/m2"];
+        b.Write();
+        var ours = _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout;
+        using var runc13 = new Runc13();
+        var runc = runc13.Exec("run", "--bundle", b.Dir, "c1");
+        Assert.Equal("one superblock\n/m1 ro,relatime tmpfs ro,size=4k,nr_inodes=1\n/m2 ro,relatime tmpfs ro,size=4k,nr_inodes=1\n" +
+            "/m1:\n\n/m2:\nRead-only file system\n", runc.Stdout);
+        Assert.Equal(runc.Stdout, ours);
+    }
+
+    [Fact]
     public void TmpfsTakesTheModeAndWithTmpcopyupTheContentsOfTheDirectoryItCovers()
     {
         using var b = new Bundle().Shell("stat -c '%a' /data /plain; cat /data/sub/f; readlink /data/link; ls /plain | wc -l");

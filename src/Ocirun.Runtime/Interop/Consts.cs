@@ -58,7 +58,7 @@ internal static partial class Consts
 
     // open_tree(2) and move_mount(2): detached mount trees.
     public const long OPEN_TREE_CLONE = 1, OPEN_TREE_CLOEXEC = 0x80000, MOVE_MOUNT_F_EMPTY_PATH = 4,
-        MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+        MOVE_MOUNT_T_SYMLINKS = 0x10, MOVE_MOUNT_T_EMPTY_PATH = 0x40;
 
     public const long CLOSE_RANGE_CLOEXEC = 1 << 2;
 

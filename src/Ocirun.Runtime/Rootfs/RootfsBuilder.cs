@@ -15,6 +15,8 @@ namespace Ocirun.Runtime.Rootfs;
 internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, string> cgroupPaths, bool newCgroupNs,
     IReadOnlyDictionary<int, int>? sources = null, IReadOnlyCollection<int>? requested = null, Func<int, int>? requestSource = null)
 {
+    private readonly PathMasker _masker = new();
+
     /// <summary>
     /// Runs the plan. beforeEnter runs just before pivot_root (console, createContainer hooks),
     /// afterEnter right after it, before paths are masked or made read-only (sysctl needs /proc/sys).
@@ -35,6 +37,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         finally
         {
             opened?.Dispose();
+            _masker.Dispose();
         }
     }
 
@@ -73,7 +76,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
                     afterEnter();
                     break;
                 case MountOp.MaskPath mp:
-                    Mask(mp.Path);
+                    _masker.Mask(mp.Path);
                     break;
                 case MountOp.ReadonlyPath rp:
                     ReadonlyBind(rp.Path);
@@ -429,20 +432,6 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
             }
         }
     }
-
-    private static void Mask(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            Sys.Mount("tmpfs", path, "tmpfs", MS_RDONLY, null);
-        }
-        else if (File.Exists(path) || IsSpecialFile(path))
-        {
-            Sys.Mount("/dev/null", path, "bind", MS_BIND, null);
-        }
-    }
-
-    private static bool IsSpecialFile(string path) => Libc.open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW, 0) is var fd && fd >= 0 && Libc.close(fd) == 0;
 
     private static void ReadonlyBind(string path)
     {
