@@ -241,6 +241,9 @@ public sealed class CgroupTests : IDisposable
             Assert.Equal(1, r.ExitCode);
             Assert.Contains("container's cgroup is not empty: 1 process(es) found", r.Stderr);
             Assert.Empty(_rt.Ids());
+            // Not the failed create's to kill or move: runc leaves them be.
+            Assert.False(sleeper.HasExited);
+            Assert.Equal(sleeper.Pid + "\n", File.ReadAllText(pids + "/cgroup.procs"));
         }
         finally
         {

@@ -96,6 +96,8 @@ public sealed class RunningProgram(Process process, string io, string command) :
 {
     public int Pid => process.Id;
 
+    public bool HasExited => process.HasExited;
+
     public string StdoutSoFar => Read("out");
 
     public ProgramResult Wait(TimeSpan timeout)

@@ -139,15 +139,21 @@ public sealed class CgroupManager
     /// </summary>
     private void RequireUsable()
     {
+        var pids = Driver.Pids();
+        _othersInside = pids.Count > 0;
         if (Driver.IsFrozen())
         {
             throw new ContainerException("container's cgroup unexpectedly frozen");
         }
-        if (Driver.Pids() is { Count: > 0 } pids)
+        if (_othersInside)
         {
             throw new ContainerException($"container's cgroup is not empty: {pids.Count} process(es) found");
         }
     }
+
+    // Processes were in the cgroup before this container: the failed create that found them
+    // leaves them and their cgroup alone, as runc does (Destroy would kill them).
+    private bool _othersInside;
 
     /// <summary>
     /// Moves pid into every hierarchy. Slow (see native/nsexec.c): only for processes that
@@ -174,6 +180,10 @@ public sealed class CgroupManager
     /// <summary>Removes the cgroups (killing what is left in them), then stops the systemd driver's scope unit.</summary>
     public void Destroy()
     {
+        if (_othersInside)
+        {
+            return;
+        }
         CgroupFiles.RemoveTrees(Paths.Values.ToList());
         Scope?.Stop();
     }
