@@ -32,14 +32,14 @@ public static class Cli
             }
             if (globalArgs.Flag("version"))
             {
-                Console.Out.Write($"ocirun version {Version}\nspec: {DefaultSpec.SpecVersion}\n"
+                StdStreams.Out($"ocirun version {Version}\nspec: {DefaultSpec.SpecVersion}\n"
                     + $"libseccomp: {Runtime.Seccomp.SeccompCompiler.LibraryVersion()}\n");
                 return 0;
             }
             var rest = args.Skip(used).ToList();
             if (rest.Count == 0 || globalArgs.Flag("help"))
             {
-                Console.Out.Write(Help());
+                StdStreams.Out(Help());
                 return 0;
             }
             var command = Commands.FirstOrDefault(c => c.Name == rest[0]);
@@ -50,7 +50,7 @@ public static class Cli
             }
             if (rest.Skip(1).Any(a => a is "--help" or "-h" or "-help"))
             {
-                Console.Out.Write($"NAME:\n   ocirun {command.Name} - {command.Usage}\n");
+                StdStreams.Out($"NAME:\n   ocirun {command.Name} - {command.Usage}\n");
                 return 0;
             }
             var parsed = ArgParser.Parse(rest.Skip(1).ToList(), command.Options, out _, command.StopAtPositional);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Ocirun.Runtime.Linux;
 
 namespace Ocirun.Cli;
 
@@ -21,18 +22,7 @@ public sealed class Log(string? path, bool json, bool debug)
         ToStderr(message);
     }
 
-    /// <summary>stderr is best effort (.NET reports EBADF as UnauthorizedAccessException).</summary>
-    private static void ToStderr(string line)
-    {
-        try
-        {
-            Console.Error.WriteLine(line);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Nowhere else to say it.
-        }
-    }
+    private static void ToStderr(string line) => StdStreams.Error(line + "\n");
 
     public void Debug(string message)
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Ocirun.Runtime.HostCheck;
+using Ocirun.Runtime.Linux;
 
 namespace Ocirun.Cli.Commands;
 
@@ -24,7 +25,7 @@ public sealed class CheckCommand : ICommand
             throw new UsageException($"invalid format option: {format}");
         }
         var report = HostFacts.Gather(ctx.Global.Criu);
-        Console.Out.Write(format == "json"
+        StdStreams.Out(format == "json"
             ? JsonSerializer.Serialize(report, HostCheckJsonContext.Default.HostReport) + "\n"
             : Text(report));
         return 0;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ocirun.Runtime.Cgroups;
+using Ocirun.Runtime.Linux;
 
 namespace Ocirun.Cli.Commands;
 
@@ -52,8 +53,7 @@ public sealed class EventsCommand : ICommand
 
     private static void Print(ContainerEvent e)
     {
-        Console.Out.WriteLine(JsonSerializer.Serialize(e, EventsJsonContext.Default.ContainerEvent));
-        Console.Out.Flush();
+        StdStreams.Out(JsonSerializer.Serialize(e, EventsJsonContext.Default.ContainerEvent) + "\n");
     }
 
     /// <summary>Go durations as runc takes them: 5s, 100ms, 1m.</summary>

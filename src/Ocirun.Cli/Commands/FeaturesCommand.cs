@@ -4,6 +4,7 @@ using Ocirun.Runtime.Rootfs;
 using Ocirun.Spec;
 using Ocirun.Spec.Known;
 using Ocirun.Spec.Model;
+using Ocirun.Runtime.Linux;
 
 namespace Ocirun.Cli.Commands;
 
@@ -16,7 +17,7 @@ public sealed class FeaturesCommand : ICommand
     public int Run(CommandContext ctx, ParsedArgs args)
     {
         CommandContext.RequireNoArgs(args, "features");
-        Console.Out.WriteLine(JsonSerializer.Serialize(Build(), SpecJsonContext.Default.Features));
+        StdStreams.Out(JsonSerializer.Serialize(Build(), SpecJsonContext.Default.Features) + "\n");
         return 0;
     }
 

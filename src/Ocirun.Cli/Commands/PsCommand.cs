@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Ocirun.Runtime.Cgroups;
 using Ocirun.Spec;
+using Ocirun.Runtime.Linux;
 
 namespace Ocirun.Cli.Commands;
 
@@ -29,7 +30,7 @@ public sealed class PsCommand : ICommand
         var format = args.Get("format") ?? "table";
         if (format == "json")
         {
-            Console.Out.WriteLine(SpecJson.Compact(pids, SpecJsonContext.Default.ListInt32));
+            StdStreams.Out(SpecJson.Compact(pids, SpecJsonContext.Default.ListInt32) + "\n");
             return 0;
         }
         if (format != "table")
@@ -37,7 +38,7 @@ public sealed class PsCommand : ICommand
             throw new UsageException($"invalid format option: {format}");
         }
         var psArgs = args.Positional.Count > 1 ? args.Positional.Skip(1).ToList() : ["-ef"];
-        Console.Out.Write(FilterPs(RunPs(psArgs), pids));
+        StdStreams.Out(FilterPs(RunPs(psArgs), pids));
         return 0;
     }
 

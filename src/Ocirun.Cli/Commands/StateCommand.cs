@@ -1,3 +1,5 @@
+using Ocirun.Runtime.Linux;
+
 namespace Ocirun.Cli.Commands;
 
 public sealed class StateCommand : ICommand
@@ -10,7 +12,7 @@ public sealed class StateCommand : ICommand
     {
         var view = ctx.Containers.State(CommandContext.RequireId(args, Name));
         // runc prints two-space indented JSON with no trailing newline.
-        Console.Out.Write(view.Document.ToJson(indented: true));
+        StdStreams.Out(view.Document.ToJson(indented: true));
         return 0;
     }
 }
