@@ -189,6 +189,34 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void StateAndListPrintTheDocumentAsRunc13Does()
+    {
+        // Keys out of order; characters Go escapes its own way (or leaves as they are).
+        using var b = new Bundle("sleep", "100");
+        b.Spec.Annotations = new() { ["b"] = "\b\f\u007f é <&> \u2028 \u0001 \"\\ \U0001F600", ["a"] = "1", ["A"] = "2", ["\U0001F600"] = "x", ["\uffff"] = "y" };
+        b.Write();
+        using var runc13 = new Runc13();
+        string Printed(Func<string[], CommandResult> exec)
+        {
+            Assert.Equal(0, exec(["create", "--bundle", b.Dir, "c1"]).ExitCode);
+            try
+            {
+                var text = exec(["state", "c1"]).Stdout + exec(["list", "--format", "json"]).Stdout;
+                return System.Text.RegularExpressions.Regex.Replace(text, "(\"(pid|created|ociVersion)\": ?)[^,]*,", "$1…,");
+            }
+            finally
+            {
+                exec(["delete", "--force", "c1"]);
+            }
+        }
+        var runc = Printed(a => runc13.Exec(a));
+        Assert.Contains("\"A\": \"2\",\n    \"a\": \"1\",\n    \"b\": \"\\b\\f\u007f é \\u003c\\u0026\\u003e \\u2028 \\u0001 \\\"\\\\ \U0001F600\",", runc);
+        Assert.Equal(runc, Printed(a => _rt.Exec(a)));
+        // No containers: runc's encoder prints a nil slice.
+        Assert.Equal(runc13.Exec("list", "--format", "json").Stdout, _rt.Exec("list", "--format", "json").Stdout);
+    }
+
+    [Fact]
     public void TmpfsTakesTheModeAndWithTmpcopyupTheContentsOfTheDirectoryItCovers()
     {
         using var b = new Bundle().Shell("stat -c '%a' /data /plain; cat /data/sub/f; readlink /data/link; ls /plain | wc -l");

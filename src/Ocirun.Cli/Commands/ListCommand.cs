@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Ocirun.Spec;
 using Ocirun.Spec.Model;
+using Ocirun.Runtime.Linux;
 
 namespace Ocirun.Cli.Commands;
 
@@ -35,18 +36,18 @@ public sealed class ListCommand : ICommand
         {
             foreach (var r in rows)
             {
-                Console.Out.WriteLine(r.Id);
+                StdStreams.Out(r.Id + "\n");
             }
             return 0;
         }
         if (format == "json")
         {
-            Console.Out.WriteLine(ToJson(rows));
+            StdStreams.Out(ToJson(rows) + "\n");
             return 0;
         }
         var table = new List<string[]> { new[] { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" } };
         table.AddRange(rows.Select(r => new[] { r.Id, r.Pid.ToString(), r.Status, r.Bundle, r.Created, r.Owner }));
-        Console.Out.Write(TabWriter.Format(table, minWidth: 12, padding: 3));
+        StdStreams.Out(TabWriter.Format(table, minWidth: 12, padding: 3));
         return 0;
     }
 
@@ -69,20 +70,22 @@ public sealed class ListCommand : ICommand
         return "#" + uid;
     }
 
-    /// <summary>One compact line, a JSON array of the state documents.</summary>
+    /// <summary>One compact line as runc's json.Encoder writes it: an array of state documents, null when there are none.</summary>
     private static string ToJson(List<ContainerStateDocument> rows)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        var w = new GoJsonWriter(indented: false);
+        if (rows.Count == 0)
         {
-            w.WriteStartArray();
-            foreach (var row in rows)
-            {
-                row.Write(w);
-            }
-            w.WriteEndArray();
+            w.Null();
+            return w.ToString();
         }
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        w.StartArray();
+        foreach (var row in rows)
+        {
+            row.Write(w);
+        }
+        w.EndArray();
+        return w.ToString();
     }
 }
 

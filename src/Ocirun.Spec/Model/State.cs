@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Ocirun.Spec.Model;
 
 /// <summary>The OCI state document as `state` (and each row of `list --format json`) prints it, in runc's order.</summary>
@@ -26,41 +24,33 @@ public sealed class ContainerStateDocument
     };
 
     /// <summary>
-    /// The document as `state` prints it (indented) and hooks read it (compact), fields in
-    /// runc's order, null ones left out. Written field by field rather than through the
-    /// serializer context: the container's init writes it too (createContainer and
-    /// startContainer hooks) and carries no serializer.
+    /// The document as `state` prints it (indented) and hooks read it (compact): runc's field
+    /// order, Go's text (<see cref="GoJsonWriter"/>), annotations left out when there are none.
+    /// Written field by field rather than through the serializer context: the container's init
+    /// writes it too (createContainer and startContainer hooks) and carries no serializer.
     /// </summary>
     public string ToJson(bool indented)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented, IndentSize = 2 }))
-        {
-            Write(w);
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        var w = new GoJsonWriter(indented);
+        Write(w);
+        return w.ToString();
     }
 
-    public void Write(Utf8JsonWriter w)
+    public void Write(GoJsonWriter w)
     {
-        w.WriteStartObject();
-        w.WriteString("ociVersion", OciVersion);
-        w.WriteString("id", Id);
-        w.WriteNumber("pid", Pid);
-        w.WriteString("status", Status);
-        w.WriteString("bundle", Bundle);
-        w.WriteString("rootfs", Rootfs);
-        w.WriteString("created", Created);
-        if (Annotations != null)
+        w.StartObject();
+        w.String("ociVersion", OciVersion);
+        w.String("id", Id);
+        w.Number("pid", Pid);
+        w.String("status", Status);
+        w.String("bundle", Bundle);
+        w.String("rootfs", Rootfs);
+        w.String("created", Created);
+        if (Annotations is { Count: > 0 })
         {
-            w.WriteStartObject("annotations");
-            foreach (var (key, value) in Annotations)
-            {
-                w.WriteString(key, value);
-            }
-            w.WriteEndObject();
+            w.Map("annotations", Annotations);
         }
-        w.WriteString("owner", Owner);
-        w.WriteEndObject();
+        w.String("owner", Owner);
+        w.EndObject();
     }
 }
