@@ -216,6 +216,20 @@ public sealed class RuncFidelityTests : IDisposable
         Assert.Equal(runc13.Exec("list", "--format", "json").Stdout, _rt.Exec("list", "--format", "json").Stdout);
     }
 
+    [Theory]
+    [InlineData("/notexec", "exec: \"/notexec\": permission denied")]
+    [InlineData("/tmp", "exec: \"/tmp\": is a directory")]
+    public void CreateFailsForAProcessThatCannotBeExecuted(string program, string error)
+    {
+        // Refused at create, where it can still be reported, as runc's init looks it up then.
+        using var b = new Bundle(program);
+        File.WriteAllText(Path.Combine(b.Rootfs, "notexec"), "#!/bin/sh\n");
+        using var runc13 = new Runc13();
+        // runc's logrus line quotes the message: \" inside.
+        Assert.Contains(error, runc13.Exec("create", "--bundle", b.Dir, "c1").Stderr.Replace("\\\"", "\""));
+        _rt.AssertCreateFailsCleanly(b, error);
+    }
+
     [Fact]
     public void TmpfsTakesTheModeAndWithTmpcopyupTheContentsOfTheDirectoryItCovers()
     {

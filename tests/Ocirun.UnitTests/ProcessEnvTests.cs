@@ -51,6 +51,19 @@ public sealed class ProcessEnvTests : IDisposable
     }
 
     [Fact]
+    public void APathThatCannotBeRunIsRefusedInGosWords()
+    {
+        // runc's init refuses these at create (Go's exec.LookPath), not when start execs them.
+        var dir = _tmp.Combine("d2");
+        Directory.CreateDirectory(dir);
+        Assert.Equal($"exec: \"{dir}\": is a directory", Assert.Throws<ContainerException>(() => ProcessEnv.LookPath(dir, [])).Message);
+        var text = _tmp.Combine("d2", "text");
+        File.WriteAllText(text, "x");
+        File.SetUnixFileMode(text, (UnixFileMode)0x1a4 /* 0644 */);
+        Assert.Equal($"exec: \"{text}\": permission denied", Assert.Throws<ContainerException>(() => ProcessEnv.LookPath(text, [])).Message);
+    }
+
+    [Fact]
     public void DirectoryOnPathIsNotAnExecutable()
     {
         Directory.CreateDirectory(_tmp.Combine("e", "tool"));

@@ -1,3 +1,8 @@
+using System.Runtime.InteropServices;
+using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.Linux;
+using static Ocirun.Runtime.Interop.Consts;
+
 namespace Ocirun.Runtime.Process;
 
 /// <summary>The environment and executable lookup of the container process, as runc does them.</summary>
@@ -62,14 +67,39 @@ public static class ProcessEnv
     {
         if (name.Contains('/'))
         {
-            if (!File.Exists(name))
-            {
-                throw new ContainerException($"exec: \"{name}\": stat {name}: no such file or directory");
-            }
-            return name;
+            return NotExecutable(name) is { } why ? throw new ContainerException($"exec: \"{name}\": {why}") : name;
         }
         var path = env.LastOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..] ?? "";
         return Linux.PathSearch.Find(name, path)
             ?? throw new ContainerException($"exec: \"{name}\": executable file not found in $PATH");
+    }
+
+    /// <summary>
+    /// Why path cannot be run, in the words of Go's exec.LookPath that runc's init uses (stat's
+    /// error, "is a directory", "permission denied"), or null if it can: checked with the
+    /// caller's effective ids, so that `create` fails for a binary its user may not run.
+    /// </summary>
+    internal static unsafe string? NotExecutable(string path)
+    {
+        StatBuf st;
+        if (Libc.stat(path, &st) < 0)
+        {
+            return $"stat {path}: {LinuxException.ErrnoText(Marshal.GetLastPInvokeError())}";
+        }
+        if ((st.Mode & S_IFMT) == S_IFDIR)
+        {
+            return "is a directory";
+        }
+        if (Libc.faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0)
+        {
+            return null;
+        }
+        int errno = Marshal.GetLastPInvokeError();
+        if (errno is not (ENOSYS or EPERM))
+        {
+            return LinuxException.ErrnoText(errno);
+        }
+        // Where faccessat2 is missing or refused, the mode bits decide, as in Go.
+        return (st.Mode & 0x49 /* 0111 */) != 0 ? null : "permission denied";
     }
 }
