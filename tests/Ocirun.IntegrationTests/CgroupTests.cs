@@ -124,6 +124,10 @@ public sealed class CgroupTests : IDisposable
         Assert.Equal(0, r.ExitCode);
         Assert.Equal("33", Cg(b, "pids", "pids.max"));
         Assert.Equal("209715200", Cg(b, "memory", "memory.memsw.limit_in_bytes"));
+        // 0 is what runc's update sends for a limit it was not given: the limit stays.
+        _rt.Ok("update", "--pids-limit", "0", "c1");
+        Assert.Equal(0, _rt.Exec(["update", "--resources", "-", "c1"], null, stdin: "{\"pids\": {\"limit\": 0}}").ExitCode);
+        Assert.Equal("33", Cg(b, "pids", "pids.max"));
     }
 
     [Fact]

@@ -54,10 +54,10 @@ public static class SystemdProperties
         {
             props.Add(new("CPUQuotaPerSecUSec", QuotaPerSecond(quota, r.Cpu.Period)));
         }
-        if (r.Pids?.Limit is { } pids)
+        if (r.Pids?.Limit is { } pids && (pids > 0 || pids == -1))
         {
-            // systemd takes no 0 for TasksMax; negative is unlimited.
-            props.Add(new("TasksMax", pids < 0 ? ulong.MaxValue : pids == 0 ? 1UL : (ulong)pids));
+            // As runc's systemd driver: 0 (and any other negative) leaves the limit as it is.
+            props.Add(new("TasksMax", pids < 0 ? ulong.MaxValue : (ulong)pids));
         }
         return props;
     }

@@ -10,7 +10,8 @@ public static class V1Resources
         var w = new List<CgroupWrite>();
         Memory(r.Memory, w);
         Cpu(r.Cpu, w);
-        if (r.Pids?.Limit is { } pids)
+        // 0 leaves the limit as it is (runc: an update without --pids-limit sends 0).
+        if (r.Pids?.Limit is { } pids && pids != 0)
         {
             w.Add(new("pids", "pids.max", pids > 0 ? pids.ToString() : "max"));
         }

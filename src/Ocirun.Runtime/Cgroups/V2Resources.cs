@@ -63,7 +63,8 @@ public static class V2Resources
                 Add(w, "cpuset.mems", c.Mems);
             }
         }
-        if (r.Pids?.Limit is { } pids)
+        // 0 leaves the limit as it is (runc: an update without --pids-limit sends 0).
+        if (r.Pids?.Limit is { } pids && pids != 0)
         {
             Add(w, "pids.max", pids > 0 ? pids.ToString() : "max");
         }

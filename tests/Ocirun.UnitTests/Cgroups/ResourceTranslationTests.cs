@@ -87,11 +87,20 @@ public sealed class ResourceTranslationTests
     [Fact]
     public void UnlimitedValues()
     {
-        var r = new Resources { Memory = new MemoryResources { Limit = -1, Swap = -1 }, Pids = new PidsResources { Limit = 0 } };
+        var r = new Resources { Memory = new MemoryResources { Limit = -1, Swap = -1 }, Pids = new PidsResources { Limit = -1 } };
         Assert.Equal(["memory/memory.limit_in_bytes=-1", "memory/memory.memsw.limit_in_bytes=-1", "pids/pids.max=max"],
             V1Resources.Translate(r).Select(x => x.ToString()));
         Assert.Equal(["unified/memory.max=max", "unified/memory.swap.max=max", "unified/pids.max=max"],
             V2Resources.Translate(r).Select(x => x.ToString()));
+    }
+
+    [Fact]
+    public void APidsLimitOfZeroLeavesTheLimitAsItIs()
+    {
+        // runc's update sends 0 when --pids-limit is not given, and its drivers skip it.
+        var r = new Resources { Pids = new PidsResources { Limit = 0 } };
+        Assert.Empty(V1Resources.Translate(r));
+        Assert.Empty(V2Resources.Translate(r));
     }
 
     [Fact]

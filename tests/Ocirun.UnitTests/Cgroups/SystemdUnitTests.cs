@@ -48,10 +48,16 @@ public class SystemdUnitTests
 
     [Theory]
     [InlineData(-1L, ulong.MaxValue)]
-    [InlineData(0L, 1UL)]
     [InlineData(42L, 42UL)]
-    public void TasksMaxTakesNoZero(long limit, ulong tasksMax) =>
+    public void TasksMaxIsTheLimitOrInfinity(long limit, ulong tasksMax) =>
         Assert.Equal(tasksMax, Value(SystemdProperties.ForResources(new Resources { Pids = new() { Limit = limit } }, v2: false), "TasksMax"));
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(-2L)]
+    public void TasksMaxIsLeftAsItIsForZeroAndOtherNegatives(long limit) =>
+        // As runc's systemd driver; TasksMax=1 would have allowed the container one task.
+        Assert.DoesNotContain(SystemdProperties.ForResources(new Resources { Pids = new() { Limit = limit } }, v2: false), p => p.Name == "TasksMax");
 
     [Fact]
     public void LimitsUseEachHierarchysPropertyNames()
