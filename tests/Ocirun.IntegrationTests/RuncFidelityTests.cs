@@ -231,6 +231,31 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void ACreatedContainerCanBePausedAndResumedBackToCreated()
+    {
+        using var b = new Bundle("true");
+        string[] Statuses(Func<string[], CommandResult> exec)
+        {
+            exec(["create", "--bundle", b.Dir, "c1"]).EnsureSuccess();
+            try
+            {
+                string Status() => System.Text.Json.JsonDocument.Parse(exec(["state", "c1"]).Stdout).RootElement.GetProperty("status").GetString()!;
+                var paused = (exec(["pause", "c1"]).ExitCode, Status());
+                var resumed = (exec(["resume", "c1"]).ExitCode, Status());
+                return [$"{paused}", $"{resumed}"];
+            }
+            finally
+            {
+                exec(["delete", "--force", "c1"]);
+            }
+        }
+        using var runc13 = new Runc13();
+        var runc = Statuses(a => runc13.Exec(a));
+        Assert.Equal(["(0, paused)", "(0, created)"], runc);
+        Assert.Equal(runc, Statuses(a => _rt.Exec(a)));
+    }
+
+    [Fact]
     public void TmpfsTakesTheModeAndWithTmpcopyupTheContentsOfTheDirectoryItCovers()
     {
         using var b = new Bundle().Shell("stat -c '%a' /data /plain; cat /data/sub/f; readlink /data/link; ls /plain | wc -l");

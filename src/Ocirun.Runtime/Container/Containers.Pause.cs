@@ -9,7 +9,8 @@ public sealed partial class Containers
     {
         using var l = Store.Lock(id) ?? throw new ContainerException("container does not exist");
         var r = Load(id);
-        if (StatusOf(r) != ContainerStatus.Running)
+        // runc pauses a created container too (its init waits on the exec fifo, frozen).
+        if (StatusOf(r) is not (ContainerStatus.Running or ContainerStatus.Created))
         {
             throw new ContainerException("container not running");
         }

@@ -36,11 +36,12 @@ public sealed partial class Containers(StateStore store)
         {
             return ContainerStatus.Stopped;
         }
-        if (File.Exists(Store.FifoPath(r.Id)))
+        // Frozen first: a created container can be paused (and resumed back to created), as in runc.
+        if (CgroupDriver.For(r.CgroupPaths).IsFrozen())
         {
-            return ContainerStatus.Created;
+            return ContainerStatus.Paused;
         }
-        return CgroupDriver.For(r.CgroupPaths).IsFrozen() ? ContainerStatus.Paused : ContainerStatus.Running;
+        return File.Exists(Store.FifoPath(r.Id)) ? ContainerStatus.Created : ContainerStatus.Running;
     }
 
     /// <summary>
