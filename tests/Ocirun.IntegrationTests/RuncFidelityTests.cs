@@ -255,6 +255,21 @@ public sealed class RuncFidelityTests : IDisposable
         Assert.Equal(runc, Statuses(a => _rt.Exec(a)));
     }
 
+    [Theory]
+    [InlineData("rlink", "invalid rootfs: not an absolute path, or a symlink")]
+    [InlineData("nosuch", "invalid rootfs: stat {0}/nosuch: no such file or directory")]
+    public void ARootfsThatIsASymlinkOrMissingIsRefused(string path, string error)
+    {
+        using var b = new Bundle("true");
+        File.CreateSymbolicLink(Path.Combine(b.Dir, "rlink"), "rootfs");
+        b.Spec.Root!.Path = path;
+        b.Write();
+        using var runc13 = new Runc13();
+        var message = string.Format(error, b.Dir);
+        Assert.Contains(message, runc13.Exec("create", "--bundle", b.Dir, "c1").Stderr);
+        _rt.AssertCreateFailsCleanly(b, message);
+    }
+
     [Fact]
     public void TmpfsTakesTheModeAndWithTmpcopyupTheContentsOfTheDirectoryItCovers()
     {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Ocirun.Runtime.Cgroups;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
@@ -6,6 +7,7 @@ using Ocirun.Runtime.State;
 using Ocirun.Spec;
 using Ocirun.Spec.Known;
 using Ocirun.Spec.Validation;
+using static Ocirun.Runtime.Interop.Consts;
 
 namespace Ocirun.Runtime.Container;
 
@@ -78,11 +80,32 @@ public sealed partial class Containers
         var spec = o.Spec ?? LoadSpec(bundle);
         CheckTerminal(spec.Process!, o);
         var rootfs = Path.GetFullPath(Path.Combine(bundle, spec.Root!.Path));
+        rootfs = rootfs.Length > 1 ? rootfs.TrimEnd('/') : rootfs; // cleaned, as runc's filepath.Clean
+        RequireRealRootfs(rootfs);
+        return (bundle, spec, rootfs);
+    }
+
+    /// <summary>
+    /// runc's rule: the rootfs exists and is named by its real path. A symlink anywhere in it is
+    /// refused, so that the path state reports, hooks are given and CRIU restores into is
+    /// where the rootfs really is.
+    /// </summary>
+    private static void RequireRealRootfs(string rootfs)
+    {
+        int opened = Libc.open(rootfs, O_PATH | O_CLOEXEC, 0);
+        if (opened < 0)
+        {
+            throw new ContainerException($"invalid rootfs: stat {rootfs}: {LinuxException.ErrnoText(Marshal.GetLastPInvokeError())}");
+        }
+        using var fd = new Fd(opened);
+        if (new FileInfo($"/proc/self/fd/{fd.Value}").LinkTarget != rootfs)
+        {
+            throw new ContainerException("invalid rootfs: not an absolute path, or a symlink");
+        }
         if (!Directory.Exists(rootfs))
         {
-            throw new ContainerException($"rootfs ({rootfs}) does not exist");
+            throw new ContainerException($"invalid rootfs: {rootfs} is not a directory");
         }
-        return (bundle, spec, rootfs);
     }
 
     /// <summary>The spec's seccomp profile as BPF (libseccomp, in this process), or null without one.</summary>
