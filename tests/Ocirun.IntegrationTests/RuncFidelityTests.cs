@@ -271,6 +271,31 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void EveryExecFailureIsExecFailedWithExit255()
+    {
+        using var b = new Bundle("sleep", "100");
+        using var runc13 = new Runc13();
+        List<string> Failures(Func<string[], CommandResult> exec)
+        {
+            exec(["run", "-d", "--bundle", b.Dir, "c1"]).EnsureSuccess();
+            try
+            {
+                return new[] { new[] { "exec", "nope", "true" }, ["exec", "--user", "nobody", "c1", "true"], ["exec", "--user", "1:x", "c1", "true"],
+                        ["exec", "--additional-gids", "-5", "c1", "true"] }
+                    .Select(a => exec(a) is var r ? $"{r.ExitCode} {r.Stderr.Split('\n')[0]}" : "").ToList();
+            }
+            finally
+            {
+                exec(["delete", "--force", "c1"]);
+            }
+        }
+        var runc = Failures(a => runc13.Exec(a)).Select(l => System.Text.RegularExpressions.Regex.Replace(l, "time=\\S+ level=error msg=\"(.*)\"$", "$1").Replace("\\\"", "\"")).ToList();
+        Assert.Equal(["255 exec failed: container does not exist", "255 exec failed: bad uid: strconv.Atoi: parsing \"nobody\": invalid syntax",
+            "255 exec failed: bad gid: strconv.Atoi: parsing \"x\": invalid syntax", "255 exec failed: additional-gids must be a positive number -5"], runc);
+        Assert.Equal(runc, Failures(a => _rt.Exec(a)));
+    }
+
+    [Fact]
     public void TmpfsTakesTheModeAndWithTmpcopyupTheContentsOfTheDirectoryItCovers()
     {
         using var b = new Bundle().Shell("stat -c '%a' /data /plain; cat /data/sub/f; readlink /data/link; ls /plain | wc -l");

@@ -27,6 +27,23 @@ public sealed class ExecCommand : ICommand
         {
             throw new UsageException("\"exec\" requires a minimum of 1 argument(s)");
         }
+        try
+        {
+            return Exec(ctx, args);
+        }
+        catch (Exception e) when (e is SpecValidationException or Runtime.Linux.LinuxException or Runtime.ContainerException
+            && !e.Message.StartsWith(Failed, StringComparison.Ordinal))
+        {
+            // Whatever stops an exec is "exec failed: …", exit 255, as runc reports it
+            // (an unknown container, a stopped one, a bad --process file or --user).
+            throw new Runtime.ContainerException(Failed + e.Message, 255, e);
+        }
+    }
+
+    private const string Failed = "exec failed: ";
+
+    private static int Exec(CommandContext ctx, ParsedArgs args)
+    {
         var id = args.Positional[0];
         var process = BuildProcess(ctx, id, args);
         int preserve = 0;
@@ -64,14 +81,7 @@ public sealed class ExecCommand : ICommand
     {
         if (args.Get("process") is { } file)
         {
-            try
-            {
-                return SpecJson.ParseProcess(Runtime.Linux.RegularFile.ReadText(file));
-            }
-            catch (Exception e) when (e is SpecValidationException or Runtime.Linux.LinuxException or Runtime.ContainerException)
-            {
-                throw new Runtime.ContainerException("exec failed: " + e.Message, 255, e);
-            }
+            return SpecJson.ParseProcess(Runtime.Linux.RegularFile.ReadText(file));
         }
         var record = ctx.Containers.Load(id);
         var p = ctx.Containers.ProcessOf(record);
@@ -84,17 +94,20 @@ public sealed class ExecCommand : ICommand
         }
         if (args.Get("user") is { } user)
         {
-            var parts = user.Split(':');
-            if (!uint.TryParse(parts[0], out var uid) || parts.Length > 2
-                || (parts.Length == 2 && !uint.TryParse(parts[1], out _)))
-            {
-                throw new UsageException($"invalid --user {user}: only UID[:GID] is supported");
-            }
-            p.User = new User { Uid = uid, Gid = parts.Length == 2 ? uint.Parse(parts[1]) : p.User.Gid, Umask = p.User.Umask };
+            // UID[:GID], numbers as Go's strconv.Atoi reads them and runc casts them.
+            int colon = user.IndexOf(':');
+            uint gid = colon >= 0 ? unchecked((uint)GoAtoi(user[(colon + 1)..], "gid")) : p.User.Gid;
+            uint uid = unchecked((uint)GoAtoi(colon >= 0 ? user[..colon] : user, "uid"));
+            p.User = new User { Uid = uid, Gid = gid, Umask = p.User.Umask };
         }
         foreach (var g in args.All("additional-gids"))
         {
-            (p.User.AdditionalGids ??= []).Add(uint.TryParse(g, out var gid) ? gid : throw new UsageException($"invalid additional gid {g}"));
+            if (!long.TryParse(g, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var gid))
+            {
+                throw new UsageException($"invalid value \"{g}\" for flag -additional-gids");
+            }
+            (p.User.AdditionalGids ??= []).Add(gid >= 0 ? unchecked((uint)gid)
+                : throw new Runtime.ContainerException($"additional-gids must be a positive number {gid}"));
         }
         foreach (var cap in args.All("cap"))
         {
@@ -111,6 +124,18 @@ public sealed class ExecCommand : ICommand
         p.ApparmorProfile = args.Get("apparmor") ?? p.ApparmorProfile;
         p.SelinuxLabel = args.Get("process-label") ?? p.SelinuxLabel;
         return p;
+    }
+
+    /// <summary>A number as Go's strconv.Atoi reads it, with runc's "bad uid: …" wording when it is none.</summary>
+    public static long GoAtoi(string text, string what)
+    {
+        var digits = text.Length > 0 && text[0] is '+' or '-' ? text[1..] : text;
+        if (digits.Length == 0 || !digits.All(char.IsAsciiDigit))
+        {
+            throw new Runtime.ContainerException($"bad {what}: strconv.Atoi: parsing \"{text}\": invalid syntax");
+        }
+        return long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v)
+            ? v : throw new Runtime.ContainerException($"bad {what}: strconv.Atoi: parsing \"{text}\": value out of range");
     }
 
     public static List<string> MergeEnv(List<string> baseEnv, List<string> extra)
