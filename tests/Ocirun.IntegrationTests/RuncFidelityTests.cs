@@ -296,6 +296,32 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void PsOfAContainerWithNoProcessesIsNullInJson()
+    {
+        using var b = new Bundle("true");
+        using var runc13 = new Runc13();
+        string Ps(Func<string[], CommandResult> exec)
+        {
+            exec(["run", "--detach", "--bundle", b.Dir, "c1"]).EnsureSuccess();
+            try
+            {
+                // Stopped: its init gone, nothing left in the cgroup.
+                for (int i = 0; i < 100 && exec(["state", "c1"]).Stdout.Contains("\"running\""); i++)
+                {
+                    Thread.Sleep(50);
+                }
+                return exec(["ps", "--format", "json", "c1"]).Stdout;
+            }
+            finally
+            {
+                exec(["delete", "--force", "c1"]);
+            }
+        }
+        Assert.Equal("null\n", Ps(a => runc13.Exec(a)));
+        Assert.Equal("null\n", Ps(a => _rt.Exec(a)));
+    }
+
+    [Fact]
     public void TmpfsTakesTheModeAndWithTmpcopyupTheContentsOfTheDirectoryItCovers()
     {
         using var b = new Bundle().Shell("stat -c '%a' /data /plain; cat /data/sub/f; readlink /data/link; ls /plain | wc -l");

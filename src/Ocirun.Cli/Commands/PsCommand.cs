@@ -30,7 +30,8 @@ public sealed class PsCommand : ICommand
         var format = args.Get("format") ?? "table";
         if (format == "json")
         {
-            StdStreams.Out(SpecJson.Compact(pids, SpecJsonContext.Default.ListInt32) + "\n");
+            // A nil slice in runc's encoder: null when there are none.
+            StdStreams.Out((pids.Count == 0 ? "null" : SpecJson.Compact(pids, SpecJsonContext.Default.ListInt32)) + "\n");
             return 0;
         }
         if (format != "table")
