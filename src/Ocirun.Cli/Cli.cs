@@ -45,8 +45,9 @@ public static class Cli
             var command = Commands.FirstOrDefault(c => c.Name == rest[0]);
             if (command == null)
             {
+                // urfave/cli's exit code for an unknown command, which runc keeps.
                 log.Error($"No help topic for '{rest[0]}'");
-                return 1;
+                return 3;
             }
             if (rest.Skip(1).Any(a => a is "--help" or "-h" or "-help"))
             {
