@@ -296,6 +296,30 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void KillTakesNumbersAndNamesAsRuncDoes()
+    {
+        using var b = new Bundle("sleep", "100");
+        using var runc13 = new Runc13();
+        List<string> Answers(Func<string[], CommandResult> exec)
+        {
+            exec(["run", "-d", "--bundle", b.Dir, "c1"]).EnsureSuccess();
+            try
+            {
+                // 99 reaches kill(2), which refuses it; names are Go's table's only.
+                return new[] { "99", "RTMIN+1", "IOT", "0", "+0" }
+                    .Select(s => exec(["kill", "c1", s]) is var r ? $"{s}: {r.ExitCode} {r.Stderr.Split('\n')[0]}" : "").ToList();
+            }
+            finally
+            {
+                exec(["delete", "--force", "c1"]);
+            }
+        }
+        var runc = Answers(a => runc13.Exec(a)).Select(l => System.Text.RegularExpressions.Regex.Replace(l, "time=\\S+ level=error msg=\"(.*)\"$", "$1").Replace("\\\"", "\"")).ToList();
+        Assert.Equal(["99: 1 unable to signal init: invalid argument", "RTMIN+1: 1 unknown signal \"RTMIN+1\"", "IOT: 1 unknown signal \"IOT\"", "0: 0 ", "+0: 0 "], runc);
+        Assert.Equal(runc, Answers(a => _rt.Exec(a)));
+    }
+
+    [Fact]
     public void PsOfAContainerWithNoProcessesIsNullInJson()
     {
         using var b = new Bundle("true");

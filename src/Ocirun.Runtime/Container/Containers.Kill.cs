@@ -36,7 +36,8 @@ public sealed partial class Containers
         }
         if (Libc.kill(r.InitPid, signal) < 0)
         {
-            throw new ContainerException("container not running");
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            throw new ContainerException(errno == Consts.ESRCH ? "container not running" : $"unable to signal init: {Linux.LinuxException.ErrnoText(errno)}");
         }
         if (signal == Consts.SIGKILL && status == ContainerStatus.Paused)
         {

@@ -13,15 +13,16 @@ public static class Signals
         "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
     };
 
+    /// <summary>
+    /// As runc reads it: any number (kill(2) judges it: 0 checks, 99 is EINVAL), or a name of
+    /// Go's signal table, with or without SIG, any case. Go's table has no IOT and no
+    /// real-time names; engines pass numbers.
+    /// </summary>
     public static int Parse(string text)
     {
-        if (int.TryParse(text, out var n))
+        if (long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n))
         {
-            if (n < 0 || n > 64)
-            {
-                throw new ContainerException($"unknown signal \"{text}\"");
-            }
-            return n;
+            return n is >= int.MinValue and <= int.MaxValue ? (int)n : -1;
         }
         var name = text.ToUpperInvariant();
         if (name.StartsWith("SIG", StringComparison.Ordinal))
@@ -29,24 +30,6 @@ public static class Signals
             name = name[3..];
         }
         int i = Array.IndexOf(Names, name);
-        if (i > 0)
-        {
-            return i;
-        }
-        if (name == "IOT")
-        {
-            return 6;
-        }
-        if (name.StartsWith("RTMIN", StringComparison.Ordinal) || name.StartsWith("RTMAX", StringComparison.Ordinal))
-        {
-            var rest = name[5..];
-            int off = rest.Length == 0 ? 0 : int.TryParse(rest, out var o) ? o : 99;
-            int sig = name.StartsWith("RTMIN", StringComparison.Ordinal) ? 34 + off : 64 + off;
-            if (sig >= 34 && sig <= 64)
-            {
-                return sig;
-            }
-        }
-        throw new ContainerException($"unknown signal \"{text}\"");
+        return i > 0 ? i : throw new ContainerException($"unknown signal \"{text}\"");
     }
 }
