@@ -320,6 +320,42 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void UpdatePsListAndEventsFailAsRuncDoes()
+    {
+        using var b = new Bundle("sleep", "100");
+        using var runc13 = new Runc13();
+        List<string> Answers(Func<string[], CommandResult> exec)
+        {
+            exec(["run", "-d", "--bundle", b.Dir, "c1"]).EnsureSuccess();
+            try
+            {
+                var cases = new[]
+                {
+                    new[] { "update", "--memory", "abc", "c1" }, ["ps", "--format", "bad", "c1"], ["list", "--format", "bad"],
+                    ["ps", "c1", "--bogus-ps-option"], ["events", "--interval", "0s", "c1"],
+                };
+                var answers = cases.Select(a => exec(a) is var r ? $"{r.ExitCode} {r.Stderr.Split('\n')[0]}" : "").ToList();
+                exec(["kill", "c1", "KILL"]);
+                for (int i = 0; i < 100 && exec(["state", "c1"]).Stdout.Contains("\"running\""); i++)
+                {
+                    Thread.Sleep(50);
+                }
+                var stopped = exec(["events", "--stats", "c1"]);
+                answers.Add($"{stopped.ExitCode} {stopped.Stderr.Split('\n')[0]}");
+                return answers;
+            }
+            finally
+            {
+                exec(["delete", "--force", "c1"]);
+            }
+        }
+        // logrus keeps a message of several lines on one, its line breaks as \n.
+        var runc = Answers(a => runc13.Exec(a)).Select(l => System.Text.RegularExpressions.Regex.Replace(l, "time=\\S+ level=error msg=\"(.*)\"$", "$1").Replace("\\\"", "\"").Split("\\n")[0]).ToList();
+        Assert.Equal("1 invalid value for memory: invalid size: 'abc'", runc[0]);
+        Assert.Equal(runc, Answers(a => _rt.Exec(a)));
+    }
+
+    [Fact]
     public void PsOfAContainerWithNoProcessesIsNullInJson()
     {
         using var b = new Bundle("true");

@@ -17,7 +17,7 @@ public sealed class EventsCommand : ICommand
         var record = ctx.Containers.Load(id);
         if (ctx.Containers.StatusOf(record) == Runtime.State.ContainerStatus.Stopped)
         {
-            throw new Runtime.ContainerException("container not running");
+            throw new Runtime.ContainerException($"container with id {id} is not running");
         }
         var cgroups = CgroupDriver.For(record.CgroupPaths);
         if (args.Flag("stats"))
@@ -63,9 +63,10 @@ public sealed class EventsCommand : ICommand
         foreach (var (suffix, ms) in units)
         {
             if (v.EndsWith(suffix, StringComparison.Ordinal) && double.TryParse(v[..^suffix.Length],
-                System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0)
+                System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n))
             {
-                return TimeSpan.FromMilliseconds(n * ms);
+                // A duration, but none to wait: runc's own check, after the flag's.
+                return n > 0 ? TimeSpan.FromMilliseconds(n * ms) : throw new Runtime.ContainerException("duration interval must be greater than 0");
             }
         }
         throw new UsageException($"invalid duration \"{v}\" for flag -interval");

@@ -18,7 +18,7 @@ public sealed class ListCommand : ICommand
         var format = args.Get("format") ?? "table";
         if (format is not ("table" or "json"))
         {
-            throw new UsageException($"invalid format option: {format}");
+            throw new Runtime.ContainerException("invalid format option");
         }
         var rows = new List<ContainerStateDocument>();
         foreach (var id in ctx.Containers.Store.Ids())

@@ -36,7 +36,7 @@ public sealed class PsCommand : ICommand
         }
         if (format != "table")
         {
-            throw new UsageException($"invalid format option: {format}");
+            throw new Runtime.ContainerException("invalid format option");
         }
         var psArgs = args.Positional.Count > 1 ? args.Positional.Skip(1).ToList() : ["-ef"];
         StdStreams.Out(FilterPs(RunPs(psArgs), pids));
@@ -45,17 +45,19 @@ public sealed class PsCommand : ICommand
 
     private static string RunPs(List<string> psArgs)
     {
-        var psi = new ProcessStartInfo("ps") { RedirectStandardOutput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("ps") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in psArgs)
         {
             psi.ArgumentList.Add(a);
         }
         using var p = System.Diagnostics.Process.Start(psi)!;
+        var errors = p.StandardError.ReadToEndAsync();
         var output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         if (p.ExitCode != 0)
         {
-            throw new Runtime.ContainerException($"ps exited with status {p.ExitCode}");
+            // runc's wording: Go's error for the exit, then what ps said.
+            throw new Runtime.ContainerException($"exit status {p.ExitCode}: {output}{errors.Result}".TrimEnd('\n'));
         }
         return output;
     }

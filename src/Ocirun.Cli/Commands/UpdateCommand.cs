@@ -96,6 +96,6 @@ public sealed class UpdateCommand : ICommand
         }
         return double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && d >= 0
             ? (long)(d * mult)
-            : throw new UsageException($"invalid value \"{v}\" for flag -{name}");
+            : throw new Runtime.ContainerException($"invalid value for {name}: invalid size: '{v}'");
     }
 }
