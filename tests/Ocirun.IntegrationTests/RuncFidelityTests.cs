@@ -382,6 +382,16 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void DefaultsIsAMountOptionThatSetsNothing()
+    {
+        // Passed on to tmpfs, the kernel refused it (EINVAL); runc knows it as a no-op.
+        using var b = new Bundle().Shell("grep ' /data ' /proc/self/mountinfo | cut -d' ' -f6,9");
+        b.Spec.Mounts!.Add(new Mount { Destination = "/data", Type = "tmpfs", Source = "tmpfs", Options = ["defaults", "nosuid"] });
+        b.Write();
+        Assert.Equal("rw,nosuid,relatime tmpfs\n", _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout);
+    }
+
+    [Fact]
     public void TmpfsTakesTheModeAndWithTmpcopyupTheContentsOfTheDirectoryItCovers()
     {
         using var b = new Bundle().Shell("stat -c '%a' /data /plain; cat /data/sub/f; readlink /data/link; ls /plain | wc -l");

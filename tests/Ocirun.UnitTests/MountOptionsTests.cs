@@ -56,6 +56,14 @@ public class MountOptionsTests
     }
 
     [Fact]
+    public void DefaultsSetsNothingAndIsNoFilesystemOption()
+    {
+        var o = MountOptions.Parse(["defaults"]);
+        Assert.Equal((0ul, 0ul), (o.Flags, o.ClearedFlags));
+        Assert.Equal(MountOptions.Parse([]).Data, o.Data);
+    }
+
+    [Fact]
     public void LastOfRoAndRwWins()
     {
         var roLast = MountOptions.Parse(["rw", "ro"]);

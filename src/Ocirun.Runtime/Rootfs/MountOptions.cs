@@ -55,6 +55,8 @@ public static class MountOptions
     // Options that set a flag, and options that clear one (e.g. "rw" clears MS_RDONLY).
     private static readonly Dictionary<string, (bool Clear, ulong Flag)> FlagOptions = new()
     {
+        // fstab's "defaults" sets nothing (runc too); handed to the filesystem, tmpfs refused it.
+        ["defaults"] = (false, 0),
         ["ro"] = (false, MS_RDONLY), ["rw"] = (true, MS_RDONLY),
         ["nosuid"] = (false, MS_NOSUID), ["suid"] = (true, MS_NOSUID),
         ["nodev"] = (false, MS_NODEV), ["dev"] = (true, MS_NODEV),
