@@ -32,7 +32,7 @@ public sealed class FeaturesCommand : ICommand
         {
             Namespaces = NamespaceTypes.All.Select(n => n.Type).ToList(),
             Capabilities = CapabilityNames.All.ToList(),
-            Cgroup = new CgroupFeatures { V1 = true, V2 = true, Systemd = false, SystemdUser = false, Rdma = false },
+            Cgroup = new CgroupFeatures { V1 = true, V2 = true, Systemd = true, SystemdUser = false, Rdma = false },
             Seccomp = new SeccompFeatures
             {
                 Enabled = true,
