@@ -45,7 +45,7 @@ internal sealed class PathMasker : IDisposable
         }
     }
 
-    private static void MountEmptyTmpfs(string path)
+    public static void MountEmptyTmpfs(string path)
     {
         // Some distribution kernels refuse nr_inodes below 2 (runc retries the same way).
         if (Libc.mount("tmpfs", path, "tmpfs", MS_RDONLY, "nr_blocks=1,nr_inodes=1") < 0)

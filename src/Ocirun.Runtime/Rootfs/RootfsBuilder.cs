@@ -293,7 +293,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         {
             // A pure cgroup2 host: the spec's "cgroup" mount is the unified tree.
             using var t2 = new Fd(root.Create(m.Destination, false));
-            Sys.Mount("cgroup2", InRoot.ProcPath(t2.Value), "cgroup2", m.Options.Flags & ~MS_REMOUNT, null);
+            MountCgroupV2(InRoot.ProcPath(t2.Value), m.Options.Flags & ~MS_REMOUNT);
             return;
         }
         using (var t = new Fd(root.Create(m.Destination, false)))
@@ -331,6 +331,39 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         {
             using var top = new Fd(root.OpenExisting(m.Destination));
             Sys.Mount("tmpfs", InRoot.ProcPath(top.Value), "tmpfs", MS_REMOUNT | MS_RDONLY | flags, "mode=755");
+        }
+    }
+
+    /// <summary>
+    /// A cgroup2 mount at target. In a user namespace without a cgroup namespace of its own the
+    /// kernel refuses it (EPERM; EBUSY where it is mounted already), so, as runc does, the host's
+    /// tree is bound there instead (the container's own cgroup when it has a cgroup namespace)
+    /// and made read-only if asked; where even that is missing, an empty read-only mask.
+    /// </summary>
+    private void MountCgroupV2(string target, ulong flags)
+    {
+        if (Libc.mount("cgroup2", target, "cgroup2", flags, null) == 0)
+        {
+            return;
+        }
+        int errno = Marshal.GetLastPInvokeError();
+        if (errno is not (EPERM or EBUSY))
+        {
+            throw new LinuxException($"mount cgroup2 to {target} (type cgroup2, flags 0x{flags:x})", errno);
+        }
+        var source = newCgroupNs && cgroupPaths.TryGetValue(CgroupMount.V2Key, out var own) ? own : "/sys/fs/cgroup";
+        if (Libc.mount(source, target, "bind", MS_BIND | (flags & ~MS_RDONLY), null) < 0)
+        {
+            if (Marshal.GetLastPInvokeError() != ENOENT)
+            {
+                throw LinuxException.Last($"bind {source} to {target}");
+            }
+            PathMasker.MountEmptyTmpfs(target);
+            return;
+        }
+        if ((flags & MS_RDONLY) != 0)
+        {
+            Remount(target, flags);
         }
     }
 
