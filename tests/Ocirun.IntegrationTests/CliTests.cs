@@ -82,6 +82,26 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void SpecRootlessHasRunc13sMountsAndNamespaces()
+    {
+        // runc keeps the cgroup mount (bound from the host where cgroup2 cannot be mounted).
+        using var ours = new Bundle();
+        using var theirs = new Bundle();
+        File.Delete(Path.Combine(ours.Dir, "config.json"));
+        File.Delete(Path.Combine(theirs.Dir, "config.json"));
+        _rt.Ok("spec", "--rootless", "--bundle", ours.Dir);
+        using var runc13 = new Runc13();
+        runc13.Exec("spec", "--rootless", "--bundle", theirs.Dir);
+        System.Text.Json.Nodes.JsonNode Part(Bundle b, params string[] path) =>
+            path.Aggregate(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(b.Dir, "config.json")))!, (n, k) => n[k]!);
+        foreach (var path in new[] { new[] { "mounts" }, ["linux", "namespaces"], ["linux", "maskedPaths"], ["linux", "readonlyPaths"] })
+        {
+            Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(Part(theirs, path), Part(ours, path)), string.Join(".", path) + ": " + Part(ours, path).ToJsonString());
+        }
+        Assert.Contains(Part(ours, "mounts").AsArray(), m => (string?)m!["destination"] == "/sys/fs/cgroup");
+    }
+
+    [Fact]
     public void SpecWritesARunnableConfig()
     {
         using var b = new Bundle();

@@ -67,7 +67,10 @@ public static class DefaultSpec
         },
     };
 
-    /// <summary>The rootless variant: a user namespace mapping the caller, no cgroup or network namespace of its own.</summary>
+    /// <summary>
+    /// The rootless variant, as runc's: a user namespace mapping the caller, no cgroup or network
+    /// namespace of its own, /sys bound from the host; the cgroup mount stays (read-only).
+    /// </summary>
     public static Spec.Model.Spec Rootless(uint uid, uint gid)
     {
         var s = Create();
@@ -77,12 +80,12 @@ public static class DefaultSpec
         linux.Namespaces.Add(new Namespace { Type = "user" });
         linux.UidMappings = [new IdMapping { ContainerId = 0, HostId = uid, Size = 1 }];
         linux.GidMappings = [new IdMapping { ContainerId = 0, HostId = gid, Size = 1 }];
-        s.Mounts = s.Mounts!.Where(m => m.Destination != "/sys/fs/cgroup").ToList();
-        var sys = s.Mounts.First(m => m.Destination == "/sys");
+        var mounts = s.Mounts!;
+        var sys = mounts.First(m => m.Destination == "/sys");
         sys.Type = "none";
         sys.Source = "/sys";
         sys.Options = ["rbind", "nosuid", "noexec", "nodev", "ro"];
-        foreach (var m in s.Mounts.Where(m => m.Destination is "/dev/pts"))
+        foreach (var m in mounts.Where(m => m.Destination is "/dev/pts"))
         {
             m.Options!.Remove("gid=5");
         }
