@@ -198,16 +198,8 @@ public sealed class RuncFidelityTests : IDisposable
         using var runc13 = new Runc13();
         string Printed(Func<string[], CommandResult> exec)
         {
-            Assert.Equal(0, exec(["create", "--bundle", b.Dir, "c1"]).ExitCode);
-            try
-            {
-                var text = exec(["state", "c1"]).Stdout + exec(["list", "--format", "json"]).Stdout;
-                return System.Text.RegularExpressions.Regex.Replace(text, "(\"(pid|created|ociVersion)\": ?)[^,]*,", "$1…,");
-            }
-            finally
-            {
-                exec(["delete", "--force", "c1"]);
-            }
+            var text = With(exec, b, start: false, () => exec(["state", "c1"]).Stdout + exec(["list", "--format", "json"]).Stdout);
+            return System.Text.RegularExpressions.Regex.Replace(text, "(\"(pid|created|ociVersion)\": ?)[^,]*,", "$1…,");
         }
         var runc = Printed(a => runc13.Exec(a));
         Assert.Contains("\"A\": \"2\",\n    \"a\": \"1\",\n    \"b\": \"\\b\\f\u007f é \\u003c\\u0026\\u003e \\u2028 \\u0001 \\\"\\\\ \U0001F600\",", runc);
@@ -236,18 +228,13 @@ public sealed class RuncFidelityTests : IDisposable
         using var b = new Bundle("true");
         string[] Statuses(Func<string[], CommandResult> exec)
         {
-            exec(["create", "--bundle", b.Dir, "c1"]).EnsureSuccess();
-            try
+            string Status() => System.Text.Json.JsonDocument.Parse(exec(["state", "c1"]).Stdout).RootElement.GetProperty("status").GetString()!;
+            return With(exec, b, start: false, () =>
             {
-                string Status() => System.Text.Json.JsonDocument.Parse(exec(["state", "c1"]).Stdout).RootElement.GetProperty("status").GetString()!;
                 var paused = (exec(["pause", "c1"]).ExitCode, Status());
                 var resumed = (exec(["resume", "c1"]).ExitCode, Status());
-                return [$"{paused}", $"{resumed}"];
-            }
-            finally
-            {
-                exec(["delete", "--force", "c1"]);
-            }
+                return new[] { $"{paused}", $"{resumed}" };
+            });
         }
         using var runc13 = new Runc13();
         var runc = Statuses(a => runc13.Exec(a));
@@ -277,19 +264,11 @@ public sealed class RuncFidelityTests : IDisposable
         using var runc13 = new Runc13();
         List<string> Failures(Func<string[], CommandResult> exec)
         {
-            exec(["run", "-d", "--bundle", b.Dir, "c1"]).EnsureSuccess();
-            try
-            {
-                return new[] { new[] { "exec", "nope", "true" }, ["exec", "--user", "nobody", "c1", "true"], ["exec", "--user", "1:x", "c1", "true"],
-                        ["exec", "--additional-gids", "-5", "c1", "true"] }
-                    .Select(a => exec(a) is var r ? $"{r.ExitCode} {r.Stderr.Split('\n')[0]}" : "").ToList();
-            }
-            finally
-            {
-                exec(["delete", "--force", "c1"]);
-            }
+            return With(exec, b, start: true, () => new[] { new[] { "exec", "nope", "true" }, ["exec", "--user", "nobody", "c1", "true"],
+                    ["exec", "--user", "1:x", "c1", "true"], ["exec", "--additional-gids", "-5", "c1", "true"] }
+                .Select(a => Outcome(exec(a))).ToList());
         }
-        var runc = Failures(a => runc13.Exec(a)).Select(l => System.Text.RegularExpressions.Regex.Replace(l, "time=\\S+ level=error msg=\"(.*)\"$", "$1").Replace("\\\"", "\"")).ToList();
+        var runc = Failures(a => runc13.Exec(a));
         Assert.Equal(["255 exec failed: container does not exist", "255 exec failed: bad uid: strconv.Atoi: parsing \"nobody\": invalid syntax",
             "255 exec failed: bad gid: strconv.Atoi: parsing \"x\": invalid syntax", "255 exec failed: additional-gids must be a positive number -5"], runc);
         Assert.Equal(runc, Failures(a => _rt.Exec(a)));
@@ -302,19 +281,11 @@ public sealed class RuncFidelityTests : IDisposable
         using var runc13 = new Runc13();
         List<string> Answers(Func<string[], CommandResult> exec)
         {
-            exec(["run", "-d", "--bundle", b.Dir, "c1"]).EnsureSuccess();
-            try
-            {
-                // 99 reaches kill(2), which refuses it; names are Go's table's only.
-                return new[] { "99", "RTMIN+1", "IOT", "0", "+0" }
-                    .Select(s => exec(["kill", "c1", s]) is var r ? $"{s}: {r.ExitCode} {r.Stderr.Split('\n')[0]}" : "").ToList();
-            }
-            finally
-            {
-                exec(["delete", "--force", "c1"]);
-            }
+            // 99 reaches kill(2), which refuses it; names are Go's table's only.
+            return With(exec, b, start: true, () => new[] { "99", "RTMIN+1", "IOT", "0", "+0" }
+                .Select(s => $"{s}: {Outcome(exec(["kill", "c1", s]))}").ToList());
         }
-        var runc = Answers(a => runc13.Exec(a)).Select(l => System.Text.RegularExpressions.Regex.Replace(l, "time=\\S+ level=error msg=\"(.*)\"$", "$1").Replace("\\\"", "\"")).ToList();
+        var runc = Answers(a => runc13.Exec(a));
         Assert.Equal(["99: 1 unable to signal init: invalid argument", "RTMIN+1: 1 unknown signal \"RTMIN+1\"", "IOT: 1 unknown signal \"IOT\"", "0: 0 ", "+0: 0 "], runc);
         Assert.Equal(runc, Answers(a => _rt.Exec(a)));
     }
@@ -326,31 +297,20 @@ public sealed class RuncFidelityTests : IDisposable
         using var runc13 = new Runc13();
         List<string> Answers(Func<string[], CommandResult> exec)
         {
-            exec(["run", "-d", "--bundle", b.Dir, "c1"]).EnsureSuccess();
-            try
+            return With(exec, b, start: true, () =>
             {
-                var cases = new[]
+                var answers = new[]
                 {
                     new[] { "update", "--memory", "abc", "c1" }, ["ps", "--format", "bad", "c1"], ["list", "--format", "bad"],
                     ["ps", "c1", "--bogus-ps-option"], ["events", "--interval", "0s", "c1"],
-                };
-                var answers = cases.Select(a => exec(a) is var r ? $"{r.ExitCode} {r.Stderr.Split('\n')[0]}" : "").ToList();
+                }.Select(a => Outcome(exec(a))).ToList();
                 exec(["kill", "c1", "KILL"]);
-                for (int i = 0; i < 100 && exec(["state", "c1"]).Stdout.Contains("\"running\""); i++)
-                {
-                    Thread.Sleep(50);
-                }
-                var stopped = exec(["events", "--stats", "c1"]);
-                answers.Add($"{stopped.ExitCode} {stopped.Stderr.Split('\n')[0]}");
+                WaitStopped(exec);
+                answers.Add(Outcome(exec(["events", "--stats", "c1"])));
                 return answers;
-            }
-            finally
-            {
-                exec(["delete", "--force", "c1"]);
-            }
+            });
         }
-        // logrus keeps a message of several lines on one, its line breaks as \n.
-        var runc = Answers(a => runc13.Exec(a)).Select(l => System.Text.RegularExpressions.Regex.Replace(l, "time=\\S+ level=error msg=\"(.*)\"$", "$1").Replace("\\\"", "\"").Split("\\n")[0]).ToList();
+        var runc = Answers(a => runc13.Exec(a));
         Assert.Equal("1 invalid value for memory: invalid size: 'abc'", runc[0]);
         Assert.Equal(runc, Answers(a => _rt.Exec(a)));
     }
@@ -362,20 +322,12 @@ public sealed class RuncFidelityTests : IDisposable
         using var runc13 = new Runc13();
         string Ps(Func<string[], CommandResult> exec)
         {
-            exec(["run", "--detach", "--bundle", b.Dir, "c1"]).EnsureSuccess();
-            try
+            // Stopped: its init gone, nothing left in the cgroup.
+            return With(exec, b, start: true, () =>
             {
-                // Stopped: its init gone, nothing left in the cgroup.
-                for (int i = 0; i < 100 && exec(["state", "c1"]).Stdout.Contains("\"running\""); i++)
-                {
-                    Thread.Sleep(50);
-                }
+                WaitStopped(exec);
                 return exec(["ps", "--format", "json", "c1"]).Stdout;
-            }
-            finally
-            {
-                exec(["delete", "--force", "c1"]);
-            }
+            });
         }
         Assert.Equal("null\n", Ps(a => runc13.Exec(a)));
         Assert.Equal("null\n", Ps(a => _rt.Exec(a)));
@@ -479,4 +431,36 @@ public sealed class RuncFidelityTests : IDisposable
         _rt.RunDetached(b.Dir, "c1", "sleep");
         Assert.Equal("i686\n", _rt.Ok("exec", "c1", "uname", "-m").Stdout);
     }
+
+    /// <summary>Container c1 of b, created or run detached by exec's runtime, for body; deleted after, whatever happens.</summary>
+    private static T With<T>(Func<string[], CommandResult> exec, Bundle b, bool start, Func<T> body)
+    {
+        exec(start ? ["run", "--detach", "--bundle", b.Dir, "c1"] : ["create", "--bundle", b.Dir, "c1"]).EnsureSuccess();
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            exec(["delete", "--force", "c1"]);
+        }
+    }
+
+    /// <summary>
+    /// Exit code and first line of stderr; runc's logrus line reduced to its message as ocirun
+    /// prints it (quotes unescaped; a message of several lines is on one there, breaks as \n).
+    /// </summary>
+    private static string Outcome(CommandResult r)
+    {
+        var line = r.Stderr.Split('\n')[0];
+        var logrus = System.Text.RegularExpressions.Regex.Match(line, "^time=\\S+ level=error msg=\"(.*)\"$");
+        if (logrus.Success)
+        {
+            line = logrus.Groups[1].Value.Replace("\\\"", "\"").Split("\\n")[0];
+        }
+        return $"{r.ExitCode} {line}";
+    }
+
+    private static void WaitStopped(Func<string[], CommandResult> exec) =>
+        LifecycleTests.WaitFor(() => !exec(["state", "c1"]).Stdout.Contains("\"running\""));
 }
