@@ -316,6 +316,26 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void EventsStatsHasRunc13sShape()
+    {
+        // Go's omitempty: zeros and empty lists left out, a limit of "max" is none; cpuset,
+        // intel_rdt and network_interfaces always there, in runc's order.
+        using var b = new Bundle("sleep", "100");
+        using var runc13 = new Runc13();
+        string Shape(Func<string[], CommandResult> exec)
+        {
+            var data = System.Text.Json.Nodes.JsonNode.Parse(With(exec, b, start: true, () => exec(["events", "--stats", "c1"]).Stdout))!["data"]!;
+            var parts = new[] { "cpu", "cpuset", "pids", "blkio", "intel_rdt", "network_interfaces" }
+                .Select(k => $"{k}={(data[k] is System.Text.Json.Nodes.JsonObject o ? string.Join(",", o.Select(p => p.Key)) : data[k]?.ToJsonString() ?? "null")}");
+            return string.Join(" ", data.AsObject().Select(p => p.Key)) + " | " + string.Join(" ", parts)
+                + " | throttling=" + data["cpu"]!["throttling"]!.ToJsonString();
+        }
+        var runc = Shape(a => runc13.Exec(a));
+        Assert.StartsWith("cpu cpuset memory pids blkio hugetlb intel_rdt network_interfaces |", runc);
+        Assert.Equal(runc, Shape(a => _rt.Exec(a)));
+    }
+
+    [Fact]
     public void PsOfAContainerWithNoProcessesIsNullInJson()
     {
         using var b = new Bundle("true");

@@ -12,8 +12,9 @@ public static class StatsReader
         if (dirOf("cpuacct") is { } acct)
         {
             s.Cpu.Usage.Total = U(acct, "cpuacct.usage");
-            s.Cpu.Usage.Percpu = Text(acct, "cpuacct.usage_percpu")?.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-                .Select(ulong.Parse).ToList();
+            s.Cpu.Usage.Percpu = Numbers(acct, "cpuacct.usage_percpu");
+            s.Cpu.Usage.PercpuKernel = Numbers(acct, "cpuacct.usage_percpu_sys");
+            s.Cpu.Usage.PercpuUser = Numbers(acct, "cpuacct.usage_percpu_user");
             var stat = KeyValues(acct, "cpuacct.stat");
             // cpuacct.stat is in USER_HZ ticks; runc reports nanoseconds.
             s.Cpu.Usage.User = stat.GetValueOrDefault("user") * 10_000_000;
@@ -28,18 +29,31 @@ public static class StatsReader
                 ThrottledTime = t.GetValueOrDefault("throttled_time"),
             };
         }
+        if (dirOf("cpuset") is { } set)
+        {
+            s.CpuSet = new CpuSetStats
+            {
+                Cpus = Members(Text(set, "cpuset.cpus")), Mems = Members(Text(set, "cpuset.mems")),
+                CpuExclusive = U(set, "cpuset.cpu_exclusive"), MemHardwall = U(set, "cpuset.mem_hardwall"),
+                MemExclusive = U(set, "cpuset.mem_exclusive"), MemoryMigrate = U(set, "cpuset.memory_migrate"),
+                MemorySpreadPage = U(set, "cpuset.memory_spread_page"), MemorySpreadSlab = U(set, "cpuset.memory_spread_slab"),
+                MemoryPressure = U(set, "cpuset.memory_pressure"), SchedLoadBalance = U(set, "cpuset.sched_load_balance"),
+                SchedRelaxDomainLevel = long.TryParse(Text(set, "cpuset.sched_relax_domain_level"), out var level) ? level : 0,
+            };
+        }
         if (dirOf("memory") is { } mem)
         {
             s.Memory.Usage = Entry(mem, "memory");
             s.Memory.Swap = Entry(mem, "memory.memsw");
             s.Memory.Kernel = Entry(mem, "memory.kmem");
             s.Memory.KernelTcp = Entry(mem, "memory.kmem.tcp");
-            s.Memory.Raw = KeyValues(mem, "memory.stat");
-            s.Memory.Cache = s.Memory.Raw.GetValueOrDefault("cache");
+            var raw = KeyValues(mem, "memory.stat");
+            s.Memory.Raw = Sorted(raw);
+            s.Memory.Cache = raw.GetValueOrDefault("cache");
         }
         if (dirOf("pids") is { } pids)
         {
-            s.Pids = new PidsStats { Current = U(pids, "pids.current"), Limit = UMax(pids, "pids.max") };
+            s.Pids = new PidsStats { Current = U(pids, "pids.current"), Limit = U(pids, "pids.max") };
         }
         if (dirOf("blkio") is { } blk)
         {
@@ -48,7 +62,7 @@ public static class StatsReader
         }
         if (dirOf("hugetlb") is { } huge)
         {
-            foreach (var f in Directory.GetFiles(huge, "hugetlb.*.usage_in_bytes"))
+            foreach (var f in Directory.GetFiles(huge, "hugetlb.*.usage_in_bytes").Order(StringComparer.Ordinal))
             {
                 var size = Path.GetFileName(f).Split('.')[1];
                 s.Hugetlb[size] = new HugetlbStats
@@ -79,9 +93,10 @@ public static class StatsReader
             Failcnt = KeyValues(dir, "memory.events").GetValueOrDefault("max"),
         };
         s.Memory.Swap = new MemoryEntry { Usage = U(dir, "memory.swap.current"), Limit = UMax(dir, "memory.swap.max") };
-        s.Memory.Raw = KeyValues(dir, "memory.stat");
-        s.Memory.Cache = s.Memory.Raw.GetValueOrDefault("file");
-        s.Pids = new PidsStats { Current = U(dir, "pids.current"), Limit = UMax(dir, "pids.max") };
+        var raw = KeyValues(dir, "memory.stat");
+        s.Memory.Raw = Sorted(raw);
+        s.Memory.Cache = raw.GetValueOrDefault("file");
+        s.Pids = new PidsStats { Current = U(dir, "pids.current"), Limit = U(dir, "pids.max") };
         return s;
     }
 
@@ -114,8 +129,34 @@ public static class StatsReader
                 list.Add(new BlkioEntry { Major = ulong.Parse(ma), Minor = ulong.Parse(mi), Op = f[1], Value = ulong.Parse(f[2]) });
             }
         }
-        return list;
+        return list.Count > 0 ? list : null;
     }
+
+    /// <summary>A list of numbers (cpuacct.usage_percpu); null when missing or empty, as Go leaves it out.</summary>
+    private static List<ulong>? Numbers(string dir, string file) =>
+        Text(dir, file)?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(ulong.Parse).ToList() is { Count: > 0 } l ? l : null;
+
+    /// <summary>The members of a kernel CPU or node list ("0-1,4" → 0, 1, 4); null for none.</summary>
+    private static List<ushort>? Members(string? list)
+    {
+        if (string.IsNullOrEmpty(list) || Spec.Validation.CpuList.Parse(list) is not { } mask)
+        {
+            return null;
+        }
+        var members = new List<ushort>();
+        for (int i = 0; i < mask.Length * 8; i++)
+        {
+            if ((mask[i / 8] & (1 << (i % 8))) != 0)
+            {
+                members.Add((ushort)i);
+            }
+        }
+        return members;
+    }
+
+    /// <summary>A map as Go prints it: keys in order; none when empty.</summary>
+    private static Dictionary<string, ulong>? Sorted(Dictionary<string, ulong> map) =>
+        map.Count == 0 ? null : map.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary();
 
     private static string? Text(string dir, string file)
     {
