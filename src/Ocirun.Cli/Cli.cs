@@ -26,6 +26,7 @@ public static class Cli
             var globalArgs = ArgParser.Parse(args, GlobalOptions.Specs, out int used);
             var global = GlobalOptions.From(globalArgs);
             log = new Log(global.LogPath, global.LogJson, global.Debug);
+            Warnings.Sink = log.Warning;
             if (global.Debug)
             {
                 DebugLog.Sink = log.Debug;

@@ -24,6 +24,9 @@ public sealed class Log(string? path, bool json, bool debug)
 
     private static void ToStderr(string line) => StdStreams.Error(line + "\n");
 
+    /// <summary>A warning goes where runc's logrus puts it: the log with --log, else stderr.</summary>
+    public void Warning(string message) => Write("warning", message);
+
     public void Debug(string message)
     {
         if (DebugEnabled)
@@ -36,10 +39,10 @@ public sealed class Log(string? path, bool json, bool debug)
     {
         if (path == null)
         {
-            // Without --log, debug lines go to stderr (errors are already there).
-            if (level == "debug")
+            // Without --log, debug lines and warnings go to stderr (errors are already there).
+            if (level is "debug" or "warning")
             {
-                ToStderr($"debug: {message}");
+                ToStderr(level == "debug" ? $"debug: {message}" : message);
             }
             return;
         }

@@ -336,6 +336,26 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void UnknownCapabilitiesAreLeftOutWithAWarning()
+    {
+        // Names are exact: a typo or a lowercase name grants nothing, and the container runs.
+        using var b = new Bundle("grep", "CapBnd", "/proc/self/status");
+        foreach (var set in new[] { b.Spec.Process!.Capabilities!.Bounding!, b.Spec.Process.Capabilities.Effective!, b.Spec.Process.Capabilities.Permitted! })
+        {
+            set.Clear();
+            set.AddRange(["CAP_KILL", "cap_sys_admin", "CAP_FOO"]);
+        }
+        b.Write();
+        using var runc13 = new Runc13();
+        var runc = runc13.Exec("run", "--bundle", b.Dir, "c1");
+        var ours = _rt.Exec("run", "--bundle", b.Dir, "c1");
+        Assert.Equal((0, "CapBnd:\t0000000000000020\n"), (runc.ExitCode, runc.Stdout));
+        Assert.Equal((runc.ExitCode, runc.Stdout), (ours.ExitCode, ours.Stdout));
+        Assert.Contains("level=warning msg=\"ignoring unknown or unavailable capabilities: [CAP_FOO cap_sys_admin]\"", runc.Stderr);
+        Assert.Equal("ignoring unknown or unavailable capabilities: [CAP_FOO cap_sys_admin]\n", ours.Stderr);
+    }
+
+    [Fact]
     public void PsOfAContainerWithNoProcessesIsNullInJson()
     {
         using var b = new Bundle("true");

@@ -11,7 +11,7 @@ public class SpecFixtureTests
     private static readonly string[] Rules =
     {
         "json", "oci-version", "root", "process", "process-args", "process-cwd", "process-env", "process-oom",
-        "rlimit-type", "rlimit-duplicate", "rlimit-soft", "capability", "namespace-type", "namespace-duplicate",
+        "rlimit-type", "rlimit-duplicate", "rlimit-soft", "namespace-type", "namespace-duplicate",
         "namespace-path", "hostname-uts", "mount-destination", "mount-idmap", "userns-mappings", "sysctl",
         "rootfs-propagation", "device-type", "device-path", "time-offsets", "hook-path", "hook-timeout",
     };

@@ -115,8 +115,9 @@ public class SpecValidatorTests
         Assert.Equal("rlimit-type", RuleOf(s => s.Process!.Rlimits = [new Rlimit { Type = "rlimit_nofile" }]));
 
     [Fact]
-    public void CapabilityNamesAreCheckedInEverySet() =>
-        Assert.Equal("capability", RuleOf(s => s.Process!.Capabilities = new Capabilities { Ambient = ["CAP_NOPE"] }));
+    public void AnUnknownCapabilityIsNoValidationError() =>
+        // runc warns and goes on without it (CapabilitySetTests: which names are left out).
+        Passes(s => s.Process!.Capabilities = new Capabilities { Ambient = ["CAP_NOPE"] });
 
     [Fact]
     public void NamespacePathMustBeAbsolute() =>

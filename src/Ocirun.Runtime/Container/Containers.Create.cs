@@ -29,6 +29,7 @@ public sealed partial class Containers
         DebugLog.Write($"{o.Id}: cgroups {string.Join(", ", cgroups.Paths.Values)}");
         cgroups.Driver.Validate(spec.Linux?.Resources);
         Security.Labels.Require(spec.Process!);
+        Security.CapabilitySet.WarnOfUnavailable(spec.Process!.Capabilities);
         Store.CreateDir(o.Id);
         ParentProcess? parent = null;
         try

@@ -27,6 +27,7 @@ public sealed partial class Containers
         try
         {
             SpecValidator.CheckProcess(o.Process);
+            Security.CapabilitySet.WarnOfUnavailable(o.Process.Capabilities);
             if (Security.Rootless.Euid != 0)
             {
                 RootlessValidator.CheckProcess(o.Process);

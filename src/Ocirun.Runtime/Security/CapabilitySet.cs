@@ -25,6 +25,26 @@ public sealed record CapabilitySet(ulong Bounding, ulong Effective, ulong Inheri
         return m;
     }
 
+    /// <summary>
+    /// The names in caps that are no capability, or one the running kernel lacks, each once and
+    /// sorted (runc prints its map's keys sorted):
+    /// runc warns of them and goes on without them (a config written for a newer kernel, or
+    /// with a typo, still runs), and so does ocirun.
+    /// </summary>
+    public static List<string> Unavailable(Spec.Model.Capabilities? caps, int lastCap) =>
+        new[] { caps?.Bounding, caps?.Effective, caps?.Inheritable, caps?.Permitted, caps?.Ambient }
+            .SelectMany(set => set ?? []).Where(n => CapabilityNames.Number(n) is var c && (c < 0 || c > lastCap))
+            .Distinct().Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Warns, in runc's words, of the capabilities in caps that will be left out.</summary>
+    public static void WarnOfUnavailable(Spec.Model.Capabilities? caps)
+    {
+        if (Unavailable(caps, KernelLastCap()) is { Count: > 0 } names)
+        {
+            Warnings.Write($"ignoring unknown or unavailable capabilities: [{string.Join(" ", names)}]");
+        }
+    }
+
     /// <summary>The highest capability the running kernel knows.</summary>
     public static int KernelLastCap()
     {

@@ -21,7 +21,9 @@ public static class CapabilityNames
     {
         for (int i = 0; i < All.Count; i++)
         {
-            if (string.Equals(All[i], name, StringComparison.OrdinalIgnoreCase))
+            // Exact, as runc's table: "cap_sys_admin" is no capability there, and granting it
+            // here gave a container CAP_SYS_ADMIN that runc leaves out.
+            if (string.Equals(All[i], name, StringComparison.Ordinal))
             {
                 return i;
             }

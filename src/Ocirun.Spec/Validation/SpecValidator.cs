@@ -136,7 +136,6 @@ public static class SpecValidator
         }
         CheckUser(process.User);
         CheckRlimits(process.Rlimits);
-        CheckCapabilities(process.Capabilities);
         if (process.IoPriority is { } io && (io.Class is not ("IOPRIO_CLASS_RT" or "IOPRIO_CLASS_BE" or "IOPRIO_CLASS_IDLE")
             || io.Priority is < 0 or > 7))
         {
@@ -211,24 +210,6 @@ public static class SpecValidator
             if (r.Soft > r.Hard)
             {
                 throw Fail("rlimit-soft", $"rlimit {r.Type}: soft {r.Soft} is greater than hard {r.Hard}");
-            }
-        }
-    }
-
-    private static void CheckCapabilities(Capabilities? caps)
-    {
-        if (caps == null)
-        {
-            return;
-        }
-        foreach (var set in new[] { caps.Bounding, caps.Effective, caps.Inheritable, caps.Permitted, caps.Ambient })
-        {
-            foreach (var name in set ?? [])
-            {
-                if (CapabilityNames.Number(name) < 0)
-                {
-                    throw Fail("capability", $"unknown capability \"{name}\"");
-                }
             }
         }
     }

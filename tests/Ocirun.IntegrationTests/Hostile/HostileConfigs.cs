@@ -231,11 +231,6 @@ public static class HostileConfigs
         {
             d[$"rootfsPropagation {v}"] = c => Set(c, "linux.rootfsPropagation", v);
         }
-        foreach (var v in new[] { "CAP_FOO", "CHOWN", "CAP_", "CAP_SYS_ADMIN " })
-        {
-            d[$"capability {v}"] = c => Set(c, "process.capabilities.bounding", new JsonArray(v));
-        }
-        d["ambient capability CAP_BAR"] = c => Set(c, "process.capabilities.ambient", new JsonArray("CAP_BAR"));
         foreach (var v in new[] { "SCMP_ACT_FOO", "allow", "" })
         {
             d[$"seccomp defaultAction {v}"] = c => Set(c, "linux.seccomp", new JsonObject { ["defaultAction"] = v });
