@@ -99,7 +99,7 @@ public sealed partial class Containers
             throw new ContainerException($"invalid rootfs: stat {rootfs}: {LinuxException.ErrnoText(Marshal.GetLastPInvokeError())}");
         }
         using var fd = new Fd(opened);
-        if (new FileInfo($"/proc/self/fd/{fd.Value}").LinkTarget != rootfs)
+        if (new FileInfo(Rootfs.InRoot.ProcPath(fd.Value)).LinkTarget != rootfs)
         {
             throw new ContainerException("invalid rootfs: not an absolute path, or a symlink");
         }
