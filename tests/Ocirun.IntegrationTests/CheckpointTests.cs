@@ -474,6 +474,33 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void NoNetworkLockWhereNothingCanReachTheContainer()
+    {
+        // CRIU runs iptables-restore by name to lock a network namespace: a wrapper first in
+        // PATH writes down each run.
+        var tools = Directory.CreateDirectory(Path.Combine(_tmp, "tools")).FullName;
+        var calls = Path.Combine(_tmp, "iptables-runs");
+        var real = Run.Program("sh", ["-c", "command -v iptables-restore"]).EnsureSuccess().Stdout.Trim();
+        var wrapper = Path.Combine(tools, "iptables-restore");
+        File.WriteAllText(wrapper, $"#!/bin/sh\necho \"$*\" >> {calls}\nexec {real} \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var env = new Dictionary<string, string> { ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH") };
+
+        // Its own network namespace with only lo, no --tcp-established: nothing to lock.
+        var b = Own(new Bundle().Shell(Counter));
+        var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1", env);
+        var restored = Own(new PipedRun(_rt, ["restore", "-d", "--image-path", Images, "--work-path", Work, "--bundle", b.Dir, "c1"], env))
+            .EnsureSuccess();
+        AssertContinuesAfter(restored, last);
+        Assert.False(File.Exists(calls), File.Exists(calls) ? File.ReadAllText(calls) : null);
+
+        // With --tcp-established the lock is CRIU's as ever (and the wrapper sees it).
+        _rt.Exec(["checkpoint", "--tcp-established", "--image-path", Images + "2", "--work-path", Work + "2", "c1"], null, env: env)
+            .EnsureSuccess();
+        Assert.Contains("--noflush", File.ReadAllText(calls));
+    }
+
+    [Fact]
     public void FlockHeldInTheContainerSurvivesWithFileLocks()
     {
         // The rootfs is read-only: the lock file lives in a tmpfs (which CRIU dumps with its contents).
@@ -693,10 +720,12 @@ public sealed class CheckpointTests : IDisposable
     }
 
     /// <summary>Checkpoints a counting container and returns the last number it printed.</summary>
-    private int CheckpointAndLastNumber(PipedRun run, string id, params string[] extra)
+    private int CheckpointAndLastNumber(PipedRun run, string id, params string[] extra) => CheckpointAndLastNumber(run, id, null, extra);
+
+    private int CheckpointAndLastNumber(PipedRun run, string id, IDictionary<string, string>? env, params string[] extra)
     {
         WaitForNumbers(run, 3);
-        _rt.Exec(["checkpoint", "--image-path", Images, "--work-path", Work, .. extra, id], null).EnsureSuccess();
+        _rt.Exec(["checkpoint", "--image-path", Images, "--work-path", Work, .. extra, id], null, env: env).EnsureSuccess();
         // Once the dumped tasks are gone nobody holds the pipe: its reader ends.
         return Numbers(run.WaitForEnd()).Last();
     }
@@ -764,14 +793,14 @@ public sealed class CheckpointTests : IDisposable
     {
         private readonly RunningCommand _cat;
 
-        public PipedRun(Harness.Runtime rt, IEnumerable<string> args)
+        public PipedRun(Harness.Runtime rt, IEnumerable<string> args, IDictionary<string, string>? env = null)
         {
             var rcFile = Path.Combine(Path.GetTempPath(), "ocirun-it-rc-" + Guid.NewGuid().ToString("n"));
             _cat = Run.Start("sh", new[]
             {
                 "-c", "{ \"$@\" </dev/null 2>&1; echo $? >\"$0.tmp\"; mv \"$0.tmp\" \"$0\"; } | cat",
                 rcFile, TestEnv.Bin, "--root", rt.Root,
-            }.Concat(args));
+            }.Concat(args), env);
             try
             {
                 LifecycleTests.WaitFor(() => File.Exists(rcFile), 60);

@@ -58,6 +58,8 @@ public sealed partial class Containers
         }
         opts.ExtMnt.AddRange(CriuMounts.ForDump(spec, p => IsFileIn(r.InitPid, p), r.CgroupPaths, p => Rootfs.InRoot.RealPath(r.Rootfs, p)));
         opts.External.AddRange(ExternalNamespaces(spec));
+        NetworkLock.SkipUnlessNeeded(opts, NetworkLock.NeededForDump(o.TcpEstablished, opts.HasConfigFile,
+            NetworkLock.Interfaces(File.ReadAllText($"/proc/{r.InitPid}/net/dev"))));
         if (o.ParentPath != null)
         {
             opts.ParentImg = o.ParentPath;

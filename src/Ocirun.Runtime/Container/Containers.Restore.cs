@@ -94,6 +94,7 @@ public sealed partial class Containers
             opts.LsmMountContext = o.LsmMountContext;
         }
         opts.ExtMnt.AddRange(CriuMounts.ForRestore(spec, cgroups.Paths));
+        NetworkLock.SkipUnlessNeeded(opts, NetworkLock.NeededForRestore(o.TcpEstablished, opts.HasConfigFile));
 
         // CRIU's own fds: 0-2 are ours (the caller's new stdio), 4 and up the inherited ones.
         InitDescriptors.AddInheritance(imageDir, opts);
