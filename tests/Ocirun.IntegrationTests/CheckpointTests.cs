@@ -501,6 +501,35 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void EmptyMasksAreMadeAgainOnRestoreNotArchived()
+    {
+        var b = Own(new Bundle().Shell(Counter));
+        var run = RunPiped(b, "c1");
+        var before = MaskMounts("c1");
+        Assert.True(before.Count >= 2, string.Join('\n', before));
+        // One superblock for every mask; CRIU names a tmpfs archive by the superblock's device.
+        var dev = Assert.Single(before.Select(m => m.Dev).Distinct());
+        var last = CheckpointAndLastNumber(run, "c1");
+        Assert.DoesNotContain($"tmpfs-dev-{dev.Split(':')[1]}.tar.gz.img", Directory.GetFiles(Images).Select(Path.GetFileName));
+
+        AssertContinuesAfter(Restore(b, "c1"), last);
+        var after = MaskMounts("c1");
+        Assert.Equal(before.Select(m => m.Line), after.Select(m => m.Line));
+        Assert.Single(after.Select(m => m.Dev).Distinct());
+        Assert.All(after, m => Assert.Equal("", _rt.Ok("exec", "c1", "ls", "-A", m.Line.Split(' ')[1]).Stdout));
+    }
+
+    /// <summary>The container's tmpfs mounts at its masked directories (not the /dev/null binds on masked files): (device, the line after the device).</summary>
+    private List<(string Dev, string Line)> MaskMounts(string id)
+    {
+        var masked = JsonDocument.Parse(File.ReadAllText(Path.Combine(State(id).GetProperty("bundle").GetString()!, "config.json")))
+            .RootElement.GetProperty("linux").GetProperty("maskedPaths").EnumerateArray().Select(e => e.GetString()).ToHashSet();
+        return _rt.Ok("exec", id, "cat", "/proc/self/mountinfo").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ', 4)).Where(f => f[3].StartsWith("/ ") && f[3].Contains(" - tmpfs ") && masked.Contains(f[3].Split(' ')[1]))
+            .Select(f => (f[2], f[3])).OrderBy(m => m.Item2, StringComparer.Ordinal).ToList();
+    }
+
+    [Fact]
     public void FlockHeldInTheContainerSurvivesWithFileLocks()
     {
         // The rootfs is read-only: the lock file lives in a tmpfs (which CRIU dumps with its contents).

@@ -56,7 +56,8 @@ public sealed partial class Containers
         {
             opts.FreezeCgroup = freezer;
         }
-        opts.ExtMnt.AddRange(CriuMounts.ForDump(spec, p => IsFileIn(r.InitPid, p), r.CgroupPaths, p => Rootfs.InRoot.RealPath(r.Rootfs, p)));
+        opts.ExtMnt.AddRange(CriuMounts.ForDump(spec, p => IsFileIn(r.InitPid, p), r.CgroupPaths, p => Rootfs.InRoot.RealPath(r.Rootfs, p),
+            EmptyMasks(spec, r)));
         opts.External.AddRange(ExternalNamespaces(spec));
         NetworkLock.SkipUnlessNeeded(opts, NetworkLock.NeededForDump(o.TcpEstablished, opts.HasConfigFile,
             NetworkLock.Interfaces(File.ReadAllText($"/proc/{r.InitPid}/net/dev"))));
@@ -205,6 +206,18 @@ public sealed partial class Containers
             throw LinuxException.Last($"cannot find the namespace inode of {path}");
         }
         return st.Ino;
+    }
+
+    /// <summary>The masked directories whose empty masks a restore can make again (<see cref="CriuMounts.EmptyMasks"/>).</summary>
+    private static List<string> EmptyMasks(Spec.Model.Spec spec, ContainerRecord r)
+    {
+        if (spec.Linux?.MaskedPaths is not { Count: > 0 } masked)
+        {
+            return [];
+        }
+        var dirs = masked.Select(p => Rootfs.InRoot.RealPath(r.Rootfs, Rootfs.MountPlanner.Normalize(p)));
+        return CriuMounts.EmptyMasks(MountInfo.Parse(File.ReadAllText($"/proc/{r.InitPid}/mountinfo")), dirs,
+            p => !Directory.EnumerateFileSystemEntries($"/proc/{r.InitPid}/root{p}").Any());
     }
 
     private static bool IsFileIn(int pid, string path)

@@ -87,10 +87,11 @@ public sealed partial class Containers(StateStore store)
         Store.Remove(id);
     }
 
-    /// <summary>CRIU's root and cgroup yard: what a restore mounts in the state directory (a killed one leaves them).</summary>
+    /// <summary>CRIU's root, empty mask and cgroup yard: what a restore mounts in the state directory (a killed one leaves them).</summary>
     private void RemoveRestoreMounts(string id)
     {
         CriuRoot.Remove(Store.CriuRootPath(id));
+        CriuRoot.Remove(Store.CriuEmptyMaskPath(id));
         CgroupYard.Remove(Store.CgroupYardPath(id));
     }
 

@@ -4,7 +4,10 @@ using static Ocirun.Runtime.Interop.Consts;
 
 namespace Ocirun.Runtime.Criu;
 
-/// <summary>Where CRIU restores the container's mounts: a private bind of the rootfs of its own.</summary>
+/// <summary>
+/// What a restore mounts on the host for CRIU: its root, a private bind of the rootfs of its
+/// own where it restores the container's mounts, and the empty mask it binds at masked directories.
+/// </summary>
 public static class CriuRoot
 {
     /// <summary>
@@ -35,12 +38,28 @@ public static class CriuRoot
         (spec.Mounts ?? []).Any(t => t.Type == "tmpfs" && Rootfs.MountPlanner.Normalize(t.Destination) is var td
             && td != dest && dest.StartsWith(td.TrimEnd('/') + "/", StringComparison.Ordinal));
 
-    public static void Remove(string criuRoot)
+    /// <summary>
+    /// A fresh empty mask (see <see cref="CriuMounts.EmptyMaskName"/>) at path, when the spec
+    /// masks anything; returns path, or null when there is nothing to mask.
+    /// </summary>
+    public static string? PrepareEmptyMask(Spec.Model.Spec spec, string path)
     {
-        if (Directory.Exists(criuRoot))
+        if (spec.Linux?.MaskedPaths is not { Count: > 0 })
         {
-            Libc.umount2(criuRoot, MNT_DETACH);
-            Directory.Delete(criuRoot);
+            return null;
+        }
+        Directory.CreateDirectory(path);
+        Rootfs.PathMasker.MountEmptyTmpfs(path);
+        return path;
+    }
+
+    /// <summary>Unmounts and removes what <see cref="Prepare"/> or <see cref="PrepareEmptyMask"/> made (a killed restore leaves them).</summary>
+    public static void Remove(string mountPoint)
+    {
+        if (Directory.Exists(mountPoint))
+        {
+            Libc.umount2(mountPoint, MNT_DETACH);
+            Directory.Delete(mountPoint);
         }
     }
 }

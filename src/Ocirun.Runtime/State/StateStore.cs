@@ -24,6 +24,8 @@ public sealed class StateStore(string root)
 
     public string CgroupYardPath(string id) => Path.Combine(Dir(id), "criu-cgroup-yard");
 
+    public string CriuEmptyMaskPath(string id) => Path.Combine(Dir(id), "criu-empty-mask");
+
     /// <summary>runc's rule: letters, digits and _ + - . only, and not "." or "..".</summary>
     private static bool IsValidId(string id) =>
         id.Length > 0 && id != "." && id != ".." && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '+' or '-' or '.');

@@ -1,5 +1,6 @@
 using Ocirun.Runtime.Container;
 using Ocirun.Runtime.Criu;
+using Ocirun.Runtime.Linux;
 using Ocirun.Spec.Model;
 
 namespace Ocirun.UnitTests.Criu;
@@ -53,6 +54,36 @@ public sealed class CriuOptionMappingTests
         var restore = CriuMounts.ForRestore(spec, Cgroups).Where(e => e.Key != "/dev/null");
         Assert.Equal(["/conf=/srv/conf", "/vol/inner=/bundle/rel/dir"], restore.Select(e => $"{e.Key}={e.Val}"));
         Assert.Equal("tmpfs", spec.Mounts![2].Source);
+    }
+
+    private static MountInfoEntry Tmpfs(string at, string superOptions = "ro,size=4k,nr_inodes=1", string root = "/") =>
+        new(root, at, "tmpfs", "tmpfs", superOptions);
+
+    [Fact]
+    public void OnlyEmptyReadOnlyMasksMountedOnceAreMadeAgain()
+    {
+        var mounts = new[]
+        {
+            Tmpfs("/proc/acpi"), Tmpfs("/sys/firmware"),
+            Tmpfs("/proc/scsi", "rw,size=4k,nr_inodes=1"), // remounted writable
+            Tmpfs("/proc/kcore", root: "/null"),            // a file's /dev/null bind, from /dev's tmpfs
+            Tmpfs("/sys/devices/virtual/powercap"), Tmpfs("/sys/devices/virtual/powercap"), // something on top
+            Tmpfs("/proc/latency_stats"),                   // not empty
+            Tmpfs("/tmp"),                                  // not masked
+        };
+        var masked = new[] { "/proc/acpi", "/sys/firmware", "/proc/scsi", "/proc/kcore", "/sys/devices/virtual/powercap", "/proc/latency_stats" };
+        Assert.Equal(["/proc/acpi", "/sys/firmware"], CriuMounts.EmptyMasks(mounts, masked, p => p != "/proc/latency_stats"));
+    }
+
+    [Fact]
+    public void EmptyMasksShareOneNameBoundOnRestoreFromAFreshMask()
+    {
+        var spec = SpecWith();
+        var dump = CriuMounts.ForDump(spec, p => p == "/proc/keys", Cgroups, emptyMasks: ["/proc/acpi"]);
+        Assert.Equal(["/proc/keys=/dev/null", $"/proc/acpi={CriuMounts.EmptyMaskName}"], dump.Select(e => $"{e.Key}={e.Val}"));
+        var restore = CriuMounts.ForRestore(spec, Cgroups, "/run/ocirun/c1/criu-empty-mask");
+        Assert.Contains($"{CriuMounts.EmptyMaskName}=/run/ocirun/c1/criu-empty-mask", restore.Select(e => $"{e.Key}={e.Val}"));
+        Assert.DoesNotContain(CriuMounts.EmptyMaskName, CriuMounts.ForRestore(spec, Cgroups).Select(e => e.Key));
     }
 
     [Fact]
