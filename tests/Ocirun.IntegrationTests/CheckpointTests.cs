@@ -519,6 +519,46 @@ public sealed class CheckpointTests : IDisposable
         Assert.All(after, m => Assert.Equal("", _rt.Ok("exec", "c1", "ls", "-A", m.Line.Split(' ')[1]).Stdout));
     }
 
+    [Fact]
+    public void TmpfsMountsAsCreateMadeThemAreMadeAgainOnRestoreNotArchived()
+    {
+        var b = Own(new Bundle().Shell(Counter));
+        var run = RunPiped(b, "c1");
+        string[] made = ["/dev", "/dev/shm", .. File.Exists("/sys/fs/cgroup/cgroup.controllers") ? Array.Empty<string>() : ["/sys/fs/cgroup"]];
+        var before = made.Select(d => MountAt("c1", d)).ToList();
+        // Every entry of each, not below its mount points: name, type, mode, owner, device, link.
+        string[] list = ["exec", "c1", "find", .. made, "-xdev", "-exec", "stat", "-c", "%n %F %a %u %g %t %T %N", "{}", "+"];
+        string Listing() => string.Join('\n', _rt.Ok(list).Stdout.Split('\n').Order(StringComparer.Ordinal)); // readdir's order is the making's
+        var listing = Listing();
+        var last = CheckpointAndLastNumber(run, "c1");
+        var archives = Directory.GetFiles(Images).Select(Path.GetFileName).ToList();
+        Assert.All(before, m => Assert.DoesNotContain($"tmpfs-dev-{m.Dev.Split(':')[1]}.tar.gz.img", archives));
+
+        AssertContinuesAfter(Restore(b, "c1"), last);
+        Assert.Equal(before.Select(m => m.Line), made.Select(d => MountAt("c1", d).Line));
+        Assert.Equal(listing, Listing());
+    }
+
+    [Fact]
+    public void ATmpfsTheContainerChangedIsArchivedWithTheChange()
+    {
+        var b = Own(new Bundle().Shell("echo kept > /dev/shm/note; mkdir /dev/mine; " + Counter));
+        var run = RunPiped(b, "c1");
+        WaitForNumbers(run, 1);
+        var shm = MountAt("c1", "/dev/shm");
+        var last = CheckpointAndLastNumber(run, "c1");
+        Assert.Contains($"tmpfs-dev-{shm.Dev.Split(':')[1]}.tar.gz.img", Directory.GetFiles(Images).Select(Path.GetFileName));
+
+        AssertContinuesAfter(Restore(b, "c1"), last);
+        Assert.Equal("kept\n", _rt.Ok("exec", "c1", "cat", "/dev/shm/note").Stdout);
+        _rt.Ok("exec", "c1", "test", "-d", "/dev/mine");
+    }
+
+    /// <summary>The container's mount at a mount point: (device, the line after the device).</summary>
+    private (string Dev, string Line) MountAt(string id, string mountPoint) =>
+        _rt.Ok("exec", id, "cat", "/proc/self/mountinfo").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ', 4)).Where(f => f[3].Split(' ')[1] == mountPoint).Select(f => (f[2], f[3])).Single();
+
     /// <summary>The container's tmpfs mounts at its masked directories (not the /dev/null binds on masked files): (device, the line after the device).</summary>
     private List<(string Dev, string Line)> MaskMounts(string id)
     {

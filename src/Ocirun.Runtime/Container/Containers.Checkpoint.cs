@@ -86,6 +86,12 @@ public sealed partial class Containers
             bool frozenHere = status == ContainerStatus.Running && opts.FreezeCgroup != null && FreezeBeforeCriu(cgroups);
             try
             {
+                if (frozenHere || status == ContainerStatus.Paused)
+                {
+                    // Compared while nothing in the container runs: what is the same now is what CRIU would archive.
+                    opts.ExtMnt.AddRange(CriuMounts.ForCopiedTmpfs(UnchangedTmpfs(spec, r, Store.TmpfsCopiesPath(id)),
+                        p => Rootfs.InRoot.RealPath(r.Rootfs, p)));
+                }
                 Dump(o, worker, req, workDir, o.WorkPath == null ? staged : null);
             }
             catch when (frozenHere)
@@ -206,6 +212,22 @@ public sealed partial class Containers
             throw LinuxException.Last($"cannot find the namespace inode of {path}");
         }
         return st.Ino;
+    }
+
+    /// <summary>The tmpfs mounts that hold just what a restore's copies will (<see cref="TmpfsReplicas"/>).</summary>
+    private static List<string> UnchangedTmpfs(Spec.Model.Spec spec, ContainerRecord r, string copiesDir)
+    {
+        try
+        {
+            var copies = TmpfsReplicas.Build(spec, r.Rootfs, r.CgroupPaths, copiesDir);
+            var same = copies.Where(c => TreeComparer.Same($"/proc/{r.InitPid}/root{c.Key}", c.Value)).Select(c => c.Key).ToList();
+            DebugLog.Write($"checkpoint: tmpfs made again on restore: [{string.Join(" ", same)}]; archived by CRIU: [{string.Join(" ", copies.Keys.Except(same))}]");
+            return same;
+        }
+        finally
+        {
+            TmpfsReplicas.Remove(copiesDir);
+        }
     }
 
     /// <summary>The masked directories whose empty masks a restore can make again (<see cref="CriuMounts.EmptyMasks"/>).</summary>

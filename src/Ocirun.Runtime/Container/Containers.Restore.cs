@@ -58,8 +58,10 @@ public sealed partial class Containers
             }
             CriuRoot.Prepare(spec, rootfs, criuRoot);
             var emptyMask = CriuRoot.PrepareEmptyMask(spec, Store.CriuEmptyMaskPath(o.Id));
+            var tmpfsCopies = TmpfsReplicas.Build(spec, rootfs, cgroups.Paths, Store.TmpfsCopiesPath(o.Id));
             CgroupYard.Prepare(Store.CgroupYardPath(o.Id));
-            pid = RunRestore(o, record, spec, worker, namespaces, cgroups, imageDir, workDir, criuRoot, emptyMask, Store.CgroupYardPath(o.Id), pagesCheck);
+            pid = RunRestore(o, record, spec, worker, namespaces, cgroups, imageDir, workDir, criuRoot,
+                CriuMounts.ForRestore(spec, cgroups.Paths, emptyMask, tmpfsCopies), Store.CgroupYardPath(o.Id), pagesCheck);
             SaveInit(record, pid, o.PidFile);
             // Once the container runs again: compiling the profile is no part of its frozen time.
             ExecBase.From(spec, CompileSeccomp(spec)).SaveTo(Store, o.Id);
@@ -77,7 +79,8 @@ public sealed partial class Containers
     }
 
     private int RunRestore(RestoreOptions o, ContainerRecord record, Spec.Model.Spec spec, CriuSwrk worker, CriuOpts namespaces,
-        CgroupManager cgroups, string imageDir, string workDir, string criuRoot, string? emptyMask, string cgroupYard, DeferredImageCheck? pagesCheck)
+        CgroupManager cgroups, string imageDir, string workDir, string criuRoot, List<ExtMountMap> externalMounts, string cgroupYard,
+        DeferredImageCheck? pagesCheck)
     {
         using var images = new Linux.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
         using var work = new Linux.Fd(Sys.Open(workDir, O_DIRECTORY | O_RDONLY));
@@ -94,7 +97,7 @@ public sealed partial class Containers
         {
             opts.LsmMountContext = o.LsmMountContext;
         }
-        opts.ExtMnt.AddRange(CriuMounts.ForRestore(spec, cgroups.Paths, emptyMask));
+        opts.ExtMnt.AddRange(externalMounts);
         NetworkLock.SkipUnlessNeeded(opts, NetworkLock.NeededForRestore(o.TcpEstablished, opts.HasConfigFile));
 
         // CRIU's own fds: 0-2 are ours (the caller's new stdio), 4 and up the inherited ones.

@@ -87,11 +87,12 @@ public sealed partial class Containers(StateStore store)
         Store.Remove(id);
     }
 
-    /// <summary>CRIU's root, empty mask and cgroup yard: what a restore mounts in the state directory (a killed one leaves them).</summary>
+    /// <summary>CRIU's root, empty mask, tmpfs copies and cgroup yard: what a restore mounts in the state directory (a killed one leaves them).</summary>
     private void RemoveRestoreMounts(string id)
     {
         CriuRoot.Remove(Store.CriuRootPath(id));
         CriuRoot.Remove(Store.CriuEmptyMaskPath(id));
+        TmpfsReplicas.Remove(Store.TmpfsCopiesPath(id));
         CgroupYard.Remove(Store.CgroupYardPath(id));
     }
 

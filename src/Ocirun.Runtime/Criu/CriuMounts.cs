@@ -49,6 +49,10 @@ public static class CriuMounts
             .Select(m => new ExtMountMap { Key = resolve?.Invoke(m.Dest) ?? m.Dest, Val = m.Name })
             .Concat((emptyMasks ?? []).Select(p => new ExtMountMap { Key = p, Val = EmptyMaskName })).ToList();
 
+    /// <summary>Dump: the tmpfs mounts a restore makes again (<see cref="TmpfsReplicas"/>), by destination.</summary>
+    public static List<ExtMountMap> ForCopiedTmpfs(IEnumerable<string> destinations, Func<string, string>? resolve = null) =>
+        destinations.Select(d => new ExtMountMap { Key = resolve?.Invoke(d) ?? d, Val = TmpfsReplicas.NameOf(d) }).ToList();
+
     /// <summary>
     /// Restore: recorded name → what to mount there now (on a new host, a new bundle; bind
     /// sources are absolute, see Containers.LoadSpec). Which masked paths were files is known
@@ -57,9 +61,12 @@ public static class CriuMounts
     /// </summary>
     /// <param name="emptyMask">A fresh empty mask on the host, for images that name <see cref="EmptyMaskName"/>
     /// (CRIU ignores a mapping no image names, so it is given whenever there are masked paths).</param>
-    public static List<ExtMountMap> ForRestore(Spec.Model.Spec spec, IReadOnlyDictionary<string, string> cgroupPaths, string? emptyMask = null) =>
+    /// <param name="tmpfsCopies">Destination → a fresh copy of that tmpfs (<see cref="TmpfsReplicas.Build"/>), likewise.</param>
+    public static List<ExtMountMap> ForRestore(Spec.Model.Spec spec, IReadOnlyDictionary<string, string> cgroupPaths, string? emptyMask = null,
+        IReadOnlyDictionary<string, string>? tmpfsCopies = null) =>
         Collect(spec, path => spec.Linux?.MaskedPaths?.Count > 0 && path == MountPlanner.Normalize(spec.Linux.MaskedPaths[0]), cgroupPaths)
             .Select(m => new ExtMountMap { Key = m.Name, Val = m.Source })
+            .Concat((tmpfsCopies ?? new Dictionary<string, string>()).Select(c => new ExtMountMap { Key = TmpfsReplicas.NameOf(c.Key), Val = c.Value }))
             .Concat(emptyMask == null ? [] : [new ExtMountMap { Key = EmptyMaskName, Val = emptyMask }])
             .DistinctBy(m => m.Key).ToList();
 

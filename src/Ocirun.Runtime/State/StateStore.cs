@@ -26,6 +26,8 @@ public sealed class StateStore(string root)
 
     public string CriuEmptyMaskPath(string id) => Path.Combine(Dir(id), "criu-empty-mask");
 
+    public string TmpfsCopiesPath(string id) => Path.Combine(Dir(id), "criu-tmpfs-copies");
+
     /// <summary>runc's rule: letters, digits and _ + - . only, and not "." or "..".</summary>
     private static bool IsValidId(string id) =>
         id.Length > 0 && id != "." && id != ".." && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '+' or '-' or '.');
