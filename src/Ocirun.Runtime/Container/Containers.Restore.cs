@@ -19,6 +19,7 @@ public sealed partial class Containers
     public ContainerRecord Restore(RestoreOptions o)
     {
         StateStore.ValidateId(o.Id);
+        ImageManifest.WarmUpHashing();
         var (bundle, spec, rootfs) = OpenBundle(o.Bundle, new CreateOptions { Id = o.Id, ConsoleSocket = o.ConsoleSocket, Detach = o.Detach });
         var criu = new CriuClient(CriuLocator.Find(o.CriuPath));
         if (o.LazyPages)

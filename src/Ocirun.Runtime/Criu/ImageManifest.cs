@@ -122,6 +122,12 @@ public sealed class ImageManifest
         return deferred.Count == 0 ? null : new DeferredImageCheck(Task.Run(() => deferred.ForEach(d => CheckContent(d.File, d.Listed))));
     }
 
+    /// <summary>
+    /// Loads and starts OpenSSL (what .NET's SHA-256 is on Linux) on a pool thread: about 10 ms
+    /// of a process's first hash, done while the command reads its bundle and starts CRIU.
+    /// </summary>
+    public static void WarmUpHashing() => Task.Run(() => SHA256.HashData(ReadOnlySpan<byte>.Empty));
+
     /// <summary>CRIU's raw page data (pages-N.img), as opposed to the pagemap and every other image it parses.</summary>
     private static bool IsPages(string name) => name.StartsWith("pages-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal);
 
