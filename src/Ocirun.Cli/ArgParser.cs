@@ -28,7 +28,8 @@ public sealed class UsageException(string message) : Exception(message);
 /// <summary>
 /// Go's flag grammar as runc (urfave/cli) accepts it: -x and --x alike, --x=v or --x v,
 /// booleans with optional =true|false, repeated flags, and parsing stops at the first
-/// positional argument or at "--".
+/// positional argument or at "--" (exec and ps); for the other commands the command's flags
+/// may also follow its arguments, as urfave/cli reorders them.
 /// </summary>
 public static class ArgParser
 {
@@ -62,8 +63,19 @@ public static class ArgParser
                 inline = body[(eq + 1)..];
                 body = body[..eq];
             }
-            var spec = specs.FirstOrDefault(s => s.Name == body || s.Aliases.Contains(body))
-                ?? throw new UsageException($"flag provided but not defined: -{body}");
+            var spec = specs.FirstOrDefault(s => s.Name == body || s.Aliases.Contains(body));
+            if (spec == null)
+            {
+                // urfave/cli moves the command's own flags ahead of its arguments and leaves the
+                // rest where they are, where Go's parser, stopped at the first argument, takes
+                // them for arguments: `kill ctr -9` sends signal -9, `delete ctr -f` forces.
+                if (result.Positional.Count > 0)
+                {
+                    result.Positional.Add(a);
+                    continue;
+                }
+                throw new UsageException($"flag provided but not defined: -{body}");
+            }
             string value;
             if (spec.Kind == OptKind.Bool)
             {

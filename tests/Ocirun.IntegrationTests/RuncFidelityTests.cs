@@ -282,11 +282,13 @@ public sealed class RuncFidelityTests : IDisposable
         List<string> Answers(Func<string[], CommandResult> exec)
         {
             // 99 reaches kill(2), which refuses it; names are Go's table's only.
-            return With(exec, b, start: true, () => new[] { "99", "RTMIN+1", "IOT", "0", "+0" }
+            // -9 after the id is an argument, not a flag (urfave/cli), and kill(2) refuses it.
+            return With(exec, b, start: true, () => new[] { "99", "RTMIN+1", "IOT", "0", "+0", "-9" }
                 .Select(s => $"{s}: {Outcome(exec(["kill", "c1", s]))}").ToList());
         }
         var runc = Answers(a => runc13.Exec(a));
-        Assert.Equal(["99: 1 unable to signal init: invalid argument", "RTMIN+1: 1 unknown signal \"RTMIN+1\"", "IOT: 1 unknown signal \"IOT\"", "0: 0 ", "+0: 0 "], runc);
+        Assert.Equal(["99: 1 unable to signal init: invalid argument", "RTMIN+1: 1 unknown signal \"RTMIN+1\"", "IOT: 1 unknown signal \"IOT\"", "0: 0 ",
+            "+0: 0 ", "-9: 1 unable to signal init: invalid argument"], runc);
         Assert.Equal(runc, Answers(a => _rt.Exec(a)));
     }
 

@@ -136,6 +136,17 @@ public class ArgParserTests
     }
 
     [Fact]
+    public void AfterAnArgumentOnlyTheCommandsFlagsAreFlags()
+    {
+        // runc kill ctr -9: urfave/cli leaves an unknown "-9" among the arguments.
+        Assert.Equal(["ctr", "-9"], Parse(false, "ctr", "-9").Positional);
+        var p = Parse(false, "ctr", "-f", "--bogus");
+        Assert.True(p.Flag("force"));
+        Assert.Equal(["ctr", "--bogus"], p.Positional);
+        Assert.Equal("flag provided but not defined: -9", UsageError("-9", "ctr"));
+    }
+
+    [Fact]
     public void GlobalOptionsStopAtTheCommand()
     {
         var args = new[] { "--root", "/r", "--debug", "kill", "-a", "ctr" };
