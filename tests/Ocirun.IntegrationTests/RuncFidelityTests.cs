@@ -275,6 +275,38 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void AForegroundTerminalWithoutATerminalToRelayToFailsAsInRunc()
+    {
+        // setsid: no controlling terminal, and stdio are pipes, so there is no terminal at all.
+        using var b = new Bundle("sleep", "100");
+        using var runc13 = new Runc13();
+        CommandResult NoTty(string bin, string root, params string[] args) => Run.Program("setsid", ["-w", bin, "--root", root, .. args]);
+        string[] Answers(string bin, string root) => With(a => NoTty(bin, root, a), b, start: true, () =>
+        {
+            var exec = Outcome(NoTty(bin, root, "exec", "-t", "c1", "true"));
+            b.Spec.Process!.Terminal = true;
+            b.Spec.Linux!.CgroupsPath += "-t";
+            b.Write();
+            try
+            {
+                var run = NoTty(bin, root, "run", "--bundle", b.Dir, "t1");
+                NoTty(bin, root, "delete", "--force", "t1");
+                return new[] { exec, $"{run.ExitCode} {run.Stderr.Contains("open /dev/tty: no such device or address")}" };
+            }
+            finally
+            {
+                b.Spec.Process.Terminal = false;
+                b.Spec.Linux.CgroupsPath = b.Spec.Linux.CgroupsPath[..^2];
+                b.Write();
+            }
+        });
+        var runc = Answers(TestEnv.Runc13, runc13.Root);
+        Assert.Equal(["255 exec failed: open /dev/tty: no such device or address", "1 True"], runc);
+        Assert.Equal(runc, Answers(TestEnv.Bin, _rt.Root));
+        Assert.Empty(_rt.Ids());
+    }
+
+    [Fact]
     public void KillTakesNumbersAndNamesAsRuncDoes()
     {
         using var b = new Bundle("sleep", "100");

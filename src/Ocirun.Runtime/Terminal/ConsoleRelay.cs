@@ -20,7 +20,26 @@ public sealed unsafe class ConsoleRelay : IDisposable
 
     public ConsoleRelay()
     {
+        RequireHostConsole();
         (_ours, PeerFd) = Sys.SocketPair(SOCK_STREAM);
+    }
+
+    /// <summary>
+    /// runc relays only to a terminal: stderr, stdout or stdin if one is one, else the
+    /// controlling terminal (/dev/tty). Without any it refuses, before anything is created.
+    /// </summary>
+    private static void RequireHostConsole()
+    {
+        if (Libc.isatty(2) == 1 || Libc.isatty(1) == 1 || Libc.isatty(0) == 1)
+        {
+            return;
+        }
+        int tty = Libc.open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+        if (tty < 0)
+        {
+            throw LinuxException.Last("open /dev/tty");
+        }
+        Libc.close(tty);
     }
 
     /// <summary>The end handed to the init in place of a connected console socket.</summary>
