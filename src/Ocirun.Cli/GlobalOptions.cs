@@ -11,6 +11,8 @@ public sealed class GlobalOptions
     };
 
     public string Root { get; init; } = DefaultRoot();
+    /// <summary>Whether --root was given: `list` reports a missing root only then, as runc does.</summary>
+    public bool RootGiven { get; init; }
     public string? LogPath { get; init; }
     public bool LogJson { get; init; }
     public bool Debug { get; init; }
@@ -37,6 +39,7 @@ public sealed class GlobalOptions
         return new GlobalOptions
         {
             Root = a.Get("root") is { Length: > 0 } r ? Path.GetFullPath(r) : DefaultRoot(),
+            RootGiven = a.Get("root") is { Length: > 0 },
             LogPath = a.Get("log"),
             LogJson = format == "json",
             Debug = a.Flag("debug"),

@@ -307,6 +307,18 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void ListOfARootThatIsNotThereFailsAsInRunc()
+    {
+        var missing = "/run/ocirun-it/missing-" + Guid.NewGuid().ToString("n")[..8];
+        List<string> Answers(string bin) => new[] { Array.Empty<string>(), ["-q"], ["--format", "json"] }
+            .Select(a => Outcome(Run.Program(bin, ["--root", missing, "list", .. a])).Replace(missing, "ROOT")).ToList();
+        var runc = Answers(TestEnv.Runc13);
+        Assert.Equal(Enumerable.Repeat("1 open ROOT: no such file or directory", 3), runc);
+        Assert.Equal(runc, Answers(TestEnv.Bin));
+        Assert.False(Directory.Exists(missing));
+    }
+
+    [Fact]
     public void KillTakesNumbersAndNamesAsRuncDoes()
     {
         using var b = new Bundle("sleep", "100");

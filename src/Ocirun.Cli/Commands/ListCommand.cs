@@ -15,6 +15,12 @@ public sealed class ListCommand : ICommand
     public int Run(CommandContext ctx, ParsedArgs args)
     {
         CommandContext.RequireNoArgs(args, "list");
+        if (ctx.Global.RootGiven && !Directory.Exists(ctx.Global.Root))
+        {
+            // A root of the caller's that is not there is a mistake (runc 1.3); the default one
+            // is only not made yet: no containers.
+            throw new Runtime.ContainerException($"open {ctx.Global.Root}: no such file or directory");
+        }
         var format = args.Get("format") ?? "table";
         if (format is not ("table" or "json"))
         {
