@@ -554,6 +554,33 @@ public sealed class CheckpointTests : IDisposable
         _rt.Ok("exec", "c1", "test", "-d", "/dev/mine");
     }
 
+    [Fact]
+    public void ATmpfsBelowASymlinkIsComparedWhereItReallyIs()
+    {
+        // /lnk -> /run/ocirun-it/<x> in the image; the tmpfs at /lnk/sub lands at that path
+        // inside the rootfs, and takes the mode (0755) of the directory create makes there. The
+        // host has an empty directory of that name and mode: read through /proc/PID/root/lnk/sub,
+        // the absolute link leads there, and the container's tmpfs, written to, looked the same
+        // as an empty copy, and came back empty.
+        var target = "/run/ocirun-it/lnk-" + Guid.NewGuid().ToString("n")[..8];
+        Directory.CreateDirectory(Path.Combine(target, "sub"));
+        File.SetUnixFileMode(Path.Combine(target, "sub"), (UnixFileMode)0x1ed); // 0755
+        try
+        {
+            var b = Own(new Bundle().Shell("echo kept > /lnk/sub/note; " + Counter));
+            File.CreateSymbolicLink(Path.Combine(b.Rootfs, "lnk"), target);
+            b.Spec.Mounts!.Add(new Spec.Model.Mount { Destination = "/lnk/sub", Type = "tmpfs", Source = "tmpfs" });
+            b.Write();
+            var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
+            AssertContinuesAfter(Restore(b, "c1"), last);
+            Assert.Equal("kept\n", _rt.Ok("exec", "c1", "cat", "/lnk/sub/note").Stdout);
+        }
+        finally
+        {
+            Directory.Delete(target, recursive: true);
+        }
+    }
+
     /// <summary>The container's mount at a mount point: (device, the line after the device).</summary>
     private (string Dev, string Line) MountAt(string id, string mountPoint) =>
         _rt.Ok("exec", id, "cat", "/proc/self/mountinfo").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)

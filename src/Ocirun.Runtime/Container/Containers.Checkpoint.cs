@@ -220,7 +220,10 @@ public sealed partial class Containers
         try
         {
             var copies = TmpfsReplicas.Build(spec, r.Rootfs, r.CgroupPaths, copiesDir);
-            var same = copies.Where(c => TreeComparer.Same($"/proc/{r.InitPid}/root{c.Key}", c.Value)).Select(c => c.Key).ToList();
+            // Where the destination really is in the rootfs: an absolute symlink on the way would
+            // lead /proc/PID/root elsewhere on the host.
+            var same = copies.Where(c => TreeComparer.Same($"/proc/{r.InitPid}/root{Rootfs.InRoot.RealPath(r.Rootfs, c.Key)}", c.Value))
+                .Select(c => c.Key).ToList();
             DebugLog.Write($"checkpoint: tmpfs made again on restore: [{string.Join(" ", same)}]; archived by CRIU: [{string.Join(" ", copies.Keys.Except(same))}]");
             return same;
         }

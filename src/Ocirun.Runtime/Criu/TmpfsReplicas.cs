@@ -107,8 +107,26 @@ public static class TmpfsReplicas
             while (Libc.umount2(dir, MNT_DETACH) == 0)
             {
             }
-            Directory.Delete(dir, recursive: true);
+            RemoveDirectories(dir);
         }
+    }
+
+    /// <summary>
+    /// What is left once the copies are detached: the directories they were mounted on. Only
+    /// directories are removed, never a file: were a copy still attached here (bound into a
+    /// restored container), its nodes stay where they are.
+    /// </summary>
+    private static unsafe void RemoveDirectories(string dir)
+    {
+        foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
+        {
+            StatBuf st;
+            if (Libc.fstatat(AT_FDCWD, entry, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.Mode & S_IFMT) == S_IFDIR)
+            {
+                RemoveDirectories(entry);
+            }
+        }
+        Libc.unlinkat(AT_FDCWD, dir, AT_REMOVEDIR); // rmdir: fails, and leaves it, if anything but directories is in it
     }
 
     /// <summary>The tmpfs and what the plan puts in it: nodes, links, /dev/ptmx, mount points, then read-only.</summary>

@@ -44,4 +44,30 @@ public sealed class TmpfsReplicasTests
         var restore = CriuMounts.ForRestore(SpecWith("mount"), V1, tmpfsCopies: new Dictionary<string, string> { ["/dev"] = "/run/x/0/dev" });
         Assert.Contains("ocirun-tmpfs:/dev=/run/x/0/dev", restore.Select(e => $"{e.Key}={e.Val}"));
     }
+
+    [Fact]
+    public void RemovingTakesOnlyDirectoriesNeverAFile()
+    {
+        // A copy still attached (bound into a restored container) keeps its nodes.
+        var dir = Directory.CreateTempSubdirectory("ocirun-ut-copies-").FullName;
+        Directory.CreateDirectory(Path.Combine(dir, "0", "dev"));
+        Directory.CreateDirectory(Path.Combine(dir, "1", "dev", "shm"));
+        File.WriteAllText(Path.Combine(dir, "0", "dev", "null"), "");
+        try
+        {
+            TmpfsReplicas.Remove(dir);
+            Assert.True(File.Exists(Path.Combine(dir, "0", "dev", "null")));
+            Assert.False(Directory.Exists(Path.Combine(dir, "1")));
+            File.Delete(Path.Combine(dir, "0", "dev", "null"));
+            TmpfsReplicas.Remove(dir);
+            Assert.False(Directory.Exists(dir));
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
 }
