@@ -581,6 +581,21 @@ public sealed class CheckpointTests : IDisposable
         }
     }
 
+    [Fact]
+    public void WhatAMountPointInATmpfsHidesIsKept()
+    {
+        // A file under /dev/mqueue's mount point, in /dev's tmpfs: CRIU's tar archives it.
+        var b = Own(new Bundle().Shell("umount /dev/mqueue && echo hidden > /dev/mqueue/x && mount -t mqueue mqueue /dev/mqueue && " + Counter));
+        foreach (var set in new[] { b.Spec.Process!.Capabilities!.Bounding, b.Spec.Process.Capabilities.Effective, b.Spec.Process.Capabilities.Permitted })
+        {
+            set!.Add("CAP_SYS_ADMIN");
+        }
+        b.Write();
+        var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
+        AssertContinuesAfter(Restore(b, "c1"), last);
+        Assert.Equal("hidden\n", _rt.Ok("exec", "c1", "sh", "-c", "umount /dev/mqueue && cat /dev/mqueue/x").Stdout);
+    }
+
     /// <summary>The container's mount at a mount point: (device, the line after the device).</summary>
     private (string Dev, string Line) MountAt(string id, string mountPoint) =>
         _rt.Ok("exec", id, "cat", "/proc/self/mountinfo").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)

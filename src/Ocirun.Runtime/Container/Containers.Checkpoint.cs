@@ -220,10 +220,25 @@ public sealed partial class Containers
         try
         {
             var copies = TmpfsReplicas.Build(spec, r.Rootfs, r.CgroupPaths, copiesDir);
-            // Where the destination really is in the rootfs: an absolute symlink on the way would
-            // lead /proc/PID/root elsewhere on the host.
-            var same = copies.Where(c => TreeComparer.Same($"/proc/{r.InitPid}/root{Rootfs.InRoot.RealPath(r.Rootfs, c.Key)}", c.Value))
-                .Select(c => c.Key).ToList();
+            // Each of the container's tmpfs alone, without what is mounted in it: a clone of that
+            // one mount, taken in the container's mount namespace (where its paths and symlinks
+            // mean what they mean to the container), so that what a mount point hides is compared
+            // too, as CRIU's tar would archive it.
+            var live = Linux.NamespaceThread.Run(r.InitPid, "mnt", Linux.NamespaceThread.CloneNewNs,
+                () => copies.Keys.ToDictionary(d => d, d => new Linux.Fd(Rootfs.MountSources.TryClone(d, recursive: false))));
+            List<string> same;
+            try
+            {
+                same = copies.Where(c => !live[c.Key].IsInvalid && TreeComparer.Same(Rootfs.InRoot.ProcPath(live[c.Key].Value), c.Value))
+                    .Select(c => c.Key).ToList();
+            }
+            finally
+            {
+                foreach (var fd in live.Values)
+                {
+                    fd.Dispose();
+                }
+            }
             DebugLog.Write($"checkpoint: tmpfs made again on restore: [{string.Join(" ", same)}]; archived by CRIU: [{string.Join(" ", copies.Keys.Except(same))}]");
             return same;
         }

@@ -172,7 +172,8 @@ public static class TmpfsReplicas
         Sys.Mount("tmpfs", path, "tmpfs", flags, "mode=755");
         foreach (var key in cgroupPaths.Keys)
         {
-            Directory.CreateDirectory(Path.Combine(path, key.StartsWith("name=", StringComparison.Ordinal) ? key[5..] : key));
+            // 0755, as the init's InRoot.Create makes each hierarchy's mount point.
+            Directory.CreateDirectory(Path.Combine(path, key.StartsWith("name=", StringComparison.Ordinal) ? key[5..] : key), (UnixFileMode)0x1ed);
         }
         if ((options.Flags & MS_RDONLY) != 0)
         {

@@ -6,23 +6,23 @@ namespace Ocirun.Runtime.Criu;
 /// <summary>
 /// Whether a container's tmpfs holds exactly what a copy made by <see cref="TmpfsReplicas"/>
 /// holds: the same names, types, permission bits, owners, device numbers and link targets,
-/// and no file with contents. Mount points inside it (another filesystem shows through them)
-/// are compared by name and by being a directory or not: what is mounted there is CRIU's to
-/// dump, what is underneath cannot have changed. Times are not compared (tar would keep them).
+/// and no file with contents. Both are read without what is mounted in them (the container's
+/// through a clone of its one mount). Times are not compared (tar would keep them).
 /// </summary>
 public static unsafe class TreeComparer
 {
     public static bool Same(string live, string copy)
     {
         StatBuf l, c;
-        if (!Stat(live, &l) || !Stat(copy, &c))
+        // "/.": the roots may be named by a link (/proc/self/fd/N), which is to be followed.
+        if (!Stat(live + "/.", &l) || !Stat(copy + "/.", &c))
         {
             return false;
         }
-        return SameNode(l, c) && SameChildren(live, copy, l.Dev);
+        return SameNode(l, c) && SameChildren(live, copy);
     }
 
-    private static bool SameChildren(string live, string copy, ulong dev)
+    private static bool SameChildren(string live, string copy)
     {
         var names = Names(live);
         var copyNames = Names(copy);
@@ -39,15 +39,7 @@ public static unsafe class TreeComparer
             {
                 return false;
             }
-            if (l.Dev != dev)
-            {
-                if (IsDir(l) != IsDir(c))
-                {
-                    return false;
-                }
-                continue;
-            }
-            if (!SameNode(l, c) || (IsDir(l) && !SameChildren(l1, c1, dev))
+            if (!SameNode(l, c) || (IsDir(l) && !SameChildren(l1, c1))
                 || ((l.Mode & S_IFMT) == S_IFLNK && new FileInfo(l1).LinkTarget != new FileInfo(c1).LinkTarget))
             {
                 return false;

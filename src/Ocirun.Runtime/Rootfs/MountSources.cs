@@ -119,7 +119,8 @@ internal static class MountSources
         return fd >= 0 ? fd : throw LinuxException.Last($"open_tree(OPEN_TREE_CLONE) {source}");
     }
 
-    private static unsafe int TryClone(string source, bool recursive)
+    /// <summary>A detached copy of the mount at source (with its submounts if recursive), or -1 with errno set.</summary>
+    internal static unsafe int TryClone(string source, bool recursive)
     {
         fixed (byte* p = Sys.CString(source))
         {
