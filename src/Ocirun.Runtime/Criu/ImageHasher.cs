@@ -32,6 +32,8 @@ internal sealed unsafe class ImageHasher : IDisposable
     private readonly Dictionary<string, Growing> _growing = new(StringComparer.Ordinal);
     private static readonly int Threads = Math.Max(1, Environment.ProcessorCount - 1);
     private bool _finished;
+    /// <summary>Set once CRIU has answered: every core is the hasher's from then on.</summary>
+    private volatile bool _criuDone;
 
     private ImageHasher(string dir, int inotify, int stopRead, int stopWrite)
     {
@@ -77,6 +79,7 @@ internal sealed unsafe class ImageHasher : IDisposable
             return;
         }
         _finished = true;
+        _criuDone = true;
         byte one = 1;
         Libc.write(_stopWrite, &one, 1);
         _thread.Join();
@@ -227,16 +230,10 @@ internal sealed unsafe class ImageHasher : IDisposable
             else
             {
                 var growing = _growing.GetValueOrDefault(name) ?? new Growing();
-                Follow(name, growing);
                 using var handle = File.OpenHandle(path);
                 var digests = growing.Inode == before.Ino ? growing.Chunks.SelectMany(d => d).ToList() : [];
                 int done = digests.Count / 32;
-                for (long offset = (long)done * ImageManifest.Chunk; offset < before.Size; offset += ImageManifest.Chunk)
-                {
-                    var digest = new byte[32];
-                    ImageManifest.HashChunk(handle, path, offset, Math.Min(offset + ImageManifest.Chunk, before.Size), digest);
-                    digests.AddRange(digest);
-                }
+                digests.AddRange(HashRest(handle, path, done, before.Size));
                 file = new ImageFile(name, before.Size, ImageManifest.CombineChunks(digests.ToArray()), ImageManifest.Chunk);
                 DebugLog.Write($"checkpoint: {name}: {done} of {(before.Size + ImageManifest.Chunk - 1) / ImageManifest.Chunk} chunks hashed while CRIU wrote it");
             }
@@ -259,6 +256,32 @@ internal sealed unsafe class ImageHasher : IDisposable
         {
             _growing.Remove(name);
         }
+    }
+
+    /// <summary>
+    /// The digests of the chunks from the first not yet hashed to the end: one at a time on this
+    /// thread while CRIU still dumps (CRIU writes pages faster than one core hashes them), and
+    /// the rest on every core once CRIU has answered, when the checkpoint waits for nothing else.
+    /// </summary>
+    private byte[] HashRest(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, int first, long size)
+    {
+        int count = (int)((size + ImageManifest.Chunk - 1) / ImageManifest.Chunk) - first;
+        var digests = new byte[Math.Max(0, count) * 32];
+        void Hash(int i)
+        {
+            long offset = (long)(first + i) * ImageManifest.Chunk;
+            ImageManifest.HashChunk(handle, path, offset, Math.Min(offset + ImageManifest.Chunk, size), digests.AsSpan(i * 32, 32));
+        }
+        int next = 0;
+        for (; next < count && !_criuDone; next++)
+        {
+            Hash(next);
+        }
+        if (next < count)
+        {
+            Parallel.For(next, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, Hash);
+        }
+        return digests;
     }
 
     private sealed class Growing
