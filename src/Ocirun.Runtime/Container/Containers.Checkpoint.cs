@@ -224,21 +224,11 @@ public sealed partial class Containers
             // one mount, taken in the container's mount namespace (where its paths and symlinks
             // mean what they mean to the container), so that what a mount point hides is compared
             // too, as CRIU's tar would archive it.
+            using var clones = new Linux.FdSet();
             var live = Linux.NamespaceThread.Run(r.InitPid, "mnt", Linux.NamespaceThread.CloneNewNs,
-                () => copies.Keys.ToDictionary(d => d, d => new Linux.Fd(Rootfs.MountSources.TryClone(d, recursive: false))));
-            List<string> same;
-            try
-            {
-                same = copies.Where(c => !live[c.Key].IsInvalid && TreeComparer.Same(Rootfs.InRoot.ProcPath(live[c.Key].Value), c.Value))
-                    .Select(c => c.Key).ToList();
-            }
-            finally
-            {
-                foreach (var fd in live.Values)
-                {
-                    fd.Dispose();
-                }
-            }
+                () => copies.Keys.ToDictionary(d => d, d => clones.Add(Rootfs.MountSources.TryClone(d, recursive: false))));
+            var same = copies.Where(c => live[c.Key] >= 0 && TreeComparer.Same(Rootfs.InRoot.ProcPath(live[c.Key]), c.Value))
+                .Select(c => c.Key).ToList();
             DebugLog.Write($"checkpoint: tmpfs made again on restore: [{string.Join(" ", same)}]; archived by CRIU: [{string.Join(" ", copies.Keys.Except(same))}]");
             return same;
         }
