@@ -267,11 +267,7 @@ internal sealed unsafe class ImageHasher : IDisposable
     {
         int count = (int)((size + ImageManifest.Chunk - 1) / ImageManifest.Chunk) - first;
         var digests = new byte[Math.Max(0, count) * 32];
-        void Hash(int i)
-        {
-            long offset = (long)(first + i) * ImageManifest.Chunk;
-            ImageManifest.HashChunk(handle, path, offset, Math.Min(offset + ImageManifest.Chunk, size), digests.AsSpan(i * 32, 32));
-        }
+        void Hash(int i) => ImageManifest.HashChunkNumber(handle, path, first + i, ImageManifest.Chunk, size, digests.AsSpan(i * 32, 32));
         int next = 0;
         for (; next < count && !_criuDone; next++)
         {

@@ -153,12 +153,16 @@ public sealed class ImageManifest
         int count = (int)((size + chunk - 1) / chunk);
         var digests = new byte[count * SHA256.HashSizeInBytes];
         using var handle = File.OpenHandle(path);
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount }, i =>
-        {
-            long offset = (long)i * chunk;
-            HashChunk(handle, path, offset, Math.Min(offset + chunk, size), digests.AsSpan(i * SHA256.HashSizeInBytes, SHA256.HashSizeInBytes));
-        });
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount },
+            i => HashChunkNumber(handle, path, i, chunk, size, digests.AsSpan(i * SHA256.HashSizeInBytes, SHA256.HashSizeInBytes)));
         return CombineChunks(digests);
+    }
+
+    /// <summary>The SHA-256 of chunk number index (of chunk bytes) of an open file of size bytes, into digest.</summary>
+    internal static void HashChunkNumber(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long index, int chunk, long size, Span<byte> digest)
+    {
+        long offset = index * chunk;
+        HashChunk(handle, path, offset, Math.Min(offset + chunk, size), digest);
     }
 
     /// <summary>The SHA-256 of bytes [offset, end) of an open file, into digest.</summary>
