@@ -501,6 +501,45 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void OcirunsCriuReadsAKernelProbeCacheNoOtherCriuSees()
+    {
+        var b = Own(new Bundle().Shell(Counter));
+        var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
+        var restored = Restore(b, "c1");
+        AssertContinuesAfter(restored, last);
+        var restoreLog = File.ReadAllText(Path.Combine(Work, "restore.log"));
+        if (Run.Program("stat", ["-f", "-c", "%T", "/run"]).EnsureSuccess().Stdout.Trim() == "tmpfs")
+        {
+            // CRIU keeps its own cache there: ocirun leaves /run/criu.kdat alone.
+            Assert.NotEqual(Ocirun.Runtime.Criu.CriuKdatCache.LinkTarget, new FileInfo("/run/criu.kdat").LinkTarget);
+            return;
+        }
+        // The checkpoint made the cache (while its CRIU probed) at the latest: the restore's CRIU read it.
+        Assert.Contains("Loaded kdat cache from /run/criu.kdat", restoreLog);
+        Assert.Equal(Ocirun.Runtime.Criu.CriuKdatCache.LinkTarget, new FileInfo("/run/criu.kdat").LinkTarget);
+        var cache = Assert.Single(Directory.GetFiles(Ocirun.Runtime.Criu.CriuKdatCache.Dir),
+            f => Path.GetFileName(f).StartsWith(File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim(), StringComparison.Ordinal)
+                && !Path.GetFileName(f).Contains('.'));
+
+        // Any other CRIU finds no cache, as before.
+        var otherLog = Path.Combine(_tmp, "other-check.log");
+        Run.Program(Ocirun.Runtime.Criu.CriuLocator.Find(), ["check", "--feature", "openat2", "-v4", "-o", otherLog]).EnsureSuccess();
+        Assert.Contains("File /run/criu.kdat does not exist", File.ReadAllText(otherLog));
+
+        // A cache CRIU refuses is dropped and made again.
+        File.WriteAllBytes(cache, new byte[16]);
+        last = CheckpointAndLastNumber(restored, "c1");
+        Assert.Contains("Stale /run/criu.kdat file", File.ReadAllText(Path.Combine(Work, "dump.log")));
+        Assert.False(File.Exists(cache));
+        restored = Restore(b, "c1");
+        AssertContinuesAfter(restored, last);
+        Assert.True(File.Exists(cache));
+        CheckpointAndLastNumber(restored, "c1");
+        Assert.Contains("Loaded kdat cache from /run/criu.kdat", File.ReadAllText(Path.Combine(Work, "dump.log")));
+        Assert.Equal(Ocirun.Runtime.Criu.CriuKdatCache.LinkTarget, new FileInfo("/run/criu.kdat").LinkTarget);
+    }
+
+    [Fact]
     public void EmptyMasksAreMadeAgainOnRestoreNotArchived()
     {
         var b = Own(new Bundle().Shell(Counter));

@@ -38,6 +38,7 @@ public sealed partial class Containers
         }
         // CRIU starts now and loads while the request is put together.
         using var worker = criu.Start();
+        DebugLog.Write($"checkpoint: criu worker started (pid {worker.Pid})");
         // Lazy pages and page servers keep pages elsewhere: no one set to move into place or describe.
         bool wholeSet = !o.LazyPages && o.PageServer == null;
         using var staged = StagedImages.Create(Path.GetFullPath(o.ImagePath), allowStaging: wholeSet);
@@ -92,7 +93,9 @@ public sealed partial class Containers
                     opts.ExtMnt.AddRange(CriuMounts.ForCopiedTmpfs(UnchangedTmpfs(spec, r, Store.TmpfsCopiesPath(id)),
                         p => Rootfs.InRoot.RealPath(r.Rootfs, p)));
                 }
+                DebugLog.Write("checkpoint: request sent to criu");
                 Dump(o, worker, req, workDir, o.WorkPath == null ? staged : null);
+                DebugLog.Write("checkpoint: criu answered");
             }
             catch when (frozenHere)
             {
@@ -110,6 +113,7 @@ public sealed partial class Containers
                     .WriteTo(imageDir);
             }
             staged.Commit();
+            DebugLog.Write("checkpoint: images in place");
         }
         finally
         {

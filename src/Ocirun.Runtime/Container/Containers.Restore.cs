@@ -35,6 +35,7 @@ public sealed partial class Containers
         // the images are checked and the container is prepared; it gets its request at the end.
         var namespaces = new CriuOpts();
         using var worker = RestoreNamespaces.StartWorker(criu, spec, namespaces);
+        DebugLog.Write($"restore: criu worker started (pid {worker.Pid})");
         var pagesCheck = ImageManifest.Verify(imageDir, deferPages: true);
         var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
         Directory.CreateDirectory(workDir);
@@ -113,11 +114,13 @@ public sealed partial class Containers
             opts.CgRoot.Add(ctrl == CgroupMount.V2Key ? new CgroupRoot { Path = path } : new CgroupRoot { Ctrl = ctrl, Path = path });
         }
         int restored = 0;
+        DebugLog.Write("restore: request sent to criu");
         var resp = worker.Call(new CriuReq { Type = CriuReqType.Restore, Opts = opts }, (script, pid, fd) =>
         {
             switch (script)
             {
                 case "setup-namespaces":
+                    DebugLog.Write("restore: criu made the namespaces");
                     // CRIU restores the network namespace empty; sockets on 127.0.0.1 need lo up.
                     if (spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceTypes.Network && string.IsNullOrEmpty(n.Path)) == true)
                     {
@@ -131,6 +134,7 @@ public sealed partial class Containers
                     ConsoleHandoff.Send(o.ConsoleSocket, master);
                     break;
                 case "post-restore":
+                    DebugLog.Write("restore: criu restored the memory");
                     // The memory is in place and nothing runs yet: a failure here makes
                     // CRIU kill the restored tree instead of resuming it.
                     pagesCheck?.Wait();
@@ -139,6 +143,7 @@ public sealed partial class Containers
             }
             return true;
         });
+        DebugLog.Write("restore: criu answered");
         if (!resp.Success)
         {
             throw CriuFailure("restore", workDir, RestoreLog);

@@ -18,11 +18,13 @@ public sealed class CriuSwrk : IDisposable
     private const int SwrkFd = 3;
     private int _sock;
     private int? _status;
+    private readonly CriuKdatCache? _kdat;
 
-    private CriuSwrk(int sock, int pid)
+    private CriuSwrk(int sock, int pid, CriuKdatCache? kdat)
     {
         _sock = sock;
         Pid = pid;
+        _kdat = kdat;
     }
 
     /// <summary>The worker's pid, e.g. to move it into a cgroup before a RESTORE request.</summary>
@@ -36,9 +38,14 @@ public sealed class CriuSwrk : IDisposable
     public static CriuSwrk Start(string criuPath, IReadOnlyList<(int Source, int Target)>? extraFds = null)
     {
         extraFds ??= [];
-        if (extraFds.Any(m => m.Target is < 0 or SwrkFd) || extraFds.DistinctBy(m => m.Target).Count() != extraFds.Count)
+        if (extraFds.Any(m => m.Target is < 0 or SwrkFd or CriuKdatCache.FdInCriu) || extraFds.DistinctBy(m => m.Target).Count() != extraFds.Count)
         {
-            throw new ArgumentException($"criu fd targets must be distinct, >= 0 and not {SwrkFd}", nameof(extraFds));
+            throw new ArgumentException($"criu fd targets must be distinct, >= 0 and neither {SwrkFd} nor {CriuKdatCache.FdInCriu}", nameof(extraFds));
+        }
+        var kdat = CriuKdatCache.For(criuPath, WorkerEnvironment);
+        if (kdat is { Fd: >= 0 })
+        {
+            extraFds = [.. extraFds, (kdat.Fd, CriuKdatCache.FdInCriu)];
         }
         var (client, server) = Sys.SocketPair(SOCK_SEQPACKET);
         // posix_spawn applies the dup2s in order, so a source that is also some other mapping's
@@ -50,11 +57,12 @@ public sealed class CriuSwrk : IDisposable
             var map = new List<(int, int)> { (Copy(server, floor, copies), SwrkFd) };
             map.AddRange(extraFds.Select(m => (Copy(m.Source, floor, copies), m.Target)));
             int pid = Spawner.Spawn(criuPath, [criuPath, "swrk", SwrkFd.ToString()], WorkerEnvironment(), map);
-            return new CriuSwrk(client, pid);
+            return new CriuSwrk(client, pid, kdat);
         }
         catch
         {
             Sys.Close(client);
+            kdat?.Finish();
             throw;
         }
         finally
@@ -133,7 +141,11 @@ public sealed class CriuSwrk : IDisposable
     {
         Sys.Close(_sock);
         _sock = -1;
-        _status ??= Sys.WaitPid(Pid);
+        if (_status == null)
+        {
+            _status = Sys.WaitPid(Pid);
+            _kdat?.Finish();
+        }
         return Sys.ExitCodeOf(_status.Value);
     }
 
@@ -176,7 +188,7 @@ public sealed class CriuSwrk : IDisposable
     /// The runtime's environment, with a standard PATH when it has none: Podman runs checkpoint
     /// with almost no environment, and CRIU execs iptables-restore, ip and tar by name.
     /// </summary>
-    private static List<string> WorkerEnvironment()
+    internal static List<string> WorkerEnvironment()
     {
         var env = new List<string>();
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())

@@ -25,6 +25,9 @@ internal static unsafe partial class Libc
     [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int rename(string oldPath, string newPath);
 
+    [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int renameat(int oldDirfd, string oldPath, int newDirfd, string newPath);
+
     [LibraryImport(L, SetLastError = true)]
     public static partial int sched_setaffinity(int pid, nint size, byte* mask);
 
