@@ -579,18 +579,57 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
-    public void ATmpfsTheContainerChangedIsArchivedWithTheChange()
+    public void ATmpfsTheContainerChangedIsArchivedByOcirunWithEveryChange()
     {
-        var b = Own(new Bundle().Shell("echo kept > /dev/shm/note; mkdir /dev/mine; " + Counter));
+        // Modes, owners, times, links (soft and hard), a FIFO, a hole, a node create made and then
+        // removed: as tar keeps them when CRIU archives a tmpfs.
+        const string changes = "echo kept > /dev/shm/note; chmod 640 /dev/shm/note; chown 1234:5678 /dev/shm/note; "
+            + "touch -d '2001-02-03 04:05:06' /dev/shm/note; ln /dev/shm/note /dev/shm/hard; ln -s note /dev/shm/soft; "
+            + "mkfifo -m 600 /dev/shm/fifo; mkdir -m 705 /dev/shm/dir; dd if=/dev/zero of=/dev/shm/dir/sparse bs=1 count=1 seek=1048575 2>/dev/null; "
+            + "mkdir /dev/mine; rm /dev/full; echo t > /tmp/t; ";
+        var b = Own(new Bundle());
+        b.Spec.Mounts!.Add(new Spec.Model.Mount { Destination = "/tmp", Type = "tmpfs", Source = "tmpfs", Options = ["nosuid", "size=4m", "mode=1777"] });
+        b.Shell(changes + Counter);
         var run = RunPiped(b, "c1");
         WaitForNumbers(run, 1);
-        var shm = MountAt("c1", "/dev/shm");
+        string[] changed = ["/dev", "/dev/shm", "/tmp"];
+        var devs = changed.Select(d => MountAt("c1", d).Dev).ToList();
+        string[] list = ["exec", "c1", "find", .. changed, "-xdev", "-exec", "stat", "-c", "%n %F %a %u %g %h %s %b %Y %t %T %N", "{}", "+"];
+        // Mount points other than these tmpfs (devpts, mqueue) show file systems that are not archived.
+        string Listing() => string.Join('\n', _rt.Ok(list).Stdout.Split('\n')
+            .Where(l => !l.StartsWith("/dev/pts ", StringComparison.Ordinal) && !l.StartsWith("/dev/mqueue ", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal));
+        var listing = Listing();
         var last = CheckpointAndLastNumber(run, "c1");
-        Assert.Contains($"tmpfs-dev-{shm.Dev.Split(':')[1]}.tar.gz.img", Directory.GetFiles(Images).Select(Path.GetFileName));
+        var images = Directory.GetFiles(Images).Select(Path.GetFileName).ToList();
+        Assert.All(changed, d => Assert.Contains($"ocirun-tmpfs-{Uri.EscapeDataString(d)}.tar", images));
+        Assert.All(devs, d => Assert.DoesNotContain($"tmpfs-dev-{d.Split(':')[1]}.tar.gz.img", images));
 
         AssertContinuesAfter(Restore(b, "c1"), last);
-        Assert.Equal("kept\n", _rt.Ok("exec", "c1", "cat", "/dev/shm/note").Stdout);
-        _rt.Ok("exec", "c1", "test", "-d", "/dev/mine");
+        Assert.Equal(listing, Listing());
+        Assert.Equal("kept\n", _rt.Ok("exec", "c1", "cat", "/dev/shm/soft").Stdout);
+        Assert.Equal(1, _rt.Exec("exec", "c1", "test", "-e", "/dev/full").ExitCode);
+    }
+
+    [Fact]
+    public void ATarThatFailsFailsTheCheckpointAndTheContainerRunsOn()
+    {
+        var tools = Directory.CreateDirectory(Path.Combine(_tmp, "tools")).FullName;
+        var tar = Path.Combine(tools, "tar");
+        File.WriteAllText(tar, "#!/bin/sh\nexit 3\n");
+        File.SetUnixFileMode(tar, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var env = new Dictionary<string, string> { ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH") };
+        var b = Own(new Bundle().Shell("echo t > /dev/shm/t; " + Counter));
+        var run = RunPiped(b, "c1");
+        WaitForNumbers(run, 1);
+
+        var r = _rt.Exec(["checkpoint", "--image-path", Images, "--work-path", Work, "c1"], null, env: env);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("tmpfs: tar could not archive the tmpfs at /dev/shm (exit status 3)", r.Stderr);
+        Assert.False(Directory.Exists(Images));
+        Assert.Equal("running", Status("c1"));
+        int seen = Numbers(run.Output).Count;
+        WaitForNumbers(run, seen + 2);
     }
 
     [Fact]

@@ -18,6 +18,11 @@ public sealed partial class Containers
     public void Checkpoint(string id, CheckpointOptions o)
     {
         using var l = Store.Lock(id) ?? throw new ContainerException("container does not exist");
+        var criu = new CriuClient(CriuLocator.Find(o.CriuPath));
+        // CRIU starts first: its start (some 15 ms) then overlaps all of ocirun's preparation.
+        // Should the container turn out not to be checkpointable, it exits when the socket closes.
+        using var worker = criu.Start();
+        DebugLog.Write($"checkpoint: criu worker started (pid {worker.Pid})");
         var r = Load(id);
         var status = StatusOf(r);
         if (status is not (ContainerStatus.Running or ContainerStatus.Paused))
@@ -25,7 +30,6 @@ public sealed partial class Containers
             throw new ContainerException($"Container cannot be checkpointed in {status.ToText()} state");
         }
         var spec = LoadSpec(r.Bundle);
-        var criu = new CriuClient(CriuLocator.Find(o.CriuPath));
         if (o.PreDump || o.ParentPath != null)
         {
             RequireFeature(criu, memTrack: true, "pre-dump is impossible here: this kernel does not track dirty memory "
@@ -36,9 +40,6 @@ public sealed partial class Containers
             RequireFeature(criu, memTrack: false, "lazy pages need userfaultfd, which this kernel or CRIU lacks");
             RequirePipeSize();
         }
-        // CRIU starts now and loads while the request is put together.
-        using var worker = criu.Start();
-        DebugLog.Write($"checkpoint: criu worker started (pid {worker.Pid})");
         // Lazy pages and page servers keep pages elsewhere: no one set to move into place or describe.
         bool wholeSet = !o.LazyPages && o.PageServer == null;
         using var staged = StagedImages.Create(Path.GetFullPath(o.ImagePath), allowStaging: wholeSet);
@@ -84,17 +85,18 @@ public sealed partial class Containers
         {
             var version = worker.GatedVersion();
             using var hasher = wholeSet ? ImageHasher.Start(imageDir) : null;
+            using var archives = new TmpfsArchives.Runs();
             bool frozenHere = status == ContainerStatus.Running && opts.FreezeCgroup != null && FreezeBeforeCriu(cgroups);
             try
             {
                 if (frozenHere || status == ContainerStatus.Paused)
                 {
                     // Compared while nothing in the container runs: what is the same now is what CRIU would archive.
-                    opts.ExtMnt.AddRange(CriuMounts.ForCopiedTmpfs(UnchangedTmpfs(spec, r, Store.TmpfsCopiesPath(id)),
-                        p => Rootfs.InRoot.RealPath(r.Rootfs, p)));
+                    var (same, archived) = TmpfsForImages(spec, r, Store.TmpfsCopiesPath(id), o.PreDump ? null : imageDir, archives);
+                    opts.ExtMnt.AddRange(CriuMounts.ForCopiedTmpfs(same.Concat(archived), p => Rootfs.InRoot.RealPath(r.Rootfs, p)));
                 }
                 DebugLog.Write("checkpoint: request sent to criu");
-                Dump(o, worker, req, workDir, o.WorkPath == null ? staged : null);
+                Dump(o, worker, req, workDir, o.WorkPath == null ? staged : null, archives);
                 DebugLog.Write("checkpoint: criu answered");
             }
             catch when (frozenHere)
@@ -127,10 +129,17 @@ public sealed partial class Containers
 
     /// <param name="logsWithImages">The staging directory when the log is written with the images:
     /// a failure's log is then moved to where the caller looks for it.</param>
-    private static void Dump(CheckpointOptions o, CriuSwrk worker, CriuReq req, string workDir, StagedImages? logsWithImages)
+    /// <param name="archives">The tmpfs archives being made: done before CRIU lets the container go
+    /// (post-dump comes before CRIU kills the dumped tasks; a failure there has them resume).</param>
+    private static void Dump(CheckpointOptions o, CriuSwrk worker, CriuReq req, string workDir, StagedImages? logsWithImages,
+        TmpfsArchives.Runs archives)
     {
         var resp = worker.Call(req, (script, _, _) =>
         {
+            if (script == "post-dump")
+            {
+                archives.Wait();
+            }
             if (script == "status-ready" && o.StatusFd >= 0)
             {
                 // runc's protocol: one NUL byte on --status-fd when the lazy-pages server listens.
@@ -218,8 +227,13 @@ public sealed partial class Containers
         return st.Ino;
     }
 
-    /// <summary>The tmpfs mounts that hold just what a restore's copies will (<see cref="TmpfsReplicas"/>).</summary>
-    private static List<string> UnchangedTmpfs(Spec.Model.Spec spec, ContainerRecord r, string copiesDir)
+    /// <summary>
+    /// The tmpfs mounts that hold just what a restore's copies will (<see cref="TmpfsReplicas"/>),
+    /// and those that differ and are being archived into archiveDir (<see cref="TmpfsArchives"/>;
+    /// none without an archiveDir or a tar: CRIU archives them then).
+    /// </summary>
+    private static (List<string> Same, List<string> Archived) TmpfsForImages(Spec.Model.Spec spec, ContainerRecord r, string copiesDir,
+        string? archiveDir, TmpfsArchives.Runs archives)
     {
         try
         {
@@ -233,8 +247,18 @@ public sealed partial class Containers
                 () => copies.Keys.ToDictionary(d => d, d => clones.Add(Rootfs.MountSources.TryClone(d, recursive: false))));
             var same = copies.Where(c => live[c.Key] >= 0 && TreeComparer.Same(Rootfs.InRoot.ProcPath(live[c.Key]), c.Value))
                 .Select(c => c.Key).ToList();
-            DebugLog.Write($"checkpoint: tmpfs made again on restore: [{string.Join(" ", same)}]; archived by CRIU: [{string.Join(" ", copies.Keys.Except(same))}]");
-            return same;
+            var archived = new List<string>();
+            if (archiveDir != null && TmpfsArchives.Tar() is { } tar)
+            {
+                foreach (var dest in copies.Keys.Except(same).Where(d => live[d] >= 0))
+                {
+                    archives.Add(TmpfsArchives.StartCreate(tar, live[dest], Path.Combine(archiveDir, TmpfsArchives.FileName(dest))), dest);
+                    archived.Add(dest);
+                }
+            }
+            DebugLog.Write($"checkpoint: tmpfs made again on restore: [{string.Join(" ", same)}]; archived by ocirun: [{string.Join(" ", archived)}]; "
+                + $"archived by CRIU: [{string.Join(" ", copies.Keys.Except(same).Except(archived))}]");
+            return (same, archived);
         }
         finally
         {

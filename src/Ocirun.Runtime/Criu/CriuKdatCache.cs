@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
@@ -56,11 +55,18 @@ public sealed class CriuKdatCache
         return linkMissing ? Use.MakeLink : linkTarget == LinkTarget ? Use.Link : Use.None;
     }
 
-    /// <summary>The cache's name: this boot's id, then a digest of the CRIU it is for.</summary>
+    /// <summary>
+    /// The cache's name: this boot's id, then a digest of the CRIU it is for (FNV-1a: loading
+    /// OpenSSL for a SHA-256 would cost more than the rest of the checkpoint's start).
+    /// </summary>
     public static string FileName(string bootId, string criuPath)
     {
-        var digest = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(criuPath)))[..16].ToLowerInvariant();
-        return $"{bootId.Trim()}-{digest}";
+        ulong h = 0xcbf29ce484222325;
+        foreach (var b in Encoding.UTF8.GetBytes(criuPath))
+        {
+            h = (h ^ b) * 0x100000001b3;
+        }
+        return $"{bootId.Trim()}-{h:x16}";
     }
 
     /// <summary>

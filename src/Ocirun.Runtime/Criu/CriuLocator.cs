@@ -32,6 +32,9 @@ public sealed class CriuLocator(Func<string, string?> getEnv, IReadOnlyList<stri
             ?? throw new ContainerException("criu not found: install it with `make deps` or pass --criu PATH");
     }
 
+    /// <summary>A program CRIU would run by name (tar, iptables), looked up in PATH as for criu.</summary>
+    public static string? FindTool(string name) => Default.SearchPath(name);
+
     private string? Resolve(string nameOrPath) =>
         nameOrPath.Contains('/') ? (IsExecutable(nameOrPath) ? Path.GetFullPath(nameOrPath) : null) : SearchPath(nameOrPath);
 

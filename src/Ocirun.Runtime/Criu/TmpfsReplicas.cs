@@ -49,7 +49,10 @@ public static class TmpfsReplicas
     /// Makes a copy of every candidate below dir (a private mount of its own, so nothing made
     /// there reaches the host's other mounts); returns destination → the copy's path.
     /// </summary>
-    public static Dictionary<string, string> Build(Spec.Model.Spec spec, string rootfs, IReadOnlyDictionary<string, string> cgroupPaths, string dir)
+    /// <param name="archiveOf">The archive of a tmpfs the container had changed (<see cref="TmpfsArchives"/>), if the images hold one:
+    /// that copy is the fresh tmpfs with the archive unpacked in it.</param>
+    public static Dictionary<string, string> Build(Spec.Model.Spec spec, string rootfs, IReadOnlyDictionary<string, string> cgroupPaths, string dir,
+        Func<string, string?>? archiveOf = null)
     {
         var candidates = Candidates(spec, cgroupPaths);
         var copies = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -67,7 +70,7 @@ public static class TmpfsReplicas
         int umask = Libc.umask(0);
         try
         {
-            BuildEach(spec, rootfs, cgroupPaths, dir, candidates, plan, copies);
+            BuildEach(spec, rootfs, cgroupPaths, dir, candidates, plan, copies, archiveOf ?? (_ => null));
         }
         finally
         {
@@ -77,7 +80,7 @@ public static class TmpfsReplicas
     }
 
     private static void BuildEach(Spec.Model.Spec spec, string rootfs, IReadOnlyDictionary<string, string> cgroupPaths, string dir,
-        List<string> candidates, List<MountOp> plan, Dictionary<string, string> copies)
+        List<string> candidates, List<MountOp> plan, Dictionary<string, string> copies, Func<string, string?> archiveOf)
     {
         int n = 0;
         foreach (var dest in candidates)
@@ -86,13 +89,14 @@ public static class TmpfsReplicas
             var root = Path.Combine(dir, (n++).ToString());
             Directory.CreateDirectory(root);
             CoverLike(rootfs, root, dest);
+            var archive = archiveOf(dest);
             if (spec.Mounts!.First(m => MountPlanner.Normalize(m.Destination) == dest).Type == "cgroup")
             {
-                CgroupTmpfs(root, dest, spec, cgroupPaths);
+                CgroupTmpfs(root, dest, spec, cgroupPaths, archive);
             }
             else
             {
-                SpecTmpfs(root, dest, spec, plan);
+                SpecTmpfs(root, dest, spec, plan, archive);
             }
             copies[dest] = root + dest;
         }
@@ -129,48 +133,66 @@ public static class TmpfsReplicas
         Libc.unlinkat(AT_FDCWD, dir, AT_REMOVEDIR); // rmdir: fails, and leaves it, if anything but directories is in it
     }
 
-    /// <summary>The tmpfs and what the plan puts in it: nodes, links, /dev/ptmx, mount points, then read-only.</summary>
-    private static void SpecTmpfs(string root, string dest, Spec.Model.Spec spec, List<MountOp> plan)
+    /// <summary>
+    /// The tmpfs and what the plan puts in it: nodes, links, /dev/ptmx, mount points, then
+    /// read-only. With an archive, the tmpfs alone and then what the archive holds.
+    /// </summary>
+    private static void SpecTmpfs(string root, string dest, Spec.Model.Spec spec, List<MountOp> plan, string? archive)
     {
         bool Inside(string p) => p.StartsWith(dest.TrimEnd('/') + "/", StringComparison.Ordinal);
         var fill = plan.Where(op => op switch
         {
             MountOp.Mount m => m.Destination == dest,
-            MountOp.Device d => Inside(d.Path),
-            MountOp.Symlink s => Inside(s.LinkPath),
-            MountOp.Ptmx => dest == "/dev",
+            MountOp.Device d => archive == null && Inside(d.Path),
+            MountOp.Symlink s => archive == null && Inside(s.LinkPath),
+            MountOp.Ptmx => archive == null && dest == "/dev",
             _ => false,
         }).ToList();
         var builder = new RootfsBuilder(root, new Dictionary<string, string>(), newCgroupNs: false);
         builder.Run(fill, () => { }, () => { });
-        using (var r = InRoot.Open(root))
+        if (archive != null)
         {
-            foreach (var m in spec.Mounts ?? [])
-            {
-                var child = MountPlanner.Normalize(m.Destination);
-                if (Inside(child))
-                {
-                    bool isFile = MountOptions.Parse(m.Options).Bind && File.Exists(m.Source) && !Directory.Exists(m.Source);
-                    Libc.close(r.Create(child, isFile));
-                }
-            }
-            if (dest == "/dev" && spec.Process?.Terminal == true)
-            {
-                Libc.close(r.Create("/dev/console", asFile: true));
-            }
+            TmpfsArchives.Extract(archive, root + dest);
+        }
+        else
+        {
+            MountPoints(root, dest, spec, Inside);
         }
         builder.Run(plan.OfType<MountOp.RemountReadonly>().Where(ro => ro.Destination == dest), () => { }, () => { });
     }
 
+    /// <summary>The mount points of the spec's mounts below the tmpfs, and /dev/console for a terminal.</summary>
+    private static void MountPoints(string root, string dest, Spec.Model.Spec spec, Func<string, bool> inside)
+    {
+        using var r = InRoot.Open(root);
+        foreach (var m in spec.Mounts ?? [])
+        {
+            var child = MountPlanner.Normalize(m.Destination);
+            if (inside(child))
+            {
+                bool isFile = MountOptions.Parse(m.Options).Bind && File.Exists(m.Source) && !Directory.Exists(m.Source);
+                Libc.close(r.Create(child, isFile));
+            }
+        }
+        if (dest == "/dev" && spec.Process?.Terminal == true)
+        {
+            Libc.close(r.Create("/dev/console", asFile: true));
+        }
+    }
+
     /// <summary>A v1 host's cgroup tmpfs as create makes it: a directory per hierarchy, read-only if the mount is.</summary>
-    private static void CgroupTmpfs(string root, string dest, Spec.Model.Spec spec, IReadOnlyDictionary<string, string> cgroupPaths)
+    private static void CgroupTmpfs(string root, string dest, Spec.Model.Spec spec, IReadOnlyDictionary<string, string> cgroupPaths, string? archive)
     {
         var options = MountOptions.Parse(spec.Mounts!.First(m => MountPlanner.Normalize(m.Destination) == dest).Options);
         ulong flags = options.Flags & ~(MS_RDONLY | MS_REMOUNT | MS_BIND | MS_REC);
         var path = root + dest;
         Directory.CreateDirectory(path);
         Sys.Mount("tmpfs", path, "tmpfs", flags, "mode=755");
-        foreach (var key in cgroupPaths.Keys)
+        if (archive != null)
+        {
+            TmpfsArchives.Extract(archive, path);
+        }
+        foreach (var key in archive == null ? cgroupPaths.Keys : [])
         {
             // 0755, as the init's InRoot.Create makes each hierarchy's mount point.
             Directory.CreateDirectory(Path.Combine(path, key.StartsWith("name=", StringComparison.Ordinal) ? key[5..] : key), (UnixFileMode)0x1ed);
