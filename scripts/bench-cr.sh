@@ -1,11 +1,12 @@
 #!/bin/bash
 # `make bench`, part two: checkpoint and restore of containers holding 64 MiB, 256 MiB and
 # 1 GiB of written memory, ocirun and runc side by side with plain CRIU on the same program
-# (a process of the host, `criu dump`/`criu restore` with the same options). Rounds
-# interleave the three so load changes hit all alike; medians, MiB/s and ratios are reported.
+# (a process of the host, `criu dump`/`criu restore` with the same options), once as CRIU
+# runs on this host and once with the kernel probe cache it keeps where /run is a tmpfs.
+# Rounds interleave them so load changes hit all alike; medians, MiB/s and ratios are reported.
 set -euo pipefail
 ocirun=${1:?usage: bench-cr.sh OCIRUN ROOTFS} rootfs=${2:?}
-rounds=${BENCH_CR_ROUNDS:-3}
+rounds=${BENCH_CR_ROUNDS:-5}
 sizes=(${BENCH_CR_SIZES:-64 256 1024})
 criu=$(command -v criu)
 work=$(mktemp -d /tmp/ocirun-bench-cr.XXXXXX)
@@ -61,8 +62,18 @@ container_round() { # RUNTIME SIZE ROUND
   "${bins[$rt]}" --root "$root" delete -f "$id" >/dev/null
 }
 
-plain_round() { # SIZE
-  local img=$work/img-criu
+with_kdat() { # CACHE-OR-EMPTY COMMAND...
+  local cache=$1; shift
+  if [[ -n $cache ]]; then "$@" 100<"$cache"; else "$@" 100<&-; fi
+}
+
+plain_round() { # SIZE NAME: criu, or criu+kdat with the kernel probe cache ocirun keeps
+  # fd 100 closed, or /run/criu.kdat (ocirun's symlink to it) would read as a stale cache and go.
+  local img=$work/img-criu kdat=
+  if [[ $2 == criu+kdat ]]; then
+    # Where /run is a tmpfs CRIU keeps this cache itself: then both rows are CRIU as it runs there.
+    [[ $(readlink /run/criu.kdat) == /proc/self/fd/100 ]] && kdat=$(ls /run/ocirun-criu-kdat/"$(cat /proc/sys/kernel/random/boot_id)"-* | head -1)
+  fi
   rm -rf "$img" "$work/ready"; mkdir -p "$img"; [[ -p $work/fifo ]] || mkfifo "$work/fifo"
   # One process, no children: a killed child's pid would stay taken (as its session's id)
   # until someone reaps it, and the restore needs every pid back. It waits on a FIFO.
@@ -71,13 +82,13 @@ plain_round() { # SIZE
   plain=$!
   for _ in $(seq 600); do [[ -f $work/ready ]] && break; sleep 0.1; done
   local s; s=$(us)
-  "$criu" dump -t "$plain" -D "$img" --shell-job -o dump.log
-  echo $(($(us) - s)) >>"$work/criu-$1.dump"
+  with_kdat "$kdat" "$criu" dump -t "$plain" -D "$img" --shell-job -o dump.log
+  echo $(($(us) - s)) >>"$work/$2-$1.dump"
   # Reaped, or its pid stays taken and the restore cannot have it back.
   { wait "$plain"; } 2>/dev/null || true
   s=$(us)
-  "$criu" restore -D "$img" --shell-job -d --pidfile "$img/pid" -o restore.log
-  echo $(($(us) - s)) >>"$work/criu-$1.restore"
+  with_kdat "$kdat" "$criu" restore -D "$img" --shell-job -d --pidfile "$img/pid" -o restore.log
+  echo $(($(us) - s)) >>"$work/$2-$1.restore"
   kill -9 "$(cat "$img/pid")"; plain=
 }
 
@@ -86,13 +97,14 @@ for size in "${sizes[@]}"; do
   for ((r = 0; r < rounds; r++)); do
     container_round ocirun "$size" "$r"
     container_round runc "$size" "$r"
-    plain_round "$size"
+    plain_round "$size" criu
+    plain_round "$size" criu+kdat
   done
 done
 
 printf '%-7s %-9s %13s %9s %10s %9s %13s %9s %10s %9s\n' size runtime "checkpoint" "MiB/s" "vs criu" "vs runc" "restore" "MiB/s" "vs criu" "vs runc"
 for size in "${sizes[@]}"; do
-  for rt in ocirun runc criu; do
+  for rt in ocirun runc criu criu+kdat; do
     d=$(median "$work/$rt-$size.dump") r=$(median "$work/$rt-$size.restore")
     dr=$(median "$work/runc-$size.dump") rr=$(median "$work/runc-$size.restore")
     dc=$(median "$work/criu-$size.dump") rc=$(median "$work/criu-$size.restore")
@@ -101,4 +113,5 @@ for size in "${sizes[@]}"; do
         s " MiB", n, d / 1000, s / (d / 1e6), d / dc, d / dr, r / 1000, s / (r / 1e6), r / rc, r / rr }'
   done
 done
-echo "($rounds rounds, medians; plain criu: the same program as a host process, criu dump/restore --shell-job)"
+echo "($rounds rounds, medians; plain criu: the same program as a host process, criu dump/restore --shell-job;"
+echo " criu+kdat: the same with the kernel probe cache ocirun keeps where /run is no tmpfs, as CRIU has it where /run is one)"
