@@ -81,18 +81,22 @@ public sealed partial class Containers
 
         var req = new CriuReq { Type = o.PreDump ? CriuReqType.PreDump : CriuReqType.Dump, Opts = opts };
         InterruptedCheckpoint.Begin(Store.Dir(id), wasPaused: status == ContainerStatus.Paused);
+        var copiesDir = Store.TmpfsCopiesPath(id);
         try
         {
+            // Built while CRIU starts: only the comparison needs the container frozen.
+            var copies = status == ContainerStatus.Paused || (status == ContainerStatus.Running && opts.FreezeCgroup != null)
+                ? TmpfsReplicas.Build(spec, r.Rootfs, r.CgroupPaths, copiesDir) : null;
             var version = worker.GatedVersion();
             using var hasher = wholeSet ? ImageHasher.Start(imageDir) : null;
             using var archives = new TmpfsArchives.Runs();
             bool frozenHere = status == ContainerStatus.Running && opts.FreezeCgroup != null && FreezeBeforeCriu(cgroups);
             try
             {
-                if (frozenHere || status == ContainerStatus.Paused)
+                if (copies != null && (frozenHere || status == ContainerStatus.Paused))
                 {
                     // Compared while nothing in the container runs: what is the same now is what CRIU would archive.
-                    var (same, archived) = TmpfsForImages(spec, r, Store.TmpfsCopiesPath(id), o.PreDump ? null : imageDir, archives);
+                    var (same, archived) = TmpfsForImages(r, copies, copiesDir, o.PreDump ? null : imageDir, archives);
                     opts.ExtMnt.AddRange(CriuMounts.ForCopiedTmpfs(same.Concat(archived), p => Rootfs.InRoot.RealPath(r.Rootfs, p)));
                 }
                 DebugLog.Write("checkpoint: request sent to criu");
@@ -119,6 +123,7 @@ public sealed partial class Containers
         }
         finally
         {
+            TmpfsReplicas.Remove(copiesDir);
             InterruptedCheckpoint.End(Store.Dir(id));
         }
         if (!opts.LeaveRunning)
@@ -230,14 +235,13 @@ public sealed partial class Containers
     /// <summary>
     /// The tmpfs mounts that hold just what a restore's copies will (<see cref="TmpfsReplicas"/>),
     /// and those that differ and are being archived into archiveDir (<see cref="TmpfsArchives"/>;
-    /// none without an archiveDir or a tar: CRIU archives them then).
+    /// none without an archiveDir or a tar: CRIU archives them then). The copies are removed once compared.
     /// </summary>
-    private static (List<string> Same, List<string> Archived) TmpfsForImages(Spec.Model.Spec spec, ContainerRecord r, string copiesDir,
-        string? archiveDir, TmpfsArchives.Runs archives)
+    private static (List<string> Same, List<string> Archived) TmpfsForImages(ContainerRecord r, Dictionary<string, string> copies,
+        string copiesDir, string? archiveDir, TmpfsArchives.Runs archives)
     {
         try
         {
-            var copies = TmpfsReplicas.Build(spec, r.Rootfs, r.CgroupPaths, copiesDir);
             // Each of the container's tmpfs alone, without what is mounted in it: a clone of that
             // one mount, taken in the container's mount namespace (where its paths and symlinks
             // mean what they mean to the container), so that what a mount point hides is compared

@@ -20,8 +20,13 @@ public sealed partial class Containers
     {
         StateStore.ValidateId(o.Id);
         ImageManifest.WarmUpHashing();
-        var (bundle, spec, rootfs) = OpenBundle(o.Bundle, new CreateOptions { Id = o.Id, ConsoleSocket = o.ConsoleSocket, Detach = o.Detach });
         var criu = new CriuClient(CriuLocator.Find(o.CriuPath));
+        // CRIU starts first (its start is a good part of a small restore's time) and loads while
+        // the bundle is read, the images are checked and the container is prepared; it gets its
+        // request at the end. A spec that hands CRIU namespaces as fds needs a worker started
+        // with them: that one is started once the spec is read, and this one is let go.
+        using var early = criu.Start();
+        var (bundle, spec, rootfs) = OpenBundle(o.Bundle, new CreateOptions { Id = o.Id, ConsoleSocket = o.ConsoleSocket, Detach = o.Detach });
         if (o.LazyPages)
         {
             RequireFeature(criu, memTrack: false, "lazy pages need userfaultfd, which this kernel or CRIU lacks");
@@ -31,11 +36,10 @@ public sealed partial class Containers
         {
             throw new ContainerException($"no checkpoint images in {imageDir}");
         }
-        // CRIU starts now (its start is a good part of a small restore's time) and loads while
-        // the images are checked and the container is prepared; it gets its request at the end.
         var namespaces = new CriuOpts();
-        using var worker = RestoreNamespaces.StartWorker(criu, spec, namespaces);
-        DebugLog.Write($"restore: criu worker started (pid {worker.Pid})");
+        using var withFds = RestoreNamespaces.StartWorkerIfFdsNeeded(criu, spec, namespaces);
+        var worker = withFds ?? early;
+        DebugLog.Write($"restore: criu worker (pid {worker.Pid})");
         var pagesCheck = ImageManifest.Verify(imageDir, deferPages: true);
         var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
         Directory.CreateDirectory(workDir);

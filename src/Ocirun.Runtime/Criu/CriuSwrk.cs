@@ -18,6 +18,7 @@ public sealed class CriuSwrk : IDisposable
     private const int SwrkFd = 3;
     private int _sock;
     private int? _status;
+    private bool _asked;
     private readonly CriuKdatCache? _kdat;
 
     private CriuSwrk(int sock, int pid, CriuKdatCache? kdat)
@@ -139,6 +140,13 @@ public sealed class CriuSwrk : IDisposable
     /// <summary>Closes the socket (CRIU exits on EOF) and reaps the worker; returns its exit code.</summary>
     public int Wait()
     {
+        if (!_asked && _status == null)
+        {
+            // A worker started ahead and never needed (the command failed first, or another
+            // worker took its place) has nothing to finish: killed, it does not report a socket
+            // closed under it on the caller's stderr.
+            Libc.kill(Pid, SIGKILL);
+        }
         Sys.Close(_sock);
         _sock = -1;
         if (_status == null)
@@ -165,6 +173,7 @@ public sealed class CriuSwrk : IDisposable
 
     private void Send(CriuReq msg, CriuReqType during)
     {
+        _asked = true;
         if (!CriuSocket.Send(_sock, msg.ToByteArray()))
         {
             throw Died(during);

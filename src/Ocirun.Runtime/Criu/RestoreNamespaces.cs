@@ -11,15 +11,16 @@ namespace Ocirun.Runtime.Criu;
 public static class RestoreNamespaces
 {
     /// <summary>
-    /// Starts the restore's CRIU worker with the namespaces given by path as its inherited fds;
-    /// namespaces gets the matching inherit_fd and join_ns entries for the request.
+    /// namespaces gets the inherit_fd and join_ns entries for the request. When the spec gives
+    /// network or pid namespaces by path, a CRIU worker is started with them as its inherited
+    /// fds and returned; otherwise null: any worker will do.
     /// </summary>
-    public static CriuSwrk StartWorker(CriuClient criu, Spec.Model.Spec spec, CriuOpts namespaces)
+    public static CriuSwrk? StartWorkerIfFdsNeeded(CriuClient criu, Spec.Model.Spec spec, CriuOpts namespaces)
     {
         var extraFds = new List<(int Source, int Target)>();
         using var toClose = new FdSet(); // the worker has its own copies
         Add(spec, namespaces, extraFds, toClose);
-        return criu.Start(extraFds);
+        return extraFds.Count > 0 ? criu.Start(extraFds) : null;
     }
 
     /// <summary>Namespaces given by path: network/pid handed to CRIU as fds, the others joined.</summary>
