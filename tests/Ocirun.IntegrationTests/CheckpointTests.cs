@@ -852,6 +852,11 @@ public sealed class CheckpointTests : IDisposable
             "--address", "127.0.0.1", "--port", port.ToString(), "-o", "page-server.log", "-v4"]);
         WaitFor(() => File.Exists(Path.Combine(remote, "page-server.log"))
             && File.ReadAllText(Path.Combine(remote, "page-server.log")).Contains("Running status-ready scripts"), "the page server"); // logged once it listens
+        // Images written in place: a tmpfs archive an earlier checkpoint left there is no part of these.
+        var stale = Directory.CreateDirectory(Path.Combine(_tmp, "stale")).FullName;
+        File.WriteAllText(Path.Combine(stale, "left-over"), "");
+        Directory.CreateDirectory(Images);
+        Run.Program("tar", ["--create", "--file", Path.Combine(Images, "ocirun-tmpfs-%2Fdev%2Fshm.tar"), "--directory", stale, "."]).EnsureSuccess();
         _rt.Ok("checkpoint", "--image-path", Images, "--work-path", Work, "--page-server", $"127.0.0.1:{port}", "c1");
         var last = Numbers(run.WaitForEnd()).Last();
         Assert.Equal(0, server.Wait(TimeSpan.FromSeconds(15)).ExitCode);
@@ -863,6 +868,7 @@ public sealed class CheckpointTests : IDisposable
             File.Copy(f, Path.Combine(Images, Path.GetFileName(f)), overwrite: true);
         }
         AssertContinuesAfter(Restore(b, "c1"), last);
+        Assert.Equal(1, _rt.Exec("exec", "c1", "test", "-e", "/dev/shm/left-over").ExitCode);
     }
 
     // ---- helpers ----

@@ -252,6 +252,10 @@ public sealed partial class Containers
             var same = copies.Where(c => live[c.Key] >= 0 && TreeComparer.Same(Rootfs.InRoot.ProcPath(live[c.Key]), c.Value))
                 .Select(c => c.Key).ToList();
             var archived = new List<string>();
+            if (archiveDir != null)
+            {
+                TmpfsArchives.RemoveOld(archiveDir);
+            }
             if (archiveDir != null && TmpfsArchives.Tar() is { } tar)
             {
                 foreach (var dest in copies.Keys.Except(same).Where(d => live[d] >= 0))

@@ -154,7 +154,7 @@ public sealed class CriuKdatCache
         try
         {
             using var dir = new Fd(Sys.Open(Dir, O_DIRECTORY | O_RDONLY));
-            LinuxException.Check(Libc.syscall(SYS_unshare, NamespaceThread.CloneNewNs | 0x200, 0, 0, 0, 0), "unshare(CLONE_NEWNS)");
+            LinuxException.Check(Libc.syscall(SYS_unshare, NamespaceThread.CloneNewNs | NamespaceThread.CloneFs, 0, 0, 0, 0), "unshare(CLONE_NEWNS)");
             Sys.Mount(null, "/", null, MS_REC | MS_PRIVATE, null);
             Sys.Mount("ocirun-kdat", "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=1m");
             using var devNull = new Fd(Sys.Open("/dev/null", O_RDWR));

@@ -20,8 +20,22 @@ public static class TmpfsArchives
 
     private static readonly string[] ExtractOptions = ["--no-unquote", "--no-wildcards", "--preserve-permissions", "--numeric-owner"];
 
+    private const string Prefix = "ocirun-tmpfs-", Suffix = ".tar";
+
     /// <summary>The archive's name among the images, from the tmpfs's destination.</summary>
-    public static string FileName(string destination) => "ocirun-tmpfs-" + Uri.EscapeDataString(destination) + ".tar";
+    public static string FileName(string destination) => Prefix + Uri.EscapeDataString(destination) + Suffix;
+
+    /// <summary>
+    /// Removes the archives an earlier checkpoint left in dir (images written in place, not
+    /// staged): a restore would take one for a tmpfs this checkpoint made again instead.
+    /// </summary>
+    public static void RemoveOld(string dir)
+    {
+        foreach (var old in Directory.EnumerateFiles(dir, Prefix + "*" + Suffix))
+        {
+            File.Delete(old);
+        }
+    }
 
     /// <summary>tar, or null where there is none (then CRIU archives the tmpfs, as before).</summary>
     public static string? Tar() => CriuLocator.FindTool("tar");
@@ -29,7 +43,7 @@ public static class TmpfsArchives
     /// <summary>Starts archiving the tree mounted at treeFd (a detached clone) into archive; returns tar's pid.</summary>
     public static int StartCreate(string tar, int treeFd, string archive)
     {
-        using var output = new Fd(Sys.Open(archive, O_WRONLY | O_CREAT | O_EXCL, 0x180));
+        using var output = new Fd(Sys.Open(archive, O_WRONLY | O_CREAT | O_TRUNC, 0x180));
         using var devNull = new Fd(Sys.Open("/dev/null", O_RDWR));
         return Spawner.Spawn(tar, ["tar", "--create", .. CreateOptions, "--directory", "/proc/self/fd/0", "."], [],
             [(treeFd, 0), (output.Value, 1), (devNull.Value, 2)]);

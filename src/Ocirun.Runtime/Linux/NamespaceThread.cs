@@ -11,7 +11,7 @@ namespace Ocirun.Runtime.Linux;
 internal static class NamespaceThread
 {
     public const int CloneNewNs = 0x20000, CloneNewNet = 0x40000000;
-    private const int CloneFs = 0x200;
+    public const int CloneFs = 0x200;
 
     /// <summary>
     /// Runs f in the namespace /proc/PID/ns/NAME (nstype its CLONE_NEW* flag). A mount
