@@ -162,7 +162,8 @@ public sealed class CriuKdatCache
                 [(devNull.Value, 0), (devNull.Value, 1), (devNull.Value, 2)]);
             Sys.WaitPid(pid);
             var probe = File.ReadAllBytes(CriuPath);
-            var temp = $"{Path.GetFileName(file)}.{Environment.ProcessId}";
+            // Two workers of one command may both make it: each writes a file of its own.
+            var temp = $"{Path.GetFileName(file)}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}";
             try
             {
                 using (var fd = new Fd(Sys.OpenAt(dir.Value, temp, O_WRONLY | O_CREAT | O_TRUNC, 0x180)))
@@ -177,8 +178,9 @@ public sealed class CriuKdatCache
                 throw;
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LinuxException)
+        catch (Exception e)
         {
+            // Whatever went wrong, the cache is only a shortcut: the checkpoint goes on without it.
             DebugLog.Write($"criu: could not make the kernel probe cache ({e.Message})");
         }
     }
