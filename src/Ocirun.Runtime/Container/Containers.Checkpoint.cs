@@ -20,7 +20,7 @@ public sealed partial class Containers
         using var l = Store.Lock(id) ?? throw new ContainerException("container does not exist");
         var criu = new CriuClient(CriuLocator.Find(o.CriuPath));
         // CRIU starts first: its start (some 15 ms) then overlaps all of ocirun's preparation.
-        // Should the container turn out not to be checkpointable, it exits when the socket closes.
+        // Should the container turn out not to be checkpointable, it is killed when let go.
         using var worker = criu.Start();
         DebugLog.Write($"checkpoint: criu worker started (pid {worker.Pid})");
         var r = Load(id);
@@ -255,12 +255,10 @@ public sealed partial class Containers
             if (archiveDir != null)
             {
                 TmpfsArchives.RemoveOld(archiveDir);
-            }
-            if (archiveDir != null && TmpfsArchives.Tar() is { } tar)
-            {
-                foreach (var dest in copies.Keys.Except(same).Where(d => live[d] >= 0))
+                var tar = TmpfsArchives.Tar();
+                foreach (var dest in tar == null ? [] : copies.Keys.Except(same).Where(d => live[d] >= 0))
                 {
-                    archives.Add(TmpfsArchives.StartCreate(tar, live[dest], Path.Combine(archiveDir, TmpfsArchives.FileName(dest))), dest);
+                    archives.Add(TmpfsArchives.StartCreate(tar!, live[dest], Path.Combine(archiveDir, TmpfsArchives.FileName(dest))), dest);
                     archived.Add(dest);
                 }
             }

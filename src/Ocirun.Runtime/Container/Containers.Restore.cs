@@ -65,7 +65,7 @@ public sealed partial class Containers
             CriuRoot.Prepare(spec, rootfs, criuRoot);
             var emptyMask = CriuRoot.PrepareEmptyMask(spec, Store.CriuEmptyMaskPath(o.Id));
             var tmpfsCopies = TmpfsReplicas.Build(spec, rootfs, cgroups.Paths, Store.TmpfsCopiesPath(o.Id),
-                dest => Path.Combine(imageDir, TmpfsArchives.FileName(dest)) is var a && File.Exists(a) ? a : null);
+                dest => TmpfsArchives.In(imageDir, dest));
             CgroupYard.Prepare(Store.CgroupYardPath(o.Id));
             pid = RunRestore(o, record, spec, worker, namespaces, cgroups, imageDir, workDir, criuRoot,
                 CriuMounts.ForRestore(spec, cgroups.Paths, emptyMask, tmpfsCopies), Store.CgroupYardPath(o.Id), pagesCheck);

@@ -25,6 +25,10 @@ public static class TmpfsArchives
     /// <summary>The archive's name among the images, from the tmpfs's destination.</summary>
     public static string FileName(string destination) => Prefix + Uri.EscapeDataString(destination) + Suffix;
 
+    /// <summary>The archive of the tmpfs at destination among the images in dir, or null if they hold none.</summary>
+    public static string? In(string dir, string destination) =>
+        Path.Combine(dir, FileName(destination)) is var path && File.Exists(path) ? path : null;
+
     /// <summary>
     /// Removes the archives an earlier checkpoint left in dir (images written in place, not
     /// staged): a restore would take one for a tmpfs this checkpoint made again instead.
