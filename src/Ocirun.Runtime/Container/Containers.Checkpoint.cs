@@ -84,13 +84,13 @@ public sealed partial class Containers
         var copiesDir = Store.TmpfsCopiesPath(id);
         try
         {
+            bool freezable = status == ContainerStatus.Running && opts.FreezeCgroup != null;
             // Built while CRIU starts: only the comparison needs the container frozen.
-            var copies = status == ContainerStatus.Paused || (status == ContainerStatus.Running && opts.FreezeCgroup != null)
-                ? TmpfsReplicas.Build(spec, r.Rootfs, r.CgroupPaths, copiesDir) : null;
+            var copies = status == ContainerStatus.Paused || freezable ? TmpfsReplicas.Build(spec, r.Rootfs, r.CgroupPaths, copiesDir) : null;
             var version = worker.GatedVersion();
             using var hasher = wholeSet ? ImageHasher.Start(imageDir) : null;
             using var archives = new TmpfsArchives.Runs();
-            bool frozenHere = status == ContainerStatus.Running && opts.FreezeCgroup != null && FreezeBeforeCriu(cgroups);
+            bool frozenHere = freezable && FreezeBeforeCriu(cgroups);
             try
             {
                 if (copies != null && (frozenHere || status == ContainerStatus.Paused))

@@ -20,7 +20,8 @@ namespace Ocirun.Runtime.Criu;
 public sealed class CriuKdatCache
 {
     public const int FdInCriu = 100;
-    public const string CriuPath = "/run/criu.kdat", LinkTarget = "/proc/self/fd/100", Dir = "/run/ocirun-criu-kdat";
+    public const string CriuPath = "/run/criu.kdat", Dir = "/run/ocirun-criu-kdat";
+    public static readonly string LinkTarget = $"/proc/self/fd/{FdInCriu}";
     private const long TmpfsMagic = 0x01021994;
 
     public enum Use
