@@ -1,7 +1,7 @@
 namespace Ocirun.Runtime.Cgroups;
 
 /// <summary>A mounted cgroup hierarchy: v1 with its controllers, or the cgroup2 tree.</summary>
-public sealed record CgroupMount(string MountPoint, string Root, IReadOnlyList<string> Controllers, bool IsV2)
+public sealed record CgroupMount(string MountPoint, string Root, IReadOnlyList<string> Controllers, bool IsV2, bool ReadOnly = false)
 {
     /// <summary>The key of the cgroup2 hierarchy (named after its usual mount point on hybrid hosts).</summary>
     public const string V2Key = "unified";
@@ -17,26 +17,23 @@ public static class CgroupMounts
         "relatime", "noatime", "clone_children", "xattr", "nsdelegate", "memory_recursiveprot",
         "memory_localevents", "favordynmods", "memory_hugetlb_accounting", "cpuset_v2_mode" };
 
+    /// <summary>Each hierarchy once: a hierarchy may be mounted more than once (e.g. inside containers); the first wins.</summary>
     public static List<CgroupMount> Parse(string mountinfo)
     {
-        var result = new List<CgroupMount>();
         var seen = new HashSet<string>();
-        foreach (var e in Linux.MountInfo.Parse(mountinfo))
+        return Linux.MountInfo.Parse(mountinfo).Select(Of).OfType<CgroupMount>().Where(m => seen.Add(m.Key)).ToList();
+    }
+
+    /// <summary>The hierarchy a mountinfo entry mounts; null for any other filesystem.</summary>
+    public static CgroupMount? Of(Linux.MountInfoEntry e)
+    {
+        if (e.FsType is not ("cgroup" or "cgroup2"))
         {
-            if (e.FsType is not ("cgroup" or "cgroup2"))
-            {
-                continue;
-            }
-            bool v2 = e.FsType == "cgroup2";
-            var controllers = v2 ? new List<string>() : e.SuperOptions.Split(',').Where(o => !KnownOptions.Contains(o) && (!o.Contains('=') || o.StartsWith("name=", StringComparison.Ordinal))).ToList();
-            var m = new CgroupMount(e.MountPoint, e.Root, controllers, v2);
-            // A hierarchy may be mounted more than once (e.g. inside containers); the first wins.
-            if (seen.Add(m.Key))
-            {
-                result.Add(m);
-            }
+            return null;
         }
-        return result;
+        bool v2 = e.FsType == "cgroup2";
+        var controllers = v2 ? new List<string>() : e.SuperOptions.Split(',').Where(o => !KnownOptions.Contains(o) && (!o.Contains('=') || o.StartsWith("name=", StringComparison.Ordinal))).ToList();
+        return new CgroupMount(e.MountPoint, e.Root, controllers, v2, e.ReadOnly);
     }
 
     /// <summary>Parses /proc/PID/cgroup into hierarchy key → path.</summary>

@@ -87,6 +87,9 @@ public sealed partial class Containers
             bool freezable = status == ContainerStatus.Running && opts.FreezeCgroup != null;
             // Built while CRIU starts: only the comparison needs the container frozen.
             var copies = status == ContainerStatus.Paused || freezable ? TmpfsReplicas.Build(spec, r.Rootfs, r.CgroupPaths, copiesDir) : null;
+            // Without a yard CRIU mounts every hierarchy itself at every dump.
+            CgroupYard.Prepare(Store.CgroupYardPath(id));
+            opts.CgroupYard = Store.CgroupYardPath(id);
             var version = worker.GatedVersion();
             using var hasher = wholeSet ? ImageHasher.Start(imageDir) : null;
             using var archives = new TmpfsArchives.Runs();
@@ -124,6 +127,7 @@ public sealed partial class Containers
         finally
         {
             TmpfsReplicas.Remove(copiesDir);
+            CgroupYard.Remove(Store.CgroupYardPath(id));
             InterruptedCheckpoint.End(Store.Dir(id));
         }
         if (!opts.LeaveRunning)

@@ -1,3 +1,4 @@
+using Ocirun.Runtime.Cgroups;
 using Ocirun.Runtime.Interop;
 using Ocirun.Runtime.Linux;
 using static Ocirun.Runtime.Interop.Consts;
@@ -5,24 +6,40 @@ using static Ocirun.Runtime.Interop.Consts;
 namespace Ocirun.Runtime.Criu;
 
 /// <summary>
-/// The cgroup yard CRIU restores cgroups through, owned by ocirun: one mount per hierarchy
-/// in the container's state directory, named as CRIU's cgroup_yard option expects (the
-/// controllers, "systemd" for name=systemd, "unified" for cgroup2). Left to CRIU, the yard is a
-/// tmpfs and a dozen cgroup mounts in the work directory that outlive a killed restore; here a
-/// later `delete --force` finds and removes them with the state directory.
+/// The cgroup yard CRIU dumps and restores cgroups through, owned by ocirun: one mount per
+/// hierarchy in the container's state directory, named as CRIU's cgroup_yard option expects (the
+/// controllers, "systemd" for name=systemd, "unified" for cgroup2). Where the host has a mount of
+/// the whole hierarchy (writable, its root the hierarchy's), the yard's is a bind of it: a fresh
+/// mount of cgroup2 first waits for every cgroup removed lately to be gone (some 10 ms here right
+/// after a container was deleted), at every dump (CRIU's own mounts, without a yard) and every
+/// restore. (A symlink would not do: CRIU opens the yard from restored tasks whose root is
+/// already the container's.) Left to CRIU, the yard is a tmpfs and a dozen cgroup mounts in the
+/// work directory that outlive a killed restore; here a later `delete --force` finds and removes
+/// them with the state directory.
 /// </summary>
 internal static class CgroupYard
 {
+    /// <summary>One yard entry: a bind of the host's mount at BindOf, or a mount of its own (FsType, Options).</summary>
+    public sealed record Entry(string Dir, string FsType, string? Options, string? BindOf);
+
     public static void Prepare(string yard)
     {
+        Remove(yard); // one a killed command left
         Directory.CreateDirectory(yard);
         try
         {
-            foreach (var (dir, fsType, options) in Hierarchies(File.ReadAllText("/proc/self/cgroup")))
+            foreach (var e in Plan(File.ReadAllText("/proc/self/cgroup"), File.ReadAllText("/proc/self/mountinfo")))
             {
-                var path = Path.Combine(yard, dir);
+                var path = Path.Combine(yard, e.Dir);
                 Directory.CreateDirectory(path);
-                Sys.Mount("cgroup", path, fsType, MS_NOSUID | MS_NODEV | MS_NOEXEC, options);
+                if (e.BindOf != null)
+                {
+                    Sys.Mount(e.BindOf, path, null, MS_BIND, null);
+                }
+                else
+                {
+                    Sys.Mount("cgroup", path, e.FsType, MS_NOSUID | MS_NODEV | MS_NOEXEC, e.Options);
+                }
             }
         }
         catch
@@ -32,9 +49,17 @@ internal static class CgroupYard
         }
     }
 
-    /// <summary>Each hierarchy of /proc/self/cgroup as its yard directory, filesystem type and mount options.</summary>
-    public static IEnumerable<(string Dir, string FsType, string? Options)> Hierarchies(string procCgroup)
+    /// <summary>
+    /// Each hierarchy of /proc/self/cgroup as its yard entry: a bind of the first mount of the
+    /// whole hierarchy in mountinfo that is writable and not covered by a later mount.
+    /// </summary>
+    public static List<Entry> Plan(string procCgroup, string mountinfo)
     {
+        var all = MountInfo.Parse(mountinfo);
+        // A later mount at the same point, or above it, covers an earlier one.
+        var whole = all.Select((e, i) => (Mount: CgroupMounts.Of(e), Covered: all.Skip(i + 1).Any(later => Covers(later.MountPoint, e.MountPoint))))
+            .Where(x => x.Mount is { Root: "/", ReadOnly: false } && !x.Covered).Select(x => x.Mount!).ToList();
+        var entries = new List<Entry>();
         foreach (var line in procCgroup.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = line.Split(':', 3);
@@ -43,20 +68,27 @@ internal static class CgroupYard
                 continue;
             }
             var controllers = parts[1];
+            var wanted = controllers.Split(',', StringSplitOptions.RemoveEmptyEntries);
+            var bindOf = whole.FirstOrDefault(m => controllers.Length == 0 ? m.IsV2
+                : !m.IsV2 && m.Controllers.Count == wanted.Length && wanted.All(m.Controllers.Contains))?.MountPoint;
             if (controllers.Length == 0)
             {
-                yield return ("unified", "cgroup2", null);
+                entries.Add(new Entry("unified", "cgroup2", null, bindOf));
             }
             else if (controllers.StartsWith("name=", StringComparison.Ordinal))
             {
-                yield return (controllers[5..], "cgroup", "none," + controllers);
+                entries.Add(new Entry(controllers[5..], "cgroup", "none," + controllers, bindOf));
             }
             else
             {
-                yield return (controllers, "cgroup", controllers);
+                entries.Add(new Entry(controllers, "cgroup", controllers, bindOf));
             }
         }
+        return entries;
     }
+
+    private static bool Covers(string over, string path) =>
+        path == over || path.StartsWith(over.TrimEnd('/') + "/", StringComparison.Ordinal);
 
     /// <summary>
     /// Unmounts and removes a yard, ours or one CRIU made itself (then the yard is a tmpfs too);
@@ -70,10 +102,10 @@ internal static class CgroupYard
         }
         foreach (var dir in Directory.GetDirectories(yard))
         {
-            Libc.umount2(dir, MNT_DETACH);
+            Libc.umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW);
             Directory.Delete(dir);
         }
-        Libc.umount2(yard, MNT_DETACH); // EINVAL where it is no mount point: nothing to undo
+        Libc.umount2(yard, MNT_DETACH | UMOUNT_NOFOLLOW); // EINVAL where it is no mount point: nothing to undo
         Directory.Delete(yard);
     }
 

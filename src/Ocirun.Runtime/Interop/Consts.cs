@@ -27,6 +27,7 @@ internal static partial class Consts
         MS_RELATIME = 1 << 21, MS_I_VERSION = 1 << 23, MS_STRICTATIME = 1 << 24, MS_LAZYTIME = 1 << 25;
 
     public const int MNT_DETACH = 2;
+    public const int UMOUNT_NOFOLLOW = 8;
 
     // statfs f_flags (ST_*), used to keep locked flags on bind remounts.
     public const long ST_RDONLY = 1, ST_NOSUID = 2, ST_NODEV = 4, ST_NOEXEC = 8, ST_NOATIME = 1024,

@@ -1,7 +1,11 @@
 namespace Ocirun.Runtime.Linux;
 
 /// <summary>One line of /proc/PID/mountinfo, with the octal escapes of paths undone.</summary>
-public sealed record MountInfoEntry(string Root, string MountPoint, string FsType, string Source, string SuperOptions);
+public sealed record MountInfoEntry(string Root, string MountPoint, string FsType, string Source, string SuperOptions, string MountOptions = "")
+{
+    /// <summary>Read-only as this mount or as its filesystem.</summary>
+    public bool ReadOnly => MountOptions.Split(',').Contains("ro") || SuperOptions.Split(',').Contains("ro");
+}
 
 /// <summary>Parses mountinfo text (pure, so layouts are testable without mounting them).</summary>
 public static class MountInfo
@@ -19,11 +23,11 @@ public static class MountInfo
             }
             var pre = line[..dash].Split(' ');
             var post = line[(dash + 3)..].Split(' ');
-            if (pre.Length < 5 || post.Length < 3)
+            if (pre.Length < 6 || post.Length < 3)
             {
                 continue;
             }
-            result.Add(new MountInfoEntry(Unescape(pre[3]), Unescape(pre[4]), post[0], Unescape(post[1]), post[2]));
+            result.Add(new MountInfoEntry(Unescape(pre[3]), Unescape(pre[4]), post[0], Unescape(post[1]), post[2], pre[5]));
         }
         return result;
     }
