@@ -49,6 +49,7 @@ public sealed partial class Containers
         Store.CreateDir(o.Id);
         var criuRoot = Store.CriuRootPath(o.Id);
         int pid = 0;
+        Task? joining = null;
         try
         {
             using var dirLock = Store.Lock(o.Id);
@@ -62,12 +63,16 @@ public sealed partial class Containers
             {
                 cgroups.Prepare(spec.Linux?.Resources ?? new Spec.Model.Resources());
             }
+            // Into the new cgroups before the request: the restored tasks are created there. The
+            // first move of a task between v1 cgroups waits for an RCU grace period (10-20 ms
+            // here), so the worker moves while the rest is prepared.
+            joining = Task.Run(() => cgroups.Join(worker.Pid));
             CriuRoot.Prepare(spec, rootfs, criuRoot);
             var emptyMask = CriuRoot.PrepareEmptyMask(spec, Store.CriuEmptyMaskPath(o.Id));
             var tmpfsCopies = TmpfsReplicas.Build(spec, rootfs, cgroups.Paths, Store.TmpfsCopiesPath(o.Id),
                 dest => TmpfsArchives.In(imageDir, dest));
             CgroupYard.Prepare(Store.CgroupYardPath(o.Id));
-            pid = RunRestore(o, record, spec, worker, namespaces, cgroups, imageDir, workDir, criuRoot,
+            pid = RunRestore(o, record, spec, worker, namespaces, cgroups, joining, imageDir, workDir, criuRoot,
                 CriuMounts.ForRestore(spec, cgroups.Paths, emptyMask, tmpfsCopies), Store.CgroupYardPath(o.Id), pagesCheck);
             SaveInit(record, pid, o.PidFile);
             // Once the container runs again: compiling the profile is no part of its frozen time.
@@ -76,6 +81,14 @@ public sealed partial class Containers
         }
         catch
         {
+            try
+            {
+                joining?.Wait(); // done moving before the cgroups go
+            }
+            catch (AggregateException)
+            {
+                // the move's own failure: that is what is being thrown
+            }
             Abandon(o.Id, pid, cgroups);
             throw;
         }
@@ -86,7 +99,7 @@ public sealed partial class Containers
     }
 
     private int RunRestore(RestoreOptions o, ContainerRecord record, Spec.Model.Spec spec, CriuSwrk worker, CriuOpts namespaces,
-        CgroupManager cgroups, string imageDir, string workDir, string criuRoot, List<ExtMountMap> externalMounts, string cgroupYard,
+        CgroupManager cgroups, Task joining, string imageDir, string workDir, string criuRoot, List<ExtMountMap> externalMounts, string cgroupYard,
         DeferredImageCheck? pagesCheck)
     {
         using var images = new Linux.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
@@ -112,8 +125,7 @@ public sealed partial class Containers
         opts.InheritFd.AddRange(namespaces.InheritFd);
         opts.JoinNs.AddRange(namespaces.JoinNs);
         worker.GatedVersion();
-        // Into the new cgroup before the request: the restored tasks are created there.
-        cgroups.Join(worker.Pid);
+        joining.GetAwaiter().GetResult();
         foreach (var (ctrl, path) in CgroupMounts.ParseProcCgroup(File.ReadAllText($"/proc/{worker.Pid}/cgroup")))
         {
             opts.CgRoot.Add(ctrl == CgroupMount.V2Key ? new CgroupRoot { Path = path } : new CgroupRoot { Ctrl = ctrl, Path = path });
