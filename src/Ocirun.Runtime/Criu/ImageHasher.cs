@@ -7,61 +7,53 @@ namespace Ocirun.Runtime.Criu;
 
 /// <summary>
 /// Hashes a checkpoint's images while CRIU is still dumping, on a thread of its own (one core
-/// stays CRIU's). A large file (the pages) is followed as CRIU writes it: each chunk of
-/// <see cref="ImageManifest.Chunk"/> bytes is hashed once the file has grown past it (inotify
-/// IN_MODIFY, then a look every 20 ms), so when CRIU closes it (IN_CLOSE_WRITE, or IN_MOVED_TO
-/// for a file renamed in) only its last chunk is left. Small files are hashed at their close.
-/// The manifest written afterwards then finds the images hashed instead of adding their
-/// hashing to the checkpoint's time.
-/// A description is used only if the file is still what it was at its close (same inode,
-/// size, mtime and ctime); any later close describes it again, and whatever was missed is
-/// hashed at the end. CRIU writes its images front to back and never goes back into them.
+/// stays CRIU's). The thread looks at the image directory every <see cref="LookMs"/> ms: a
+/// large file (the pages) is followed as CRIU writes it, each chunk of
+/// <see cref="ImageManifest.Chunk"/> bytes hashed once the file has grown past it, so that
+/// when CRIU is done only its last chunk is left; a small file is hashed once it looked the
+/// same twice. The manifest written afterwards then finds the images hashed instead of adding
+/// their hashing to the checkpoint's time.
+/// A description is used only if the file is still what it was when hashed (same inode, size,
+/// mtime and ctime); whatever changed since, or was never hashed, is hashed when the hasher
+/// stops (CRIU has answered then). CRIU writes its images front to back and never goes back
+/// into them.
+/// The looks are timed, not inotify's: closing an inotify descriptor with a watch waits for
+/// an SRCU grace period, about 12 ms of every checkpoint here.
 /// </summary>
 internal sealed unsafe class ImageHasher : IDisposable
 {
-    private const uint InModify = 0x2, InCloseWrite = 0x8, InMovedTo = 0x80, InQueueOverflow = 0x4000;
-    private const int FollowMs = 20;
-    private const int InotifyFlags = O_CLOEXEC | O_NONBLOCK;
+    private const int LookMs = 10;
 
     private readonly string _dir;
-    private readonly int _inotify;
     private readonly int _stopRead, _stopWrite;
     private readonly Thread _thread;
     private readonly Dictionary<string, (FileKey Key, ImageFile File)> _hashed = new(StringComparer.Ordinal);
-    /// <summary>Files CRIU is writing: the digests of their chunks so far (the watcher thread's alone).</summary>
+    /// <summary>Large files CRIU is writing: the digests of their chunks so far (the watcher thread's alone).</summary>
     private readonly Dictionary<string, Growing> _growing = new(StringComparer.Ordinal);
+    /// <summary>What each small file looked like at the last look (the watcher thread's alone).</summary>
+    private readonly Dictionary<string, FileKey> _lastLook = new(StringComparer.Ordinal);
     private static readonly int Threads = Math.Max(1, Environment.ProcessorCount - 1);
     private bool _finished;
     /// <summary>Set once CRIU has answered: every core is the hasher's from then on.</summary>
     private volatile bool _criuDone;
 
-    private ImageHasher(string dir, int inotify, int stopRead, int stopWrite)
+    private ImageHasher(string dir, int stopRead, int stopWrite)
     {
-        (_dir, _inotify, _stopRead, _stopWrite) = (dir, inotify, stopRead, stopWrite);
+        (_dir, _stopRead, _stopWrite) = (dir, stopRead, stopWrite);
         _thread = new Thread(WatchOrGiveUp) { IsBackground = true, Name = "image-hasher" };
         _thread.Start();
     }
 
-    /// <summary>Starts watching dir; null when inotify is unavailable (the manifest then hashes everything at the end).</summary>
+    /// <summary>Starts watching dir; null without a pipe to stop it by (the manifest then hashes everything at the end).</summary>
     public static ImageHasher? Start(string dir)
     {
-        int fd = Libc.inotify_init1(InotifyFlags);
-        if (fd < 0)
-        {
-            return null;
-        }
         var fds = stackalloc int[2];
-        if (Libc.inotify_add_watch(fd, dir, InModify | InCloseWrite | InMovedTo) < 0 || Libc.pipe2(fds, O_CLOEXEC) != 0)
-        {
-            Libc.close(fd);
-            return null;
-        }
-        return new ImageHasher(dir, fd, fds[0], fds[1]);
+        return Libc.pipe2(fds, O_CLOEXEC) != 0 ? null : new ImageHasher(dir, fds[0], fds[1]);
     }
 
     /// <summary>
-    /// Stops watching once every event already queued is handled (CRIU has closed everything by
-    /// then), and returns the file's description if what was hashed is still what is there.
+    /// Stops watching after a last look (CRIU has closed everything by then), and returns the
+    /// file's description if what was hashed is still what is there.
     /// </summary>
     public ImageFile? Known(string path)
     {
@@ -88,7 +80,6 @@ internal sealed unsafe class ImageHasher : IDisposable
     public void Dispose()
     {
         Finish();
-        Libc.close(_inotify);
         Libc.close(_stopRead);
         Libc.close(_stopWrite);
     }
@@ -115,34 +106,16 @@ internal sealed unsafe class ImageHasher : IDisposable
 
     private void Watch()
     {
-        var buffer = new byte[16 << 10];
-        var fds = stackalloc PollFd[2];
+        var fds = stackalloc PollFd[1];
         while (true)
         {
-            fds[0] = new PollFd { Fd = _inotify, Events = POLLIN };
-            fds[1] = new PollFd { Fd = _stopRead, Events = POLLIN };
-            if (Libc.poll(fds, 2, _growing.Count > 0 ? FollowMs : -1) < 0 && Marshal.GetLastPInvokeError() != EINTR)
+            fds[0] = new PollFd { Fd = _stopRead, Events = POLLIN };
+            if (Libc.poll(fds, 1, LookMs) < 0 && Marshal.GetLastPInvokeError() != EINTR)
             {
                 return;
             }
-            // On stop, the events still queued are drained first: the last close must be seen.
-            bool stop = (fds[1].Revents & POLLIN) != 0;
-            var (modified, closed) = ReadEvents(buffer);
-            foreach (var name in modified)
-            {
-                _growing.TryAdd(name, new Growing());
-            }
-            foreach (var (name, growing) in _growing)
-            {
-                if (!closed.Contains(name))
-                {
-                    Follow(name, growing);
-                }
-            }
-            foreach (var name in closed)
-            {
-                Closed(name);
-            }
+            bool stop = (fds[0].Revents & POLLIN) != 0;
+            Look(final: stop);
             if (stop)
             {
                 return;
@@ -150,40 +123,48 @@ internal sealed unsafe class ImageHasher : IDisposable
         }
     }
 
-    /// <summary>The names written to and closed since the last read; an overflow forgets every hash.</summary>
-    private (HashSet<string> Modified, HashSet<string> Closed) ReadEvents(byte[] buffer)
+    /// <summary>
+    /// One look at every image: large files followed, small ones hashed once they look the same
+    /// as at the last look; at the end, everything not hashed as it is now.
+    /// </summary>
+    private void Look(bool final)
     {
-        var modified = new HashSet<string>(StringComparer.Ordinal);
-        var closed = new HashSet<string>(StringComparer.Ordinal);
-        while (true)
+        foreach (var path in Directory.EnumerateFiles(_dir))
         {
-            nint n;
-            fixed (byte* p = buffer)
+            var name = Path.GetFileName(path);
+            if (!ImageManifest.Describes(name))
             {
-                n = Libc.read(_inotify, p, buffer.Length);
+                continue;
             }
-            if (n <= 0)
+            FileKey key;
+            try
             {
-                return (modified, closed);
+                key = FileKey.Of(path);
             }
-            for (int off = 0; off + 16 <= n;)
+            catch (IOException)
             {
-                uint mask = BitConverter.ToUInt32(buffer, off + 4);
-                int len = (int)BitConverter.ToUInt32(buffer, off + 12);
-                if ((mask & InQueueOverflow) != 0)
+                continue; // gone since listed
+            }
+            lock (_hashed)
+            {
+                if (_hashed.TryGetValue(name, out var h) && h.Key == key)
                 {
-                    lock (_hashed)
-                    {
-                        _hashed.Clear();
-                    }
-                    _growing.Clear();
+                    continue;
                 }
-                else if (len > 0 && Encoding.UTF8.GetString(buffer, off + 16, len).TrimEnd('\0') is var name && ImageManifest.Describes(name))
-                {
-                    (((mask & InModify) != 0) ? modified : closed).Add(name);
-                }
-                off += 16 + len;
             }
+            if (final)
+            {
+                Hash(name);
+            }
+            else if (key.Size > ImageManifest.Chunk)
+            {
+                Follow(name, _growing.TryGetValue(name, out var g) ? g : _growing[name] = new Growing());
+            }
+            else if (_lastLook.TryGetValue(name, out var last) && last == key)
+            {
+                Hash(name);
+            }
+            _lastLook[name] = key;
         }
     }
 
@@ -210,12 +191,12 @@ internal sealed unsafe class ImageHasher : IDisposable
         }
         catch (IOException)
         {
-            _growing.Remove(name); // gone; its close (if any) describes it from scratch
+            _growing.Remove(name); // gone; the last look describes it from scratch
         }
     }
 
-    /// <summary>Describes a file CRIU has closed: its chunks so far, the rest, the digest.</summary>
-    private void Closed(string name)
+    /// <summary>Describes a file as it is now: its chunks followed so far, the rest, the digest.</summary>
+    private void Hash(string name)
     {
         var path = Path.Combine(_dir, name);
         try
@@ -237,8 +218,8 @@ internal sealed unsafe class ImageHasher : IDisposable
                 file = new ImageFile(name, before.Size, ImageManifest.CombineChunks(digests.ToArray()), ImageManifest.Chunk);
                 DebugLog.Write($"checkpoint: {name}: {done} of {(before.Size + ImageManifest.Chunk - 1) / ImageManifest.Chunk} chunks hashed while CRIU wrote it");
             }
-            DebugLog.Write($"checkpoint: hashed {name} ({before.Size} bytes) {Environment.TickCount64 - started} ms after CRIU closed it");
-            // Written to while it was read: the next close (or the end) describes it again.
+            DebugLog.Write($"checkpoint: hashed {name} ({before.Size} bytes) in {Environment.TickCount64 - started} ms");
+            // Written to while it was read: a later look describes it again.
             if (before != FileKey.Of(path))
             {
                 return;
