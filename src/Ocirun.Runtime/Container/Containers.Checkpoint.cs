@@ -82,6 +82,10 @@ public sealed partial class Containers
         var req = new CriuReq { Type = o.PreDump ? CriuReqType.PreDump : CriuReqType.Dump, Opts = opts };
         InterruptedCheckpoint.Begin(Store.Dir(id), wasPaused: status == ContainerStatus.Paused);
         var copiesDir = Store.TmpfsCopiesPath(id);
+        // The container's tmpfs mounts as compared, and the copies: letting go of either waits
+        // for a grace period, done while CRIU dumps rather than while the container is frozen.
+        using var clones = new Linux.FdSet();
+        Task? copiesRemoval = null;
         try
         {
             bool freezable = status == ContainerStatus.Running && opts.FreezeCgroup != null;
@@ -99,8 +103,13 @@ public sealed partial class Containers
                 if (copies != null && (frozenHere || status == ContainerStatus.Paused))
                 {
                     // Compared while nothing in the container runs: what is the same now is what CRIU would archive.
-                    var (same, archived) = TmpfsForImages(r, copies, copiesDir, o.PreDump ? null : imageDir, archives);
+                    var (same, archived) = TmpfsForImages(r, copies, clones, o.PreDump ? null : imageDir, archives);
                     opts.ExtMnt.AddRange(CriuMounts.ForCopiedTmpfs(same.Concat(archived), p => Rootfs.InRoot.RealPath(r.Rootfs, p)));
+                    copiesRemoval = Task.Run(() =>
+                    {
+                        clones.Dispose(); // tar has its own
+                        TmpfsReplicas.Remove(copiesDir);
+                    });
                 }
                 DebugLog.Write("checkpoint: request sent to criu");
                 Dump(o, worker, req, workDir, o.WorkPath == null ? staged : null, archives);
@@ -126,6 +135,14 @@ public sealed partial class Containers
         }
         finally
         {
+            try
+            {
+                copiesRemoval?.Wait();
+            }
+            catch (AggregateException)
+            {
+                // removed again just below
+            }
             TmpfsReplicas.Remove(copiesDir);
             CgroupYard.Remove(Store.CgroupYardPath(id));
             InterruptedCheckpoint.End(Store.Dir(id));
@@ -241,39 +258,32 @@ public sealed partial class Containers
     /// and those that differ and are being archived into archiveDir (<see cref="TmpfsArchives"/>;
     /// none without an archiveDir or a tar: CRIU archives them then). The copies are removed once compared.
     /// </summary>
+    /// <param name="clones">Takes the clones of the container's tmpfs mounts.</param>
     private static (List<string> Same, List<string> Archived) TmpfsForImages(ContainerRecord r, Dictionary<string, string> copies,
-        string copiesDir, string? archiveDir, TmpfsArchives.Runs archives)
+        Linux.FdSet clones, string? archiveDir, TmpfsArchives.Runs archives)
     {
-        try
+        // Each of the container's tmpfs alone, without what is mounted in it: a clone of that
+        // one mount, taken in the container's mount namespace (where its paths and symlinks
+        // mean what they mean to the container), so that what a mount point hides is compared
+        // too, as CRIU's tar would archive it.
+        var live = Linux.NamespaceThread.Run(r.InitPid, "mnt", Linux.NamespaceThread.CloneNewNs,
+            () => copies.Keys.ToDictionary(d => d, d => clones.Add(Rootfs.MountSources.TryClone(d, recursive: false))));
+        var same = copies.Where(c => live[c.Key] >= 0 && TreeComparer.Same(Rootfs.InRoot.ProcPath(live[c.Key]), c.Value))
+            .Select(c => c.Key).ToList();
+        var archived = new List<string>();
+        if (archiveDir != null)
         {
-            // Each of the container's tmpfs alone, without what is mounted in it: a clone of that
-            // one mount, taken in the container's mount namespace (where its paths and symlinks
-            // mean what they mean to the container), so that what a mount point hides is compared
-            // too, as CRIU's tar would archive it.
-            using var clones = new Linux.FdSet();
-            var live = Linux.NamespaceThread.Run(r.InitPid, "mnt", Linux.NamespaceThread.CloneNewNs,
-                () => copies.Keys.ToDictionary(d => d, d => clones.Add(Rootfs.MountSources.TryClone(d, recursive: false))));
-            var same = copies.Where(c => live[c.Key] >= 0 && TreeComparer.Same(Rootfs.InRoot.ProcPath(live[c.Key]), c.Value))
-                .Select(c => c.Key).ToList();
-            var archived = new List<string>();
-            if (archiveDir != null)
+            TmpfsArchives.RemoveOld(archiveDir);
+            var tar = TmpfsArchives.Tar();
+            foreach (var dest in tar == null ? [] : copies.Keys.Except(same).Where(d => live[d] >= 0))
             {
-                TmpfsArchives.RemoveOld(archiveDir);
-                var tar = TmpfsArchives.Tar();
-                foreach (var dest in tar == null ? [] : copies.Keys.Except(same).Where(d => live[d] >= 0))
-                {
-                    archives.Add(TmpfsArchives.StartCreate(tar!, live[dest], Path.Combine(archiveDir, TmpfsArchives.FileName(dest))), dest);
-                    archived.Add(dest);
-                }
+                archives.Add(TmpfsArchives.StartCreate(tar!, live[dest], Path.Combine(archiveDir, TmpfsArchives.FileName(dest))), dest);
+                archived.Add(dest);
             }
-            DebugLog.Write($"checkpoint: tmpfs made again on restore: [{string.Join(" ", same)}]; archived by ocirun: [{string.Join(" ", archived)}]; "
-                + $"archived by CRIU: [{string.Join(" ", copies.Keys.Except(same).Except(archived))}]");
-            return (same, archived);
         }
-        finally
-        {
-            TmpfsReplicas.Remove(copiesDir);
-        }
+        DebugLog.Write($"checkpoint: tmpfs made again on restore: [{string.Join(" ", same)}]; archived by ocirun: [{string.Join(" ", archived)}]; "
+            + $"archived by CRIU: [{string.Join(" ", copies.Keys.Except(same).Except(archived))}]");
+        return (same, archived);
     }
 
     /// <summary>The masked directories whose empty masks a restore can make again (<see cref="CriuMounts.EmptyMasks"/>).</summary>
