@@ -677,6 +677,30 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void ATarThatFailsToUnpackFailsTheRestoreAndLeavesNothing()
+    {
+        // The tar unpacking a tmpfs runs while the restore prepares the rest; its failure is
+        // still the restore's, before CRIU is asked anything, and nothing is left mounted.
+        var b = Own(new Bundle().Shell("echo t > /dev/shm/t; " + Counter));
+        var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
+        var tools = Directory.CreateDirectory(Path.Combine(_tmp, "tools")).FullName;
+        var tar = Path.Combine(tools, "tar");
+        File.WriteAllText(tar, "#!/bin/sh\nsleep 0.2; exit 4\n");
+        File.SetUnixFileMode(tar, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var env = new Dictionary<string, string> { ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH") };
+
+        var r = _rt.Exec(["restore", "-d", "--image-path", Images, "--work-path", Work, "--bundle", b.Dir, "c1"], null, env: env);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains($"tmpfs: tar could not unpack {Path.Combine(Images, "ocirun-tmpfs-%2Fdev%2Fshm.tar")} (exit status 4)", r.Stderr);
+        Assert.DoesNotContain("criu failed", r.Stderr);
+        Assert.Empty(_rt.Ids());
+        Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Contains(_rt.Root));
+        // The images are still good.
+        AssertContinuesAfter(Restore(b, "c1"), last);
+        Assert.Equal("t\n", _rt.Ok("exec", "c1", "cat", "/dev/shm/t").Stdout);
+    }
+
+    [Fact]
     public void ATmpfsBelowASymlinkIsComparedWhereItReallyIs()
     {
         // /lnk -> /run/ocirun-it/<x> in the image; the tmpfs at /lnk/sub lands at that path

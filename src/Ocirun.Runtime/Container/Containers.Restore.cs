@@ -50,6 +50,7 @@ public sealed partial class Containers
         var criuRoot = Store.CriuRootPath(o.Id);
         int pid = 0;
         Task? joining = null;
+        using var unpacking = new TmpfsArchives.Unpacking(imageDir);
         try
         {
             using var dirLock = Store.Lock(o.Id);
@@ -69,10 +70,9 @@ public sealed partial class Containers
             joining = Task.Run(() => cgroups.Join(worker.Pid));
             CriuRoot.Prepare(spec, rootfs, criuRoot);
             var emptyMask = CriuRoot.PrepareEmptyMask(spec, Store.CriuEmptyMaskPath(o.Id));
-            var tmpfsCopies = TmpfsReplicas.Build(spec, rootfs, cgroups.Paths, Store.TmpfsCopiesPath(o.Id),
-                dest => TmpfsArchives.In(imageDir, dest));
+            var tmpfsCopies = TmpfsReplicas.Build(spec, rootfs, cgroups.Paths, Store.TmpfsCopiesPath(o.Id), unpacking);
             CgroupYard.Prepare(Store.CgroupYardPath(o.Id));
-            pid = RunRestore(o, record, spec, worker, namespaces, cgroups, joining, imageDir, workDir, criuRoot,
+            pid = RunRestore(o, record, spec, worker, namespaces, cgroups, joining, unpacking, imageDir, workDir, criuRoot,
                 CriuMounts.ForRestore(spec, cgroups.Paths, emptyMask, tmpfsCopies), Store.CgroupYardPath(o.Id), pagesCheck);
             SaveInit(record, pid, o.PidFile);
             // Once the container runs again: compiling the profile is no part of its frozen time.
@@ -89,6 +89,7 @@ public sealed partial class Containers
             {
                 // the move's own failure: that is what is being thrown
             }
+            unpacking.Dispose(); // no tar left writing into the copies
             Abandon(o.Id, pid, cgroups);
             throw;
         }
@@ -99,7 +100,7 @@ public sealed partial class Containers
     }
 
     private int RunRestore(RestoreOptions o, ContainerRecord record, Spec.Model.Spec spec, CriuSwrk worker, CriuOpts namespaces,
-        CgroupManager cgroups, Task joining, string imageDir, string workDir, string criuRoot, List<ExtMountMap> externalMounts, string cgroupYard,
+        CgroupManager cgroups, Task joining, TmpfsArchives.Unpacking unpacking, string imageDir, string workDir, string criuRoot, List<ExtMountMap> externalMounts, string cgroupYard,
         DeferredImageCheck? pagesCheck)
     {
         using var images = new Linux.Fd(Sys.Open(imageDir, O_DIRECTORY | O_RDONLY));
@@ -125,6 +126,7 @@ public sealed partial class Containers
         opts.InheritFd.AddRange(namespaces.InheritFd);
         opts.JoinNs.AddRange(namespaces.JoinNs);
         worker.GatedVersion();
+        unpacking.Finish();
         joining.GetAwaiter().GetResult();
         foreach (var (ctrl, path) in CgroupMounts.ParseProcCgroup(File.ReadAllText($"/proc/{worker.Pid}/cgroup")))
         {

@@ -53,15 +53,14 @@ public static class TmpfsArchives
             [(treeFd, 0), (output.Value, 1), (devNull.Value, 2)]);
     }
 
-    /// <summary>Unpacks archive into the directory dir and waits for tar.</summary>
-    public static void Extract(string archive, string dir)
+    /// <summary>Starts unpacking archive into the directory dir; returns tar's pid.</summary>
+    private static int StartExtract(string archive, string dir)
     {
         var tar = Tar() ?? throw new ContainerException($"tmpfs: no tar in PATH to unpack {archive}");
         using var input = new Fd(Sys.Open(archive, O_RDONLY));
         using var devNull = new Fd(Sys.Open("/dev/null", O_RDWR));
-        int pid = Spawner.Spawn(tar, ["tar", "--extract", .. ExtractOptions, "--directory", dir], [],
+        return Spawner.Spawn(tar, ["tar", "--extract", .. ExtractOptions, "--directory", dir], [],
             [(input.Value, 0), (devNull.Value, 1), (devNull.Value, 2)]);
-        Wait(pid, $"unpack {archive}");
     }
 
     /// <summary>Waits for a tar; fails naming what it did.</summary>
@@ -71,6 +70,42 @@ public static class TmpfsArchives
         if (code != 0)
         {
             throw new ContainerException($"tmpfs: tar could not {what} (exit status {code})");
+        }
+    }
+
+    /// <summary>
+    /// The archives a restore unpacks into fresh tmpfs copies: each tar runs while the restore
+    /// prepares the rest (a tar's start and run are some 4 ms). Finish waits for them, then does
+    /// what each copy needs afterwards (its read-only remount); tars not waited for are killed.
+    /// </summary>
+    public sealed class Unpacking(string imageDir) : IDisposable
+    {
+        private readonly List<(int Pid, string Archive, Action Then)> _running = [];
+
+        /// <summary>The archive of the tmpfs at destination among the images, or null.</summary>
+        public string? ArchiveOf(string destination) => In(imageDir, destination);
+
+        public void Start(string archive, string dir, Action then) => _running.Add((StartExtract(archive, dir), archive, then));
+
+        /// <summary>Waits for every tar; fails if one did.</summary>
+        public void Finish()
+        {
+            while (_running.Count > 0)
+            {
+                var (pid, archive, then) = _running[0];
+                _running.RemoveAt(0);
+                TmpfsArchives.Wait(pid, $"unpack {archive}");
+                then();
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var (pid, _, _) in _running)
+            {
+                Sys.KillAndReap(pid);
+            }
+            _running.Clear();
         }
     }
 

@@ -49,10 +49,10 @@ public static class TmpfsReplicas
     /// Makes a copy of every candidate below dir (a private mount of its own, so nothing made
     /// there reaches the host's other mounts); returns destination → the copy's path.
     /// </summary>
-    /// <param name="archiveOf">The archive of a tmpfs the container had changed (<see cref="TmpfsArchives"/>), if the images hold one:
-    /// that copy is the fresh tmpfs with the archive unpacked in it.</param>
+    /// <param name="unpacking">A restore's: the archive of a tmpfs the container had changed (<see cref="TmpfsArchives"/>), if the
+    /// images hold one, makes that copy the fresh tmpfs with the archive unpacked in it, once unpacking is finished.</param>
     public static Dictionary<string, string> Build(Spec.Model.Spec spec, string rootfs, IReadOnlyDictionary<string, string> cgroupPaths, string dir,
-        Func<string, string?>? archiveOf = null)
+        TmpfsArchives.Unpacking? unpacking = null)
     {
         var candidates = Candidates(spec, cgroupPaths);
         var copies = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -70,7 +70,7 @@ public static class TmpfsReplicas
         int umask = Libc.umask(0);
         try
         {
-            BuildEach(spec, rootfs, cgroupPaths, dir, candidates, plan, copies, archiveOf ?? (_ => null));
+            BuildEach(spec, rootfs, cgroupPaths, dir, candidates, plan, copies, unpacking);
         }
         finally
         {
@@ -80,7 +80,7 @@ public static class TmpfsReplicas
     }
 
     private static void BuildEach(Spec.Model.Spec spec, string rootfs, IReadOnlyDictionary<string, string> cgroupPaths, string dir,
-        List<string> candidates, List<MountOp> plan, Dictionary<string, string> copies, Func<string, string?> archiveOf)
+        List<string> candidates, List<MountOp> plan, Dictionary<string, string> copies, TmpfsArchives.Unpacking? unpacking)
     {
         int n = 0;
         foreach (var dest in candidates)
@@ -89,14 +89,14 @@ public static class TmpfsReplicas
             var root = Path.Combine(dir, (n++).ToString());
             Directory.CreateDirectory(root);
             CoverLike(rootfs, root, dest);
-            var archive = archiveOf(dest);
+            var archive = unpacking?.ArchiveOf(dest);
             if (spec.Mounts!.First(m => MountPlanner.Normalize(m.Destination) == dest).Type == "cgroup")
             {
-                CgroupTmpfs(root, dest, spec, cgroupPaths, archive);
+                CgroupTmpfs(root, dest, spec, cgroupPaths, archive, unpacking);
             }
             else
             {
-                SpecTmpfs(root, dest, spec, plan, archive);
+                SpecTmpfs(root, dest, spec, plan, archive, unpacking);
             }
             copies[dest] = root + dest;
         }
@@ -137,7 +137,7 @@ public static class TmpfsReplicas
     /// The tmpfs and what the plan puts in it: nodes, links, /dev/ptmx, mount points, then
     /// read-only. With an archive, the tmpfs alone and then what the archive holds.
     /// </summary>
-    private static void SpecTmpfs(string root, string dest, Spec.Model.Spec spec, List<MountOp> plan, string? archive)
+    private static void SpecTmpfs(string root, string dest, Spec.Model.Spec spec, List<MountOp> plan, string? archive, TmpfsArchives.Unpacking? unpacking)
     {
         bool Inside(string p) => p.StartsWith(dest.TrimEnd('/') + "/", StringComparison.Ordinal);
         var fill = plan.Where(op => op switch
@@ -150,15 +150,14 @@ public static class TmpfsReplicas
         }).ToList();
         var builder = new RootfsBuilder(root, new Dictionary<string, string>(), newCgroupNs: false);
         builder.Run(fill, () => { }, () => { });
+        void Remount() => builder.Run(plan.OfType<MountOp.RemountReadonly>().Where(ro => ro.Destination == dest), () => { }, () => { });
         if (archive != null)
         {
-            TmpfsArchives.Extract(archive, root + dest);
+            unpacking!.Start(archive, root + dest, then: Remount);
+            return;
         }
-        else
-        {
-            MountPoints(root, dest, spec, Inside);
-        }
-        builder.Run(plan.OfType<MountOp.RemountReadonly>().Where(ro => ro.Destination == dest), () => { }, () => { });
+        MountPoints(root, dest, spec, Inside);
+        Remount();
     }
 
     /// <summary>The mount points of the spec's mounts below the tmpfs, and /dev/console for a terminal.</summary>
@@ -181,26 +180,32 @@ public static class TmpfsReplicas
     }
 
     /// <summary>A v1 host's cgroup tmpfs as create makes it: a directory per hierarchy, read-only if the mount is.</summary>
-    private static void CgroupTmpfs(string root, string dest, Spec.Model.Spec spec, IReadOnlyDictionary<string, string> cgroupPaths, string? archive)
+    private static void CgroupTmpfs(string root, string dest, Spec.Model.Spec spec, IReadOnlyDictionary<string, string> cgroupPaths, string? archive,
+        TmpfsArchives.Unpacking? unpacking)
     {
         var options = MountOptions.Parse(spec.Mounts!.First(m => MountPlanner.Normalize(m.Destination) == dest).Options);
         ulong flags = options.Flags & ~(MS_RDONLY | MS_REMOUNT | MS_BIND | MS_REC);
         var path = root + dest;
         Directory.CreateDirectory(path);
         Sys.Mount("tmpfs", path, "tmpfs", flags, "mode=755");
+        void Remount()
+        {
+            if ((options.Flags & MS_RDONLY) != 0)
+            {
+                Sys.Mount("tmpfs", path, "tmpfs", MS_REMOUNT | MS_RDONLY | flags, "mode=755");
+            }
+        }
         if (archive != null)
         {
-            TmpfsArchives.Extract(archive, path);
+            unpacking!.Start(archive, path, then: Remount);
+            return;
         }
-        foreach (var key in archive == null ? cgroupPaths.Keys : [])
+        foreach (var key in cgroupPaths.Keys)
         {
             // 0755, as the init's InRoot.Create makes each hierarchy's mount point.
             Directory.CreateDirectory(Path.Combine(path, key.StartsWith("name=", StringComparison.Ordinal) ? key[5..] : key), (UnixFileMode)0x1ed);
         }
-        if ((options.Flags & MS_RDONLY) != 0)
-        {
-            Sys.Mount("tmpfs", path, "tmpfs", MS_REMOUNT | MS_RDONLY | flags, "mode=755");
-        }
+        Remount();
     }
 
     /// <summary>
