@@ -26,6 +26,7 @@ public sealed partial class Containers
         // request at the end. A spec that hands CRIU namespaces as fds needs a worker started
         // with them: that one is started once the spec is read, and this one is let go.
         using var early = criu.Start();
+        MigrationWarmUp.Start();
         var (bundle, spec, rootfs) = OpenBundle(o.Bundle, new CreateOptions { Id = o.Id, ConsoleSocket = o.ConsoleSocket, Detach = o.Detach });
         if (o.LazyPages)
         {
