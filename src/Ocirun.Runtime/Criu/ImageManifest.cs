@@ -124,10 +124,7 @@ public sealed class ImageManifest
         {
             throw new ContainerException($"checkpoint image {Path.Combine(dir, extra)} is not in the manifest: added since the checkpoint");
         }
-        // While CRIU restores, one core stays CRIU's: its copying of the pages into the restored
-        // process is what the restore waits for, and the comparison finishes well before it.
-        int threads = Math.Max(1, Environment.ProcessorCount - 1);
-        return deferred.Count == 0 ? null : new DeferredImageCheck(Task.Run(() => deferred.ForEach(d => CheckContent(d.File, d.Listed, threads))));
+        return deferred.Count == 0 ? null : new DeferredImageCheck(deferred);
     }
 
     /// <summary>
@@ -139,13 +136,16 @@ public sealed class ImageManifest
     /// <summary>CRIU's raw page data (pages-N.img), as opposed to the pagemap and every other image it parses.</summary>
     private static bool IsPages(string name) => name.StartsWith("pages-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal);
 
-    private static void CheckContent(string file, ImageFile f, int? threads = null)
+    private static void CheckContent(string file, ImageFile f)
     {
-        if ((f.ChunkSize is { } chunk ? ChunkedSha256(file, f.Size, chunk, threads) : Sha256(file)) != f.Sha256)
+        if ((f.ChunkSize is { } chunk ? ChunkedSha256(file, f.Size, chunk) : Sha256(file)) != f.Sha256)
         {
-            throw new ContainerException($"checkpoint image {file} does not match its SHA-256 in the manifest: changed since the checkpoint");
+            throw Changed(file);
         }
     }
+
+    internal static ContainerException Changed(string file) =>
+        new($"checkpoint image {file} does not match its SHA-256 in the manifest: changed since the checkpoint");
 
     private static string Sha256(string path)
     {
@@ -193,23 +193,6 @@ public sealed class ImageManifest
 
     /// <summary>A chunked file's digest: the SHA-256 of its chunks' SHA-256s, in order.</summary>
     internal static string CombineChunks(ReadOnlySpan<byte> digests) => Convert.ToHexStringLower(SHA256.HashData(digests));
-}
-
-/// <summary>The pages' comparison with the manifest, running while CRIU restores.</summary>
-public sealed class DeferredImageCheck(Task check)
-{
-    /// <summary>Waits for the comparison; throws the ContainerException naming a changed file.</summary>
-    public void Wait()
-    {
-        try
-        {
-            check.GetAwaiter().GetResult();
-        }
-        catch (IOException e)
-        {
-            throw new ContainerException($"checkpoint images could not be read: {e.Message}");
-        }
-    }
 }
 
 /// <summary>A file of the set; with ChunkSize, Sha256 is the SHA-256 of its chunks' SHA-256s.</summary>
