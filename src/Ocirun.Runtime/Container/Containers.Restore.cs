@@ -65,9 +65,9 @@ public sealed partial class Containers
             {
                 cgroups.Prepare(spec.Linux?.Resources ?? new Spec.Model.Resources());
             }
-            // Into the new cgroups before the request: the restored tasks are created there. The
-            // first move of a task between v1 cgroups waits for an RCU grace period (10-20 ms
-            // here), so the worker moves while the rest is prepared.
+            // Into the new cgroups before the request: the restored tasks are created there. A
+            // move may wait for what is left of a grace period (see MigrationWarmUp), so the
+            // worker moves while the rest is prepared.
             joining = Task.Run(() => cgroups.Join(worker.Pid));
             CriuRoot.Prepare(spec, rootfs, criuRoot);
             var emptyMask = CriuRoot.PrepareEmptyMask(spec, Store.CriuEmptyMaskPath(o.Id));
