@@ -242,7 +242,9 @@ public sealed class CriTests(CriFixture cri)
             var r = Rt.ExecSync(new ExecSyncRequest
             {
                 ContainerId = id, Timeout = 20,
-                Cmd = { "sh", "-c", "ip -4 -o addr show eth0; hostname; (echo pong | nc -l -p 7000 127.0.0.1 &); sleep 0.3; echo ping | nc 127.0.0.1 7000" },
+                // busybox nc ends with its stdin: each side's input lasts until the other has had
+                // time to write, and the exec waits for the listener, whose output it is too.
+                Cmd = { "sh", "-c", "ip -4 -o addr show eth0; hostname; (sleep 0.6; echo pong) | nc -l -p 7000 127.0.0.1 & sleep 0.3; (echo ping; sleep 0.6) | nc 127.0.0.1 7000; wait" },
             });
             Assert.True(r.ExitCode == 0, r.Stderr.ToStringUtf8());
             var lines = r.Stdout.ToStringUtf8().Split('\n');
