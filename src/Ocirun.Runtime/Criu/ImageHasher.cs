@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using Ocirun.Runtime.Interop;
 using static Ocirun.Runtime.Interop.Consts;
 

@@ -128,12 +128,6 @@ internal static unsafe partial class Libc
 {
     [LibraryImport(L, SetLastError = true)]
     public static partial int pipe2(int* fds, int flags);
-
-    [LibraryImport(L, SetLastError = true)]
-    public static partial int inotify_init1(int flags);
-
-    [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int inotify_add_watch(int fd, string path, uint mask);
 }
 
 internal static unsafe partial class Libc
