@@ -8,6 +8,10 @@ public sealed record CgroupMount(string MountPoint, string Root, IReadOnlyList<s
 
     /// <summary>The key under which the container's path in this hierarchy is recorded.</summary>
     public string Key => IsV2 ? V2Key : string.Join(",", Controllers);
+
+    /// <summary>Whether this mounts the hierarchy a /proc/PID/cgroup key names (its controllers in any order, or "unified").</summary>
+    public bool Is(string key) => key == V2Key ? IsV2
+        : !IsV2 && key.Split(',') is var wanted && Controllers.Count == wanted.Length && wanted.All(Controllers.Contains);
 }
 
 /// <summary>Finds cgroup hierarchies in mountinfo text (pure, so hybrid layouts are testable).</summary>
@@ -23,6 +27,20 @@ public static class CgroupMounts
         var seen = new HashSet<string>();
         return Linux.MountInfo.Parse(mountinfo).Select(Of).OfType<CgroupMount>().Where(m => seen.Add(m.Key)).ToList();
     }
+
+    /// <summary>
+    /// The mounts that stand for a whole hierarchy: rooted at its root, writable, and not covered
+    /// by a later mount (at the same point or above it), in mount order.
+    /// </summary>
+    public static List<CgroupMount> Whole(string mountinfo)
+    {
+        var all = Linux.MountInfo.Parse(mountinfo);
+        return all.Select((e, i) => (Mount: Of(e), Covered: all.Skip(i + 1).Any(later => Covers(later.MountPoint, e.MountPoint))))
+            .Where(x => x.Mount is { Root: "/", ReadOnly: false } && !x.Covered).Select(x => x.Mount!).ToList();
+    }
+
+    private static bool Covers(string over, string path) =>
+        path == over || path.StartsWith(over.TrimEnd('/') + "/", StringComparison.Ordinal);
 
     /// <summary>The hierarchy a mountinfo entry mounts; null for any other filesystem.</summary>
     public static CgroupMount? Of(Linux.MountInfoEntry e)

@@ -25,11 +25,11 @@ internal static class MigrationWarmUp
         }
     });
 
-    /// <summary>The cgroup.procs of this process's own cgroup in the first hierarchy mounted whole, or null (pure).</summary>
+    /// <summary>The cgroup.procs of this process's own cgroup in the first hierarchy mounted whole (<see cref="CgroupMounts.Whole"/>), or null (pure).</summary>
     public static string? ProcsFile(string mountinfo, string procCgroup)
     {
         var paths = CgroupMounts.ParseProcCgroup(procCgroup);
-        return CgroupMounts.Parse(mountinfo).Where(m => m.Root == "/" && !m.ReadOnly && paths.ContainsKey(m.Key))
-            .Select(m => Path.Join(m.MountPoint, paths[m.Key], "cgroup.procs")).FirstOrDefault();
+        return CgroupMounts.Whole(mountinfo).Select(m => paths.Keys.FirstOrDefault(m.Is) is { } key ? Path.Join(m.MountPoint, paths[key], "cgroup.procs") : null)
+            .FirstOrDefault(p => p != null);
     }
 }

@@ -51,44 +51,19 @@ internal static class CgroupYard
 
     /// <summary>
     /// Each hierarchy of /proc/self/cgroup as its yard entry: a bind of the first mount of the
-    /// whole hierarchy in mountinfo that is writable and not covered by a later mount.
+    /// whole hierarchy (<see cref="CgroupMounts.Whole"/>), if there is one.
     /// </summary>
     public static List<Entry> Plan(string procCgroup, string mountinfo)
     {
-        var all = MountInfo.Parse(mountinfo);
-        // A later mount at the same point, or above it, covers an earlier one.
-        var whole = all.Select((e, i) => (Mount: CgroupMounts.Of(e), Covered: all.Skip(i + 1).Any(later => Covers(later.MountPoint, e.MountPoint))))
-            .Where(x => x.Mount is { Root: "/", ReadOnly: false } && !x.Covered).Select(x => x.Mount!).ToList();
-        var entries = new List<Entry>();
-        foreach (var line in procCgroup.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        var whole = CgroupMounts.Whole(mountinfo);
+        return CgroupMounts.ParseProcCgroup(procCgroup).Keys.Select(key =>
         {
-            var parts = line.Split(':', 3);
-            if (parts.Length != 3)
-            {
-                continue;
-            }
-            var controllers = parts[1];
-            var wanted = controllers.Split(',', StringSplitOptions.RemoveEmptyEntries);
-            var bindOf = whole.FirstOrDefault(m => controllers.Length == 0 ? m.IsV2
-                : !m.IsV2 && m.Controllers.Count == wanted.Length && wanted.All(m.Controllers.Contains))?.MountPoint;
-            if (controllers.Length == 0)
-            {
-                entries.Add(new Entry("unified", "cgroup2", null, bindOf));
-            }
-            else if (controllers.StartsWith("name=", StringComparison.Ordinal))
-            {
-                entries.Add(new Entry(controllers[5..], "cgroup", "none," + controllers, bindOf));
-            }
-            else
-            {
-                entries.Add(new Entry(controllers, "cgroup", controllers, bindOf));
-            }
-        }
-        return entries;
+            var bindOf = whole.FirstOrDefault(m => m.Is(key))?.MountPoint;
+            return key == CgroupMount.V2Key ? new Entry("unified", "cgroup2", null, bindOf)
+                : key.StartsWith("name=", StringComparison.Ordinal) ? new Entry(key[5..], "cgroup", "none," + key, bindOf)
+                : new Entry(key, "cgroup", key, bindOf);
+        }).ToList();
     }
-
-    private static bool Covers(string over, string path) =>
-        path == over || path.StartsWith(over.TrimEnd('/') + "/", StringComparison.Ordinal);
 
     /// <summary>
     /// Unmounts and removes a yard, ours or one CRIU made itself (then the yard is a tmpfs too);
