@@ -96,15 +96,8 @@ public sealed class CheckpointTests : IDisposable
         // dumps and restores) records the yard's mounts then: binds keep the host mount's device
         // and its own options (ocirun's fresh mounts are nosuid,nodev,noexec).
         var yard = Path.Combine(_rt.Root, "c1", "criu-cgroup-yard");
-        var record = Path.Combine(_tmp, "yard.txt");
-        var script = Path.Combine(_tmp, "yard.sh");
-        File.WriteAllText(script, $"#!/bin/sh\n{{ echo \"== $CRTOOLS_SCRIPT_ACTION\"; grep -F ' {yard}/' /proc/self/mountinfo; }} >> {record} 2>&1; true\n");
-        File.SetUnixFileMode(script, (UnixFileMode)0x1ed);
-        var config = Path.Combine(_tmp, "criu.conf");
-        File.WriteAllText(config, $"action-script {script}\n");
         var b = Own(new Bundle().Shell(Counter));
-        b.Spec.Annotations = new() { ["org.criu.config"] = config };
-        b.Write();
+        var record = RecordAtEachCriuAction(b, $"grep -F ' {yard}/' /proc/self/mountinfo");
         var host = File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' ')).GroupBy(f => f[4]).ToDictionary(g => g.Key, g => g.Last());
         var binds = Ocirun.Runtime.Criu.CgroupYard.Plan(File.ReadAllText("/proc/self/cgroup"), File.ReadAllText("/proc/self/mountinfo"))
             .Where(e => e.BindOf != null).ToList();
@@ -129,6 +122,47 @@ public sealed class CheckpointTests : IDisposable
         Assert.DoesNotContain("Making controller dir", File.ReadAllText(Path.Combine(Work, "restore.log")));
         Assert.False(Directory.Exists(yard));
         Assert.Equal(hostCgroupMounts, File.ReadAllLines("/proc/self/mountinfo").Where(l => l.Contains(" - cgroup")).ToList());
+    }
+
+    [Fact]
+    public void CheckpointHoldsAPerfEventWhileCriuDumps()
+    {
+        // CRIU's breakpoints are perf events; the first on a machine without any waits for an
+        // RCU grace period, with the container frozen (BreakpointWarmUp). ocirun holds one of
+        // its own from its start, so when CRIU is about to dump there is one among its fds.
+        var b = Own(new Bundle().Shell(Counter));
+        var record = RecordAtEachCriuAction(b, """
+            p=$$
+            while [ "$p" -gt 1 ]; do
+              p=$(awk '/^PPid:/ {print $2}' /proc/$p/status)
+              case $(readlink /proc/$p/exe) in */ocirun) break ;; esac
+            done
+            echo "ocirun $p: $(ls -l /proc/$p/fd | grep -c 'anon_inode:\[perf_event\]') perf events"
+            """);
+
+        var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
+        AssertContinuesAfter(Restore(b, "c1"), last);
+
+        var preDump = File.ReadAllText(record).Split("== ").Single(s => s.StartsWith("pre-dump\n", StringComparison.Ordinal));
+        Assert.Matches(@"ocirun [0-9]+: 1 perf events", preDump);
+    }
+
+    /// <summary>
+    /// Has CRIU run a shell snippet at each of its actions (pre-dump, pre-restore, ...) through a
+    /// CRIU configuration file of the bundle's; returns the file that collects, under "== ACTION",
+    /// what it printed.
+    /// </summary>
+    private string RecordAtEachCriuAction(Bundle b, string snippet)
+    {
+        var record = Path.Combine(_tmp, "actions.txt");
+        var script = Path.Combine(_tmp, "action.sh");
+        File.WriteAllText(script, $"#!/bin/sh\n{{ echo \"== $CRTOOLS_SCRIPT_ACTION\"\n{snippet}\n}} >> {record} 2>&1; true\n");
+        File.SetUnixFileMode(script, (UnixFileMode)0x1ed);
+        var config = Path.Combine(_tmp, "criu.conf");
+        File.WriteAllText(config, $"action-script {script}\n");
+        b.Spec.Annotations = new() { ["org.criu.config"] = config };
+        b.Write();
+        return record;
     }
 
     [Fact]

@@ -23,6 +23,8 @@ public sealed partial class Containers
         // Should the container turn out not to be checkpointable, it is killed when let go.
         using var worker = criu.Start();
         DebugLog.Write($"checkpoint: criu worker started (pid {worker.Pid})");
+        // So that CRIU's breakpoints do not wait for a grace period while the container is frozen.
+        using var breakpoints = BreakpointWarmUp.Start();
         var r = Load(id);
         var status = StatusOf(r);
         if (status is not (ContainerStatus.Running or ContainerStatus.Paused))

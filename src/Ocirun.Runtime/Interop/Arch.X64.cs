@@ -14,7 +14,8 @@ internal static partial class Consts
         SYS_fsopen = 430, SYS_fsconfig = 431, SYS_fsmount = 432, SYS_close_range = 436,
         SYS_mount_setattr = 442, SYS_open_tree = 428, SYS_move_mount = 429, SYS_renameat2 = 316,
         SYS_clone3 = 435, SYS_userfaultfd = 323, SYS_seccomp = 317, SYS_bpf = 321,
-        SYS_ioprio_set = 251, SYS_keyctl = 250, SYS_sched_setattr = 314, SYS_personality = 135;
+        SYS_ioprio_set = 251, SYS_keyctl = 250, SYS_sched_setattr = 314, SYS_personality = 135,
+        SYS_perf_event_open = 298;
 }
 
 /// <summary>struct stat of glibc on x86_64: only the fields the runtime reads are named.</summary>
