@@ -735,6 +735,33 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void RestoreIntoACgroupWithProcessesFailsAndLeavesThemBe()
+    {
+        // The cgroups are made on a thread while the rest is prepared; refusing a cgroup that
+        // others' processes are in is still the restore's failure, before CRIU is asked, with
+        // nothing left mounted and those processes neither killed nor moved.
+        var b = Own(new Bundle().Shell(Counter));
+        var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
+        var pids = CgroupDir("pids", b);
+        Directory.CreateDirectory(pids);
+        using (var sleeper = Run.Start("sleep", ["100"]))
+        {
+            File.WriteAllText(pids + "/cgroup.procs", sleeper.Pid.ToString());
+            var r = _rt.Exec("restore", "-d", "--image-path", Images, "--work-path", Work, "--bundle", b.Dir, "c1");
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Contains("container's cgroup is not empty: 1 process(es) found", r.Stderr);
+            Assert.DoesNotContain("criu failed", r.Stderr);
+            Assert.Empty(_rt.Ids());
+            Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Contains(_rt.Root));
+            Assert.False(sleeper.HasExited);
+            Assert.Equal(sleeper.Pid + "\n", File.ReadAllText(pids + "/cgroup.procs"));
+        }
+        LifecycleTests.WaitFor(() => File.ReadAllText(pids + "/cgroup.procs") == "");
+        // The images are still good.
+        AssertContinuesAfter(Restore(b, "c1"), last);
+    }
+
+    [Fact]
     public void ATmpfsBelowASymlinkIsComparedWhereItReallyIs()
     {
         // /lnk -> /run/ocirun-it/<x> in the image; the tmpfs at /lnk/sub lands at that path

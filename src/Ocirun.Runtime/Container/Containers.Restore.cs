@@ -56,19 +56,24 @@ public sealed partial class Containers
         {
             using var dirLock = Store.Lock(o.Id);
             var record = SaveInitialRecord(o.Id, spec, bundle, rootfs, cgroups, o.NoPivot);
-            if (cgroups.Scope != null)
+            // CRIU's worker goes into the new cgroups before the request: the restored tasks are
+            // created there. A move may wait for what is left of a grace period (MigrationWarmUp),
+            // holding the lock that making a cgroup takes too, so the cgroups are made and the
+            // worker moved on a thread while the rest is prepared (none of it needs them).
+            var resources = spec.Linux?.Resources ?? new Spec.Model.Resources();
+            joining = Task.Run(() =>
             {
-                // The scope is made for CRIU's worker, which then creates the restored tasks in it.
-                cgroups.StartScope(o.Id, worker.Pid, spec.Linux?.Resources ?? new Spec.Model.Resources());
-            }
-            else
-            {
-                cgroups.Prepare(spec.Linux?.Resources ?? new Spec.Model.Resources());
-            }
-            // Into the new cgroups before the request: the restored tasks are created there. A
-            // move may wait for what is left of a grace period (see MigrationWarmUp), so the
-            // worker moves while the rest is prepared.
-            joining = Task.Run(() => cgroups.Join(worker.Pid));
+                if (cgroups.Scope != null)
+                {
+                    // The scope is made for CRIU's worker, which then creates the restored tasks in it.
+                    cgroups.StartScope(o.Id, worker.Pid, resources);
+                }
+                else
+                {
+                    cgroups.Prepare(resources);
+                }
+                cgroups.Join(worker.Pid);
+            });
             CriuRoot.Prepare(spec, rootfs, criuRoot);
             var emptyMask = CriuRoot.PrepareEmptyMask(spec, Store.CriuEmptyMaskPath(o.Id));
             var tmpfsCopies = TmpfsReplicas.Build(spec, rootfs, cgroups.Paths, Store.TmpfsCopiesPath(o.Id), unpacking);
@@ -158,6 +163,7 @@ public sealed partial class Containers
                     // The memory is in place and nothing runs yet: a failure here makes
                     // CRIU kill the restored tree instead of resuming it.
                     pagesCheck?.Wait();
+                    DebugLog.Write("restore: the pages are as dumped");
                     restored = pid;
                     break;
             }
