@@ -462,6 +462,38 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void ARestoreHereTrustsWhatItsCheckpointSealedAndHashesWhatChanged()
+    {
+        // The checkpoint sealed its images (ImageSeal): restored here, the pages (written
+        // well before the seal) are not hashed again. A file written to since, even with the
+        // same content, is hashed again; changed content is refused, on the sealed set itself.
+        var b = Own(new Bundle().Shell(Counter));
+        var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
+        var pages = Path.GetFileName(Directory.GetFiles(Images, "pages-*.img").First());
+        var log = Path.Combine(_tmp, "restore.debug");
+        string HashedAgain() => File.ReadAllLines(log).Last(l => l.Contains("sealed them; hashed again:"));
+
+        AssertContinuesAfter(RestoreLogged(b, log), last);
+        Assert.DoesNotContain(pages, HashedAgain());
+
+        last = CheckpointAndLastNumber(_owned.OfType<PipedRun>().Last(), "c1");
+        Assert.Equal(0, Run.Program("touch", [Path.Combine(Images, pages)]).ExitCode);
+        AssertContinuesAfter(RestoreLogged(b, log), last);
+        Assert.Contains(pages, HashedAgain());
+
+        last = CheckpointAndLastNumber(_owned.OfType<PipedRun>().Last(), "c1");
+        FlipAByte(Path.Combine(Images, pages));
+        var r = _rt.Exec("restore", "-d", "--image-path", Images, "--work-path", Work, "--bundle", b.Dir, "c1");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains($"{pages} does not match its SHA-256", r.Stderr);
+        Assert.Empty(_rt.Ids());
+    }
+
+    private PipedRun RestoreLogged(Bundle b, string log) =>
+        Own(new PipedRun(_rt, ["--debug", "--log", log, "restore", "-d", "--image-path", Images, "--work-path", Work, "--bundle", b.Dir, "c1"]))
+            .EnsureSuccess();
+
+    [Fact]
     public void AKilledCheckpointLeavesAWholeImageSet()
     {
         // 64 MB of memory to dump, so a kill can land while CRIU writes the pages.

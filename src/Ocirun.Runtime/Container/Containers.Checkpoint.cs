@@ -129,8 +129,10 @@ public sealed partial class Containers
             }
             if (wholeSet)
             {
-                ImageManifest.Describe(imageDir, version.ToString(), Path.Combine(r.Bundle, "config.json"), hasher == null ? null : hasher.Known)
-                    .WriteTo(imageDir);
+                var keys = new Dictionary<string, ImageFileKey>(StringComparer.Ordinal);
+                var manifest = ImageManifest.Describe(imageDir, version.ToString(), Path.Combine(r.Bundle, "config.json"),
+                    hasher == null ? null : hasher.Known, keys);
+                Seal(manifest.WriteTo(imageDir), imageDir, keys);
             }
             staged.Commit();
             DebugLog.Write("checkpoint: images in place");
@@ -152,6 +154,19 @@ public sealed partial class Containers
         if (!opts.LeaveRunning)
         {
             Destroy(r);
+        }
+    }
+
+    /// <summary>Seals the images for a restore here (<see cref="ImageSeal"/>); without a seal it only hashes them all.</summary>
+    private void Seal(string manifestSha256, string imageDir, Dictionary<string, ImageFileKey> keys)
+    {
+        try
+        {
+            ImageSeal.Write(Store.Root, manifestSha256, imageDir, keys);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            DebugLog.Write($"checkpoint: images not sealed ({e.Message}); a restore hashes them all");
         }
     }
 

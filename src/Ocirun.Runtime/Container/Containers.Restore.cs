@@ -41,7 +41,7 @@ public sealed partial class Containers
         using var withFds = RestoreNamespaces.StartWorkerIfFdsNeeded(criu, spec, namespaces);
         var worker = withFds ?? early;
         DebugLog.Write($"restore: criu worker (pid {worker.Pid})");
-        var pagesCheck = ImageManifest.Verify(imageDir, deferPages: true);
+        var pagesCheck = ImageManifest.Verify(imageDir, deferPages: true, sealRoot: Store.Root);
         var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
         Directory.CreateDirectory(workDir);
         CgroupYard.RemoveLeftInWorkDir(workDir);
@@ -162,8 +162,11 @@ public sealed partial class Containers
                     DebugLog.Write("restore: criu restored the memory");
                     // The memory is in place and nothing runs yet: a failure here makes
                     // CRIU kill the restored tree instead of resuming it.
-                    pagesCheck?.Wait();
-                    DebugLog.Write("restore: the pages are as dumped");
+                    if (pagesCheck != null)
+                    {
+                        pagesCheck.Wait();
+                        DebugLog.Write("restore: the pages are as dumped");
+                    }
                     restored = pid;
                     break;
             }

@@ -26,11 +26,11 @@ internal sealed unsafe class ImageHasher : IDisposable
     private readonly string _dir;
     private readonly int _stopRead, _stopWrite;
     private readonly Thread _thread;
-    private readonly Dictionary<string, (FileKey Key, ImageFile File)> _hashed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (ImageFileKey Key, ImageFile File)> _hashed = new(StringComparer.Ordinal);
     /// <summary>Large files CRIU is writing: the digests of their chunks so far (the watcher thread's alone).</summary>
     private readonly Dictionary<string, Growing> _growing = new(StringComparer.Ordinal);
     /// <summary>What each small file looked like at the last look (the watcher thread's alone).</summary>
-    private readonly Dictionary<string, FileKey> _lastLook = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ImageFileKey> _lastLook = new(StringComparer.Ordinal);
     private static readonly int Threads = Math.Max(1, Environment.ProcessorCount - 1);
     private bool _finished;
     /// <summary>Set once CRIU has answered: every core is the hasher's from then on.</summary>
@@ -59,7 +59,7 @@ internal sealed unsafe class ImageHasher : IDisposable
         Finish();
         lock (_hashed)
         {
-            return _hashed.TryGetValue(Path.GetFileName(path), out var h) && FileKey.Of(path) == h.Key ? h.File : null;
+            return _hashed.TryGetValue(Path.GetFileName(path), out var h) && ImageFileKey.Of(path) == h.Key ? h.File : null;
         }
     }
 
@@ -135,10 +135,10 @@ internal sealed unsafe class ImageHasher : IDisposable
             {
                 continue;
             }
-            FileKey key;
+            ImageFileKey key;
             try
             {
-                key = FileKey.Of(path);
+                key = ImageFileKey.Of(path);
             }
             catch (IOException)
             {
@@ -174,7 +174,7 @@ internal sealed unsafe class ImageHasher : IDisposable
         try
         {
             using var handle = File.OpenHandle(path);
-            var key = FileKey.Of(path);
+            var key = ImageFileKey.Of(path);
             if (growing.Inode != key.Ino)
             {
                 (growing.Inode, growing.Chunks) = (key.Ino, []);
@@ -200,7 +200,7 @@ internal sealed unsafe class ImageHasher : IDisposable
         var path = Path.Combine(_dir, name);
         try
         {
-            var before = FileKey.Of(path);
+            var before = ImageFileKey.Of(path);
             long started = Environment.TickCount64;
             ImageFile file;
             if (before.Size <= ImageManifest.Chunk)
@@ -219,7 +219,7 @@ internal sealed unsafe class ImageHasher : IDisposable
             }
             DebugLog.Write($"checkpoint: hashed {name} ({before.Size} bytes) in {Environment.TickCount64 - started} ms");
             // Written to while it was read: a later look describes it again.
-            if (before != FileKey.Of(path))
+            if (before != ImageFileKey.Of(path))
             {
                 return;
             }
@@ -264,19 +264,5 @@ internal sealed unsafe class ImageHasher : IDisposable
     {
         public ulong Inode;
         public List<byte[]> Chunks = [];
-    }
-
-    /// <summary>What identifies a file's content without reading it.</summary>
-    private readonly record struct FileKey(ulong Dev, ulong Ino, long Size, long Mtime, long MtimeNs, long Ctime, long CtimeNs)
-    {
-        public static FileKey Of(string path)
-        {
-            StatBuf st;
-            if (Libc.stat(path, &st) != 0)
-            {
-                throw new IOException($"stat {path}: errno {Marshal.GetLastPInvokeError()}");
-            }
-            return new(st.Dev, st.Ino, st.Size, st.MtimeSec, st.MtimeNsec, st.CtimeSec, st.CtimeNsec);
-        }
     }
 }

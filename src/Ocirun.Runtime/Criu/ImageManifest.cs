@@ -25,9 +25,11 @@ public sealed class ImageManifest
     /// <summary>
     /// Describes every regular file directly in dir (CRIU's image sets are flat): not logs,
     /// which CRIU appends to on restore, nor the "parent" link to a pre-dump. known may supply
-    /// a file's description already made (see <see cref="ImageHasher"/>).
+    /// a file's description already made (see <see cref="ImageHasher"/>). keys, if given,
+    /// gets the key of each file that kept it while described (see <see cref="ImageSeal"/>).
     /// </summary>
-    public static ImageManifest Describe(string dir, string? criuVersion, string configPath, Func<string, ImageFile?>? known = null) => new()
+    internal static ImageManifest Describe(string dir, string? criuVersion, string configPath, Func<string, ImageFile?>? known = null,
+        Dictionary<string, ImageFileKey>? keys = null) => new()
     {
         Ocirun = BuildInfo.Version,
         Criu = criuVersion,
@@ -36,7 +38,16 @@ public sealed class ImageManifest
         Files = Directory.GetFiles(dir)
             .Where(f => Describes(Path.GetFileName(f)) && !File.GetAttributes(f).HasFlag(FileAttributes.ReparsePoint))
             .Order(StringComparer.Ordinal)
-            .Select(f => known?.Invoke(f) ?? DescribeFile(f, new FileInfo(f).Length)).ToList(),
+            .Select(f =>
+            {
+                var before = ImageFileKey.Of(f);
+                var file = known?.Invoke(f) ?? DescribeFile(f, before.Size);
+                if (keys != null && file.Size == before.Size && ImageFileKey.Of(f) == before)
+                {
+                    keys[file.Name] = before;
+                }
+                return file;
+            }).ToList(),
     };
 
     /// <summary>Whether a file of that name in an image directory belongs in the manifest.</summary>
@@ -60,12 +71,15 @@ public sealed class ImageManifest
     /// </summary>
     public const int Chunk = 4 << 20;
 
-    public void WriteTo(string dir)
+    /// <summary>Writes the manifest into dir; returns the SHA-256 of what it wrote.</summary>
+    public string WriteTo(string dir)
     {
         var path = Path.Combine(dir, FileName);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(this, ImageManifestJsonContext.Default.ImageManifest);
         using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-        JsonSerializer.Serialize(stream, this, ImageManifestJsonContext.Default.ImageManifest);
+        stream.Write(bytes);
         stream.Flush(flushToDisk: true);
+        return Convert.ToHexStringLower(SHA256.HashData(bytes));
     }
 
     /// <summary>
@@ -74,9 +88,10 @@ public sealed class ImageManifest
     /// With deferPages, the pages files' contents (raw memory CRIU copies into the restored
     /// process without interpreting a byte of it) are compared on another thread while CRIU
     /// restores: the returned check must pass before the restored process may run. Every file
-    /// CRIU parses, and every size, is checked before this returns.
+    /// CRIU parses, and every size, is checked before this returns. With sealRoot (a state
+    /// root), a file still as this host's checkpoint sealed it is not hashed again (<see cref="ImageSeal"/>).
     /// </summary>
-    public static DeferredImageCheck? Verify(string dir, bool deferPages = false)
+    public static DeferredImageCheck? Verify(string dir, bool deferPages = false, string? sealRoot = null)
     {
         var path = Path.Combine(dir, FileName);
         if (!File.Exists(path))
@@ -84,14 +99,22 @@ public sealed class ImageManifest
             return null;
         }
         ImageManifest manifest;
+        var bytes = File.ReadAllBytes(path);
         try
         {
-            manifest = JsonSerializer.Deserialize(File.ReadAllText(path), ImageManifestJsonContext.Default.ImageManifest)
+            manifest = JsonSerializer.Deserialize(bytes, ImageManifestJsonContext.Default.ImageManifest)
                 ?? throw new JsonException("empty");
         }
         catch (JsonException e)
         {
             throw new ContainerException($"checkpoint manifest {path} is unreadable: {e.Message}");
+        }
+        var unchanged = sealRoot == null ? []
+            : ImageSeal.Unchanged(sealRoot, Convert.ToHexStringLower(SHA256.HashData(bytes)), dir, manifest.Files);
+        if (sealRoot != null)
+        {
+            DebugLog.Write($"restore: {unchanged.Count} of {manifest.Files.Count} images as this host's checkpoint sealed them; hashed again: "
+                + $"[{string.Join(' ', manifest.Files.Select(f => f.Name).Where(n => !unchanged.Contains(n)))}]");
         }
         var deferred = new List<(string File, ImageFile Listed)>();
         foreach (var f in manifest.Files)
@@ -109,6 +132,10 @@ public sealed class ImageManifest
             if (size != f.Size)
             {
                 throw new ContainerException($"checkpoint image {file} has {size} bytes, the manifest says {f.Size}: truncated or changed");
+            }
+            if (unchanged.Contains(f.Name))
+            {
+                continue;
             }
             if (deferPages && IsPages(f.Name))
             {

@@ -19,6 +19,10 @@ internal static unsafe partial class Libc
     [LibraryImport(L, SetLastError = true)]
     public static partial int close(int fd);
 
+    /// <summary>ts: a struct timespec, seconds then nanoseconds.</summary>
+    [LibraryImport(L, SetLastError = true)]
+    public static partial int clock_gettime(int clock, long* ts);
+
     [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int faccessat(int dirfd, string path, int mode, int flags);
 

@@ -1,0 +1,126 @@
+using System.Runtime.InteropServices;
+using Ocirun.Runtime.Interop;
+
+namespace Ocirun.Runtime.Criu;
+
+/// <summary>
+/// What a checkpoint on this host left, so that restoring it here in the same boot does not
+/// hash again what the checkpoint has just hashed (at 1 GiB that hashing competes with CRIU's
+/// copying of the memory for the second core and the memory bus). A checkpoint seals its
+/// manifest: the key (<see cref="ImageFileKey"/>) each image had when its digest was taken,
+/// filed in the state root under the manifest's SHA-256. A restore whose manifest has a seal
+/// takes an image whose key is still the sealed one as the manifest describes it, and hashes
+/// every other. A write to a file, its truncation or another file in its place changes its
+/// key, so a truncated, partial or changed set is refused as before; what a seal cannot see
+/// is a change that bypasses the filesystem (writes to the block device, a failing disk).
+/// Sealed are only files on local filesystems, whose stat is the truth (NFS and FUSE may
+/// answer from caches or from elsewhere), with a ctime before the coarse clock's time of
+/// sealing (a write later in the same clock tick could leave the ctime as it was), and only
+/// for this boot.
+/// </summary>
+internal static class ImageSeal
+{
+    /// <summary>Its directory in the state root: '@' is in no container id, so it is never listed as one.</summary>
+    public const string DirName = "image-seals@";
+
+    /// <summary>Seals kept; older ones go (a checkpoint's seal is worth the most right after it).</summary>
+    private const int Kept = 64;
+
+    private const int CLOCK_REALTIME_COARSE = 5;
+
+    /// <summary>statfs f_type of ext2/3/4, XFS, Btrfs and tmpfs.</summary>
+    private static readonly HashSet<long> LocalFilesystems = [0xEF53, 0x58465342, 0x9123683E, 0x01021994];
+
+    /// <summary>"boot BOOT-ID", then a line per file: its key, then its name (pure).</summary>
+    public static string Format(string bootId, IEnumerable<KeyValuePair<string, ImageFileKey>> keys) =>
+        $"boot {bootId}\n" + string.Concat(keys.Select(k => $"{k.Value} {k.Key}\n"));
+
+    /// <summary>The keys of a seal made in the boot bootId; null for another boot's or a damaged one (pure).</summary>
+    public static Dictionary<string, ImageFileKey>? Parse(string text, string bootId)
+    {
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (lines.Length == 0 || lines[0] != "boot " + bootId)
+        {
+            return null;
+        }
+        var keys = new Dictionary<string, ImageFileKey>(StringComparer.Ordinal);
+        foreach (var line in lines.Skip(1))
+        {
+            var f = line.Split(' ', 8);
+            if (f.Length != 8 || ImageFileKey.Parse(f.AsSpan(0, 7)) is not { } key)
+            {
+                return null;
+            }
+            keys[f[7]] = key;
+        }
+        return keys;
+    }
+
+    /// <summary>The keys no later write can leave as they are: a ctime before the coarse clock's now (pure).</summary>
+    public static IEnumerable<KeyValuePair<string, ImageFileKey>> Settled(IReadOnlyDictionary<string, ImageFileKey> keys, long coarseNowNs) =>
+        keys.Where(k => k.Value.CtimeTotalNs < coarseNowNs).OrderBy(k => k.Key, StringComparer.Ordinal);
+
+    public static bool IsLocal(long fsType) => LocalFilesystems.Contains(fsType);
+
+    /// <summary>Seals the images of imageDir described by the manifest of that SHA-256, with the keys they had when hashed.</summary>
+    public static void Write(string root, string manifestSha256, string imageDir, IReadOnlyDictionary<string, ImageFileKey> keys)
+    {
+        if (!IsLocal(FsType(imageDir)))
+        {
+            return;
+        }
+        var settled = Settled(keys, CoarseNowNs()).ToList();
+        if (settled.Count == 0)
+        {
+            return;
+        }
+        var dir = Path.Combine(root, DirName);
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var path = Path.Combine(dir, manifestSha256);
+        var tmp = $"{path}.{Environment.ProcessId}.tmp";
+        File.WriteAllText(tmp, Format(BootId(), settled));
+        File.Move(tmp, path, overwrite: true);
+        foreach (var old in new DirectoryInfo(dir).GetFiles().OrderByDescending(f => f.LastWriteTimeUtc).Skip(Kept))
+        {
+            old.Delete();
+        }
+    }
+
+    /// <summary>The files (of the manifest of that SHA-256) still as its seal in root recorded them; none without a seal.</summary>
+    public static HashSet<string> Unchanged(string root, string manifestSha256, string imageDir, IEnumerable<ImageFile> files)
+    {
+        var path = Path.Combine(root, DirName, manifestSha256);
+        if (!File.Exists(path) || !IsLocal(FsType(imageDir)) || Parse(File.ReadAllText(path), BootId()) is not { } keys)
+        {
+            return [];
+        }
+        return files.Where(f => keys.TryGetValue(f.Name, out var k) && k.Size == f.Size && KeyOf(Path.Combine(imageDir, f.Name)) == k)
+            .Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private static ImageFileKey? KeyOf(string path)
+    {
+        try
+        {
+            return ImageFileKey.Of(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static string BootId() => File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
+
+    private static unsafe long FsType(string path)
+    {
+        StatFs st;
+        return Libc.statfs(path, &st) == 0 ? st.Type : 0;
+    }
+
+    private static unsafe long CoarseNowNs()
+    {
+        var ts = stackalloc long[2];
+        return Libc.clock_gettime(CLOCK_REALTIME_COARSE, ts) == 0 ? ts[0] * 1_000_000_000 + ts[1] : 0;
+    }
+}
