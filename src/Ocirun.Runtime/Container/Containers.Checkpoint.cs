@@ -88,14 +88,18 @@ public sealed partial class Containers
         // for a grace period, done while CRIU dumps rather than while the container is frozen.
         using var clones = new Linux.FdSet();
         Task? copiesRemoval = null;
+        // Without a yard CRIU mounts every hierarchy itself at every dump. It is made while the
+        // copies are built, and unmade while the manifest is written (unmounting waits for a
+        // grace period).
+        var yard = Store.CgroupYardPath(id);
+        Task yardWork = Task.Run(() => CgroupYard.Prepare(yard));
         try
         {
             bool freezable = status == ContainerStatus.Running && opts.FreezeCgroup != null;
             // Built while CRIU starts: only the comparison needs the container frozen.
             var copies = status == ContainerStatus.Paused || freezable ? TmpfsReplicas.Build(spec, r.Rootfs, r.CgroupPaths, copiesDir) : null;
-            // Without a yard CRIU mounts every hierarchy itself at every dump.
-            CgroupYard.Prepare(Store.CgroupYardPath(id));
-            opts.CgroupYard = Store.CgroupYardPath(id);
+            yardWork.GetAwaiter().GetResult();
+            opts.CgroupYard = yard;
             var version = worker.GatedVersion();
             using var hasher = wholeSet ? ImageHasher.Start(imageDir) : null;
             using var archives = new TmpfsArchives.Runs();
@@ -116,6 +120,7 @@ public sealed partial class Containers
                 DebugLog.Write("checkpoint: request sent to criu");
                 Dump(o, worker, req, workDir, o.WorkPath == null ? staged : null, archives);
                 DebugLog.Write("checkpoint: criu answered");
+                yardWork = Task.Run(() => CgroupYard.Remove(yard));
             }
             catch when (frozenHere)
             {
@@ -148,7 +153,15 @@ public sealed partial class Containers
                 // removed again just below
             }
             TmpfsReplicas.Remove(copiesDir);
-            CgroupYard.Remove(Store.CgroupYardPath(id));
+            try
+            {
+                yardWork.Wait();
+            }
+            catch (AggregateException)
+            {
+                // made or unmade in part: removed just below
+            }
+            CgroupYard.Remove(yard);
             InterruptedCheckpoint.End(Store.Dir(id));
         }
         if (!opts.LeaveRunning)
