@@ -50,7 +50,7 @@ public sealed partial class Containers
         Store.CreateDir(o.Id);
         var criuRoot = Store.CriuRootPath(o.Id);
         int pid = 0;
-        Task? joining = null;
+        Task? joining = null, yardMade = null;
         using var unpacking = new TmpfsArchives.Unpacking(imageDir);
         try
         {
@@ -74,10 +74,12 @@ public sealed partial class Containers
                 }
                 cgroups.Join(worker.Pid);
             });
+            // CRIU's cgroup yard is made meanwhile too.
+            yardMade = Task.Run(() => CgroupYard.Prepare(Store.CgroupYardPath(o.Id)));
             CriuRoot.Prepare(spec, rootfs, criuRoot);
             var emptyMask = CriuRoot.PrepareEmptyMask(spec, Store.CriuEmptyMaskPath(o.Id));
             var tmpfsCopies = TmpfsReplicas.Build(spec, rootfs, cgroups.Paths, Store.TmpfsCopiesPath(o.Id), unpacking);
-            CgroupYard.Prepare(Store.CgroupYardPath(o.Id));
+            yardMade.GetAwaiter().GetResult();
             pid = RunRestore(o, record, spec, worker, namespaces, cgroups, joining, unpacking, imageDir, workDir, criuRoot,
                 CriuMounts.ForRestore(spec, cgroups.Paths, emptyMask, tmpfsCopies), Store.CgroupYardPath(o.Id), pagesCheck);
             SaveInit(record, pid, o.PidFile);
@@ -101,6 +103,14 @@ public sealed partial class Containers
         }
         finally
         {
+            try
+            {
+                yardMade?.Wait();
+            }
+            catch (AggregateException)
+            {
+                // made in part: removed with the rest
+            }
             RemoveRestoreMounts(o.Id);
         }
     }

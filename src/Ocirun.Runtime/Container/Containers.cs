@@ -87,13 +87,29 @@ public sealed partial class Containers(StateStore store)
         Store.Remove(id);
     }
 
-    /// <summary>CRIU's root, empty mask, tmpfs copies and cgroup yard: what a restore mounts in the state directory (a killed one leaves them).</summary>
+    /// <summary>
+    /// CRIU's root, empty mask, tmpfs copies and cgroup yard: what a restore mounts in the state
+    /// directory (a killed one leaves them). Removed side by side: each unmount waits for a grace
+    /// period, and the waits of threads of their own overlap.
+    /// </summary>
     private void RemoveRestoreMounts(string id)
     {
-        CriuRoot.Remove(Store.CriuRootPath(id));
-        CriuRoot.Remove(Store.CriuEmptyMaskPath(id));
-        TmpfsReplicas.Remove(Store.TmpfsCopiesPath(id));
-        CgroupYard.Remove(Store.CgroupYardPath(id));
+        var removals = new (string Path, Action<string> Remove)[]
+        {
+            (Store.CriuRootPath(id), CriuRoot.Remove),
+            (Store.CriuEmptyMaskPath(id), CriuRoot.Remove),
+            (Store.TmpfsCopiesPath(id), TmpfsReplicas.Remove),
+            (Store.CgroupYardPath(id), CgroupYard.Remove),
+        }.Where(r => Path.Exists(r.Path)).ToList();
+        try
+        {
+            Parallel.ForEach(removals, r => r.Remove(r.Path));
+        }
+        catch (AggregateException e)
+        {
+            // The first failure as it was thrown, as if the removals had run one by one.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
     }
 
     public static string FormatTime(DateTime utc)
