@@ -144,23 +144,9 @@ public sealed partial class Containers
         }
         finally
         {
-            try
-            {
-                copiesRemoval?.Wait();
-            }
-            catch (AggregateException)
-            {
-                // removed again just below
-            }
+            copiesRemoval.Settle();
             TmpfsReplicas.Remove(copiesDir);
-            try
-            {
-                yardWork.Wait();
-            }
-            catch (AggregateException)
-            {
-                // made or unmade in part: removed just below
-            }
+            yardWork.Settle();
             CgroupYard.Remove(yard);
             InterruptedCheckpoint.End(Store.Dir(id));
         }

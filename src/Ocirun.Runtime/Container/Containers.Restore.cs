@@ -89,28 +89,15 @@ public sealed partial class Containers
         }
         catch
         {
-            try
-            {
-                joining?.Wait(); // done moving before the cgroups go
-            }
-            catch (AggregateException)
-            {
-                // the move's own failure: that is what is being thrown
-            }
+            joining.Settle(); // done moving before the cgroups go
+            yardMade.Settle(); // done mounting before the state directory goes
             unpacking.Dispose(); // no tar left writing into the copies
             Abandon(o.Id, pid, cgroups);
             throw;
         }
         finally
         {
-            try
-            {
-                yardMade?.Wait();
-            }
-            catch (AggregateException)
-            {
-                // made in part: removed with the rest
-            }
+            yardMade.Settle();
             RemoveRestoreMounts(o.Id);
         }
     }
