@@ -157,11 +157,11 @@ public sealed partial class Containers
     }
 
     /// <summary>Seals the images for a restore here (<see cref="ImageSeal"/>); without a seal it only hashes them all.</summary>
-    private void Seal(string manifestSha256, string imageDir, Dictionary<string, ImageFileKey> keys)
+    private static void Seal(string manifestSha256, string imageDir, Dictionary<string, ImageFileKey> keys)
     {
         try
         {
-            ImageSeal.Write(Store.Root, manifestSha256, imageDir, keys);
+            ImageSeal.Write(ImageSeal.HostDir, manifestSha256, imageDir, keys);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -41,7 +41,7 @@ public sealed partial class Containers
         using var withFds = RestoreNamespaces.StartWorkerIfFdsNeeded(criu, spec, namespaces);
         var worker = withFds ?? early;
         DebugLog.Write($"restore: criu worker (pid {worker.Pid})");
-        var pagesCheck = ImageManifest.Verify(imageDir, deferPages: true, sealRoot: Store.Root);
+        var pagesCheck = ImageManifest.Verify(imageDir, deferPages: true, sealDir: ImageSeal.HostDir);
         var workDir = Path.GetFullPath(o.WorkPath ?? imageDir);
         Directory.CreateDirectory(workDir);
         CgroupYard.RemoveLeftInWorkDir(workDir);

@@ -88,10 +88,10 @@ public sealed class ImageManifest
     /// With deferPages, the pages files' contents (raw memory CRIU copies into the restored
     /// process without interpreting a byte of it) are compared on another thread while CRIU
     /// restores: the returned check must pass before the restored process may run. Every file
-    /// CRIU parses, and every size, is checked before this returns. With sealRoot (a state
-    /// root), a file still as this host's checkpoint sealed it is not hashed again (<see cref="ImageSeal"/>).
+    /// CRIU parses, and every size, is checked before this returns. With sealDir (where seals
+    /// are kept), a file still as this host's checkpoint sealed it is not hashed again (<see cref="ImageSeal"/>).
     /// </summary>
-    public static DeferredImageCheck? Verify(string dir, bool deferPages = false, string? sealRoot = null)
+    public static DeferredImageCheck? Verify(string dir, bool deferPages = false, string? sealDir = null)
     {
         var path = Path.Combine(dir, FileName);
         if (!File.Exists(path))
@@ -109,9 +109,9 @@ public sealed class ImageManifest
         {
             throw new ContainerException($"checkpoint manifest {path} is unreadable: {e.Message}");
         }
-        var unchanged = sealRoot == null ? []
-            : ImageSeal.Unchanged(sealRoot, Convert.ToHexStringLower(SHA256.HashData(bytes)), dir, manifest.Files);
-        if (sealRoot != null)
+        var unchanged = sealDir == null ? []
+            : ImageSeal.Unchanged(sealDir, Convert.ToHexStringLower(SHA256.HashData(bytes)), dir, manifest.Files);
+        if (sealDir != null)
         {
             DebugLog.Write($"restore: {unchanged.Count} of {manifest.Files.Count} images as this host's checkpoint sealed them; hashed again: "
                 + $"[{string.Join(' ', manifest.Files.Select(f => f.Name).Where(n => !unchanged.Contains(n)))}]");

@@ -8,7 +8,9 @@ namespace Ocirun.Runtime.Criu;
 /// hash again what the checkpoint has just hashed (at 1 GiB that hashing competes with CRIU's
 /// copying of the memory for the second core and the memory bus). A checkpoint seals its
 /// manifest: the key (<see cref="ImageFileKey"/>) each image had when its digest was taken,
-/// filed in the state root under the manifest's SHA-256. A restore whose manifest has a seal
+/// filed under the manifest's SHA-256 in a directory of the host's (<see cref="HostDir"/>; not in
+/// a runtime's state root, which engines expect to hold containers only, nor with the images,
+/// where whoever could change an image could change its seal). A restore whose manifest has a seal
 /// takes an image whose key is still the sealed one as the manifest describes it, and hashes
 /// every other. A write to a file, its truncation or another file in its place changes its
 /// key, so a truncated, partial or changed set is refused as before; what a seal cannot see
@@ -20,8 +22,8 @@ namespace Ocirun.Runtime.Criu;
 /// </summary>
 internal static class ImageSeal
 {
-    /// <summary>Its directory in the state root: '@' is in no container id, so it is never listed as one.</summary>
-    public const string DirName = "image-seals@";
+    /// <summary>Where seals are kept: in /run, so that they go with the boot wherever /run is a tmpfs.</summary>
+    public const string HostDir = "/run/ocirun-image-seals";
 
     /// <summary>Seals kept; older ones go (a checkpoint's seal is worth the most right after it).</summary>
     private const int Kept = 64;
@@ -62,8 +64,8 @@ internal static class ImageSeal
 
     public static bool IsLocal(long fsType) => LocalFilesystems.Contains(fsType);
 
-    /// <summary>Seals the images of imageDir described by the manifest of that SHA-256, with the keys they had when hashed.</summary>
-    public static void Write(string root, string manifestSha256, string imageDir, IReadOnlyDictionary<string, ImageFileKey> keys)
+    /// <summary>Seals, in dir, the images of imageDir described by the manifest of that SHA-256, with the keys they had when hashed.</summary>
+    public static void Write(string dir, string manifestSha256, string imageDir, IReadOnlyDictionary<string, ImageFileKey> keys)
     {
         if (!IsLocal(FsType(imageDir)))
         {
@@ -74,7 +76,6 @@ internal static class ImageSeal
         {
             return;
         }
-        var dir = Path.Combine(root, DirName);
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var path = Path.Combine(dir, manifestSha256);
         var tmp = $"{path}.{Environment.ProcessId}.tmp";
@@ -86,10 +87,10 @@ internal static class ImageSeal
         }
     }
 
-    /// <summary>The files (of the manifest of that SHA-256) still as its seal in root recorded them; none without a seal.</summary>
-    public static HashSet<string> Unchanged(string root, string manifestSha256, string imageDir, IEnumerable<ImageFile> files)
+    /// <summary>The files (of the manifest of that SHA-256) still as its seal in dir recorded them; none without a seal.</summary>
+    public static HashSet<string> Unchanged(string dir, string manifestSha256, string imageDir, IEnumerable<ImageFile> files)
     {
-        var path = Path.Combine(root, DirName, manifestSha256);
+        var path = Path.Combine(dir, manifestSha256);
         if (!File.Exists(path) || !IsLocal(FsType(imageDir)) || Parse(File.ReadAllText(path), BootId()) is not { } keys)
         {
             return [];

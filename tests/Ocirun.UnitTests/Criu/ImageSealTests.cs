@@ -47,20 +47,20 @@ public sealed class ImageSealTests : IDisposable
     public void AFileWrittenToSinceItsSealIsNotTrusted()
     {
         var images = Directory.CreateDirectory(Path.Combine(_dir, "images")).FullName;
-        var root = Path.Combine(_dir, "root");
+        var seals = Path.Combine(_dir, "seals");
         foreach (var name in new[] { "a.img", "b.img" })
         {
             File.WriteAllText(Path.Combine(images, name), name);
         }
         Thread.Sleep(50); // past the clock tick of the writes (the seal leaves out what is not)
         var keys = new[] { "a.img", "b.img" }.ToDictionary(n => n, n => ImageFileKey.Of(Path.Combine(images, n)));
-        ImageSeal.Write(root, "f00d", images, keys);
+        ImageSeal.Write(seals, "f00d", images, keys);
         var files = new[] { new ImageFile("a.img", 5, "x"), new ImageFile("b.img", 5, "y") };
-        Assert.Equal(["a.img", "b.img"], ImageSeal.Unchanged(root, "f00d", images, files).Order());
+        Assert.Equal(["a.img", "b.img"], ImageSeal.Unchanged(seals, "f00d", images, files).Order());
 
         File.WriteAllText(Path.Combine(images, "b.img"), "b.img"); // the same content, written again
-        Assert.Equal(["a.img"], ImageSeal.Unchanged(root, "f00d", images, files));
-        Assert.Empty(ImageSeal.Unchanged(root, "another manifest", images, files));
-        Assert.Empty(ImageSeal.Unchanged(root, "f00d", images, [new ImageFile("a.img", 6, "x")]));
+        Assert.Equal(["a.img"], ImageSeal.Unchanged(seals, "f00d", images, files));
+        Assert.Empty(ImageSeal.Unchanged(seals, "another manifest", images, files));
+        Assert.Empty(ImageSeal.Unchanged(seals, "f00d", images, [new ImageFile("a.img", 6, "x")]));
     }
 }
