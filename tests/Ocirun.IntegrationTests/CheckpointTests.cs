@@ -128,8 +128,9 @@ public sealed class CheckpointTests : IDisposable
     public void CheckpointHoldsAPerfEventWhileCriuDumps()
     {
         // CRIU's breakpoints are perf events; the first on a machine without any waits for an
-        // RCU grace period, with the container frozen (BreakpointWarmUp). ocirun holds one of
-        // its own from its start, so when CRIU is about to dump there is one among its fds.
+        // RCU grace period, with the container frozen (BreakpointWarmUp). ocirun opens one of
+        // its own from its start, so when CRIU is about to dump there is one among its fds, or
+        // a thread of ocirun's is in perf_event_open (298) waiting out that grace period.
         var b = Own(new Bundle().Shell(Counter));
         var record = RecordAtEachCriuAction(b, """
             p=$$
@@ -137,7 +138,9 @@ public sealed class CheckpointTests : IDisposable
               p=$(awk '/^PPid:/ {print $2}' /proc/$p/status)
               case $(readlink /proc/$p/exe) in */ocirun) break ;; esac
             done
-            echo "ocirun $p: $(ls -l /proc/$p/fd | grep -c 'anon_inode:\[perf_event\]') perf events"
+            fds=$(ls -l /proc/$p/fd | grep -c 'anon_inode:\[perf_event\]')
+            opening=$(cat /proc/$p/task/*/syscall 2>/dev/null | grep -c '^298 ')
+            echo "ocirun $p: $((fds + opening)) perf events"
             """);
 
         var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
@@ -466,7 +469,7 @@ public sealed class CheckpointTests : IDisposable
     {
         // The checkpoint sealed its images (ImageSeal): restored here, the pages (written
         // well before the seal) are not hashed again. A file written to since, even with the
-        // same content, is hashed again; changed content is refused, on the sealed set itself.
+        // same content, is hashed again; so a byte changed in place in the sealed set is refused.
         var b = Own(new Bundle().Shell(Counter));
         var last = CheckpointAndLastNumber(RunPiped(b, "c1"), "c1");
         var pages = Path.GetFileName(Directory.GetFiles(Images, "pages-*.img").First());

@@ -134,7 +134,7 @@ public sealed partial class Containers
             }
             if (wholeSet)
             {
-                var keys = new Dictionary<string, ImageFileKey>(StringComparer.Ordinal);
+                var keys = new Dictionary<string, HashedKey>(StringComparer.Ordinal);
                 var manifest = ImageManifest.Describe(imageDir, version.ToString(), Path.Combine(r.Bundle, "config.json"),
                     hasher == null ? null : hasher.Known, keys);
                 Seal(manifest.WriteTo(imageDir), imageDir, keys);
@@ -157,7 +157,7 @@ public sealed partial class Containers
     }
 
     /// <summary>Seals the images for a restore here (<see cref="ImageSeal"/>); without a seal it only hashes them all.</summary>
-    private static void Seal(string manifestSha256, string imageDir, Dictionary<string, ImageFileKey> keys)
+    private static void Seal(string manifestSha256, string imageDir, Dictionary<string, HashedKey> keys)
     {
         try
         {

@@ -93,6 +93,11 @@ public sealed partial class Containers
             yardMade.Settle(); // done mounting before the state directory goes
             unpacking.Dispose(); // no tar left writing into the copies
             Abandon(o.Id, pid, cgroups);
+            // A cgroup refused is the first failure, as when the cgroups were made before the rest.
+            if (joining?.Exception?.InnerException is { } refused)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
+            }
             throw;
         }
         finally

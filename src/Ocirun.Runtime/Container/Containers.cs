@@ -101,14 +101,12 @@ public sealed partial class Containers(StateStore store)
             (Store.TmpfsCopiesPath(id), TmpfsReplicas.Remove),
             (Store.CgroupYardPath(id), CgroupYard.Remove),
         }.Where(r => Path.Exists(r.Path)).ToList();
-        try
+        var tasks = removals.Select(r => Task.Run(() => r.Remove(r.Path))).ToList();
+        tasks.ForEach(t => t.Settle());
+        // The first failure in the order above, as if the removals had run one by one.
+        if (tasks.FirstOrDefault(t => t.IsFaulted)?.Exception?.InnerException is { } failed)
         {
-            Parallel.ForEach(removals, r => r.Remove(r.Path));
-        }
-        catch (AggregateException e)
-        {
-            // The first failure as it was thrown, as if the removals had run one by one.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
         }
     }
 

@@ -31,3 +31,13 @@ internal readonly record struct ImageFileKey(ulong Dev, ulong Ino, long Size, lo
             && long.TryParse(f[3], out var m) && long.TryParse(f[4], out var mn) && long.TryParse(f[5], out var c) && long.TryParse(f[6], out var cn)
             ? new ImageFileKey(dev, ino, size, m, mn, c, cn) : null;
 }
+
+/// <summary>
+/// A file's key when its digest was taken, and the coarse clock (ns since the epoch) read just
+/// before that key was: with a ctime before that time, any write since the key was taken has
+/// changed it (a write in the tick of the file's last change could leave the ctime as it was).
+/// </summary>
+internal readonly record struct HashedKey(ImageFileKey Key, long ReadFromNs)
+{
+    public bool Settled => Key.CtimeTotalNs < ReadFromNs;
+}

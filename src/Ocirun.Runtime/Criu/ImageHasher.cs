@@ -26,7 +26,7 @@ internal sealed unsafe class ImageHasher : IDisposable
     private readonly string _dir;
     private readonly int _stopRead, _stopWrite;
     private readonly Thread _thread;
-    private readonly Dictionary<string, (ImageFileKey Key, ImageFile File)> _hashed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (HashedKey Key, ImageFile File)> _hashed = new(StringComparer.Ordinal);
     /// <summary>Large files CRIU is writing: the digests of their chunks so far (the watcher thread's alone).</summary>
     private readonly Dictionary<string, Growing> _growing = new(StringComparer.Ordinal);
     /// <summary>What each small file looked like at the last look (the watcher thread's alone).</summary>
@@ -52,14 +52,15 @@ internal sealed unsafe class ImageHasher : IDisposable
 
     /// <summary>
     /// Stops watching after a last look (CRIU has closed everything by then), and returns the
-    /// file's description if what was hashed is still what is there.
+    /// file's description if what was hashed is still what is there, with the time its last
+    /// reading began (<see cref="HashedKey"/>).
     /// </summary>
-    public ImageFile? Known(string path)
+    public (ImageFile File, long ReadFromNs)? Known(string path)
     {
         Finish();
         lock (_hashed)
         {
-            return _hashed.TryGetValue(Path.GetFileName(path), out var h) && ImageFileKey.Of(path) == h.Key ? h.File : null;
+            return _hashed.TryGetValue(Path.GetFileName(path), out var h) && ImageFileKey.Of(path) == h.Key.Key ? (h.File, h.Key.ReadFromNs) : null;
         }
     }
 
@@ -146,7 +147,7 @@ internal sealed unsafe class ImageHasher : IDisposable
             }
             lock (_hashed)
             {
-                if (_hashed.TryGetValue(name, out var h) && h.Key == key)
+                if (_hashed.TryGetValue(name, out var h) && h.Key.Key == key)
                 {
                     continue;
                 }
@@ -200,6 +201,7 @@ internal sealed unsafe class ImageHasher : IDisposable
         var path = Path.Combine(_dir, name);
         try
         {
+            long readFrom = ImageSeal.CoarseNowNs();
             var before = ImageFileKey.Of(path);
             long started = Environment.TickCount64;
             ImageFile file;
@@ -225,7 +227,7 @@ internal sealed unsafe class ImageHasher : IDisposable
             }
             lock (_hashed)
             {
-                _hashed[name] = (before, file);
+                _hashed[name] = (new HashedKey(before, readFrom), file);
             }
         }
         catch (IOException)

@@ -28,8 +28,8 @@ public sealed class ImageManifest
     /// a file's description already made (see <see cref="ImageHasher"/>). keys, if given,
     /// gets the key of each file that kept it while described (see <see cref="ImageSeal"/>).
     /// </summary>
-    internal static ImageManifest Describe(string dir, string? criuVersion, string configPath, Func<string, ImageFile?>? known = null,
-        Dictionary<string, ImageFileKey>? keys = null) => new()
+    internal static ImageManifest Describe(string dir, string? criuVersion, string configPath, Func<string, (ImageFile File, long ReadFromNs)?>? known = null,
+        Dictionary<string, HashedKey>? keys = null) => new()
     {
         Ocirun = BuildInfo.Version,
         Criu = criuVersion,
@@ -40,11 +40,12 @@ public sealed class ImageManifest
             .Order(StringComparer.Ordinal)
             .Select(f =>
             {
+                long readFrom = ImageSeal.CoarseNowNs();
                 var before = ImageFileKey.Of(f);
-                var file = known?.Invoke(f) ?? DescribeFile(f, before.Size);
+                var (file, hashedFrom) = known?.Invoke(f) is { } k ? (k.File, k.ReadFromNs) : (DescribeFile(f, before.Size), readFrom);
                 if (keys != null && file.Size == before.Size && ImageFileKey.Of(f) == before)
                 {
-                    keys[file.Name] = before;
+                    keys[file.Name] = new HashedKey(before, hashedFrom);
                 }
                 return file;
             }).ToList(),

@@ -16,9 +16,10 @@ namespace Ocirun.Runtime.Criu;
 /// key, so a truncated, partial or changed set is refused as before; what a seal cannot see
 /// is a change that bypasses the filesystem (writes to the block device, a failing disk).
 /// Sealed are only files on local filesystems, whose stat is the truth (NFS and FUSE may
-/// answer from caches or from elsewhere), with a ctime before the coarse clock's time of
-/// sealing (a write later in the same clock tick could leave the ctime as it was), and only
-/// for this boot.
+/// answer from caches or from elsewhere), with a ctime before the coarse clock's time when the
+/// last reading for the digest began (<see cref="HashedKey"/>), and only for this boot. The
+/// pages are hashed chunk by chunk while CRIU writes them: that their early chunks are what the
+/// file holds at the end rests, as the manifest does, on CRIU writing its images front to back.
 /// </summary>
 internal static class ImageSeal
 {
@@ -58,20 +59,20 @@ internal static class ImageSeal
         return keys;
     }
 
-    /// <summary>The keys no later write can leave as they are: a ctime before the coarse clock's now (pure).</summary>
-    public static IEnumerable<KeyValuePair<string, ImageFileKey>> Settled(IReadOnlyDictionary<string, ImageFileKey> keys, long coarseNowNs) =>
-        keys.Where(k => k.Value.CtimeTotalNs < coarseNowNs).OrderBy(k => k.Key, StringComparer.Ordinal);
+    /// <summary>The keys no write since they were taken can have left as they are (<see cref="HashedKey.Settled"/>), by name (pure).</summary>
+    public static IEnumerable<KeyValuePair<string, ImageFileKey>> Settled(IReadOnlyDictionary<string, HashedKey> keys) =>
+        keys.Where(k => k.Value.Settled).Select(k => KeyValuePair.Create(k.Key, k.Value.Key)).OrderBy(k => k.Key, StringComparer.Ordinal);
 
     public static bool IsLocal(long fsType) => LocalFilesystems.Contains(fsType);
 
     /// <summary>Seals, in dir, the images of imageDir described by the manifest of that SHA-256, with the keys they had when hashed.</summary>
-    public static void Write(string dir, string manifestSha256, string imageDir, IReadOnlyDictionary<string, ImageFileKey> keys)
+    public static void Write(string dir, string manifestSha256, string imageDir, IReadOnlyDictionary<string, HashedKey> keys)
     {
         if (!IsLocal(FsType(imageDir)))
         {
             return;
         }
-        var settled = Settled(keys, CoarseNowNs()).ToList();
+        var settled = Settled(keys).ToList();
         if (settled.Count == 0)
         {
             return;
@@ -79,8 +80,16 @@ internal static class ImageSeal
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var path = Path.Combine(dir, manifestSha256);
         var tmp = $"{path}.{Environment.ProcessId}.tmp";
-        File.WriteAllText(tmp, Format(BootId(), settled));
-        File.Move(tmp, path, overwrite: true);
+        try
+        {
+            File.WriteAllText(tmp, Format(BootId(), settled));
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(tmp);
+            throw;
+        }
         foreach (var old in new DirectoryInfo(dir).GetFiles().OrderByDescending(f => f.LastWriteTimeUtc).Skip(Kept))
         {
             old.Delete();
@@ -91,12 +100,25 @@ internal static class ImageSeal
     public static HashSet<string> Unchanged(string dir, string manifestSha256, string imageDir, IEnumerable<ImageFile> files)
     {
         var path = Path.Combine(dir, manifestSha256);
-        if (!File.Exists(path) || !IsLocal(FsType(imageDir)) || Parse(File.ReadAllText(path), BootId()) is not { } keys)
+        if (!File.Exists(path) || !IsLocal(FsType(imageDir)) || Read(path) is not { } text || Parse(text, BootId()) is not { } keys)
         {
             return [];
         }
         return files.Where(f => keys.TryGetValue(f.Name, out var k) && k.Size == f.Size && KeyOf(Path.Combine(imageDir, f.Name)) == k)
             .Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>A seal's text; null if it went meanwhile (another checkpoint's pruning) or cannot be read: then every image is hashed.</summary>
+    private static string? Read(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private static ImageFileKey? KeyOf(string path)
@@ -119,7 +141,8 @@ internal static class ImageSeal
         return Libc.statfs(path, &st) == 0 ? st.Type : 0;
     }
 
-    private static unsafe long CoarseNowNs()
+    /// <summary>CLOCK_REALTIME_COARSE in ns since the epoch, the clock file times are taken from; 0 if unreadable (then nothing is settled).</summary>
+    public static unsafe long CoarseNowNs()
     {
         var ts = stackalloc long[2];
         return Libc.clock_gettime(CLOCK_REALTIME_COARSE, ts) == 0 ? ts[0] * 1_000_000_000 + ts[1] : 0;

@@ -20,7 +20,7 @@ public sealed class ImageHasherTests : IDisposable
         {
             File.WriteAllBytes(path, new byte[100_000]);
             File.WriteAllBytes(path, Enumerable.Repeat((byte)7, 100_000).ToArray());
-            Assert.Equal(ImageManifest.DescribeFile(path, 100_000), hasher.Known(path));
+            Assert.Equal(ImageManifest.DescribeFile(path, 100_000), hasher.Known(path)?.File);
         }
     }
 
@@ -30,9 +30,9 @@ public sealed class ImageHasherTests : IDisposable
         var path = Path.Combine(_dir, "core-1.img");
         using var hasher = ImageHasher.Start(_dir)!;
         File.WriteAllText(path, "first");
-        Assert.NotNull(hasher.Known(path)); // stops the hasher once it has seen the close
+        Assert.NotNull(hasher.Known(path)?.File); // stops the hasher once it has seen the close
         File.AppendAllText(path, "more");
-        Assert.Null(hasher.Known(path));
+        Assert.Null(hasher.Known(path)?.File);
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class ImageHasherTests : IDisposable
             f.Write(piece.AsSpan(0, 4096));
         }
         var size = new FileInfo(path).Length;
-        Assert.Equal(ImageManifest.DescribeFile(path, size), hasher.Known(path));
+        Assert.Equal(ImageManifest.DescribeFile(path, size), hasher.Known(path)?.File);
     }
 
     [Fact]

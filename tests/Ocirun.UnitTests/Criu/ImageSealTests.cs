@@ -4,7 +4,8 @@ namespace Ocirun.UnitTests.Criu;
 
 public sealed class ImageSealTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ocirun-seal-").FullName;
+    // A tmpfs: seals are only made on local filesystems, which /tmp need not be.
+    private readonly string _dir = Directory.CreateDirectory("/dev/shm/ocirun-seal-" + Guid.NewGuid().ToString("n")[..12]).FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
@@ -27,12 +28,18 @@ public sealed class ImageSealTests : IDisposable
     public void AnotherBootsOrADamagedSealIsNone(string text) => Assert.Null(ImageSeal.Parse(text, "b00t"));
 
     [Fact]
-    public void OnlyKeysFromBeforeTheClocksTickAreSealed()
+    public void OnlyKeysChangedBeforeTheirReadingBeganAreSealed()
     {
-        // A write in the tick the seal is made in could leave a ctime of that tick as it was.
-        var keys = new Dictionary<string, ImageFileKey> { ["pages-1.img"] = Pages, ["core-1.img"] = Core };
-        Assert.Equal(["core-1.img"], ImageSeal.Settled(keys, 1_700_000_001_000_000_006).Select(k => k.Key));
-        Assert.Equal(["core-1.img", "pages-1.img"], ImageSeal.Settled(keys, 1_700_000_001_000_000_007).Select(k => k.Key));
+        // A write in the clock tick of the file's last change, after its reading began, could
+        // leave the ctime as it was: such a key is no proof of the content.
+        var keys = new Dictionary<string, HashedKey>
+        {
+            ["pages-1.img"] = new(Pages, 1_700_000_001_000_000_006),
+            ["core-1.img"] = new(Core, 1_700_000_001_000_000_000),
+        };
+        Assert.Equal(["core-1.img"], ImageSeal.Settled(keys).Select(k => k.Key));
+        keys["pages-1.img"] = new(Pages, 1_700_000_001_000_000_007);
+        Assert.Equal(["core-1.img", "pages-1.img"], ImageSeal.Settled(keys).Select(k => k.Key));
     }
 
     [Theory]
@@ -53,7 +60,7 @@ public sealed class ImageSealTests : IDisposable
             File.WriteAllText(Path.Combine(images, name), name);
         }
         Thread.Sleep(50); // past the clock tick of the writes (the seal leaves out what is not)
-        var keys = new[] { "a.img", "b.img" }.ToDictionary(n => n, n => ImageFileKey.Of(Path.Combine(images, n)));
+        var keys = new[] { "a.img", "b.img" }.ToDictionary(n => n, n => new HashedKey(ImageFileKey.Of(Path.Combine(images, n)), ImageSeal.CoarseNowNs()));
         ImageSeal.Write(seals, "f00d", images, keys);
         var files = new[] { new ImageFile("a.img", 5, "x"), new ImageFile("b.img", 5, "y") };
         Assert.Equal(["a.img", "b.img"], ImageSeal.Unchanged(seals, "f00d", images, files).Order());
