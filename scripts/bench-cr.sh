@@ -74,18 +74,24 @@ plain_round() { # SIZE NAME: criu, or criu+kdat with the kernel probe cache ocir
     # Where /run is a tmpfs CRIU keeps this cache itself: then both rows are CRIU as it runs there.
     [[ $(readlink /run/criu.kdat) == /proc/self/fd/100 ]] && kdat=$(ls /run/ocirun-criu-kdat/"$(cat /proc/sys/kernel/random/boot_id)"-* | head -1)
   fi
-  rm -rf "$img" "$work/ready"; mkdir -p "$img"; [[ -p $work/fifo ]] || mkfifo "$work/fifo"
+  rm -rf "$img" "$work/ready" "$work/plain.pid"; mkdir -p "$img"; [[ -p $work/fifo ]] || mkfifo "$work/fifo"
   # One process, no children: a killed child's pid would stay taken (as its session's id)
-  # until someone reaps it, and the restore needs every pid back. It waits on a FIFO.
-  bash -c "x=\$(head -c $(($1 << 20)) /dev/zero | tr '\\0' a); touch $work/ready; while :; do read -t 1 <> $work/fifo; done" \
-    </dev/null >/dev/null 2>&1 &
-  plain=$!
+  # until someone reaps it, and the restore needs every pid back. It waits on a FIFO. A
+  # subshell starts it and reaps it when the dump kills it: bash reports a job killed by a
+  # signal ("Killed") on stderr, the subshell's, which goes nowhere.
+  ( exec 2>/dev/null
+    bash -c "x=\$(head -c $(($1 << 20)) /dev/zero | tr '\\0' a); touch $work/ready; while :; do read -t 1 <> $work/fifo; done" \
+      </dev/null >/dev/null &
+    echo $! >"$work/plain.pid"
+    wait ) &
+  local reaper=$!
   for _ in $(seq 600); do [[ -f $work/ready ]] && break; sleep 0.1; done
+  plain=$(cat "$work/plain.pid")
   local s; s=$(us)
   with_kdat "$kdat" "$criu" dump -t "$plain" -D "$img" --shell-job -o dump.log
   echo $(($(us) - s)) >>"$work/$2-$1.dump"
   # Reaped, or its pid stays taken and the restore cannot have it back.
-  { wait "$plain"; } 2>/dev/null || true
+  wait "$reaper" || true
   s=$(us)
   with_kdat "$kdat" "$criu" restore -D "$img" --shell-job -d --pidfile "$img/pid" -o restore.log
   echo $(($(us) - s)) >>"$work/$2-$1.restore"
