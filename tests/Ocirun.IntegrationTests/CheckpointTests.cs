@@ -492,6 +492,16 @@ public sealed class CheckpointTests : IDisposable
         Assert.Empty(_rt.Ids());
     }
 
+    /// <summary>A restore that failed with message before CRIU was asked, leaving no container and nothing mounted.</summary>
+    private void AssertFailedBeforeCriu(CommandResult r, string message)
+    {
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains(message, r.Stderr);
+        Assert.DoesNotContain("criu failed", r.Stderr);
+        Assert.Empty(_rt.Ids());
+        Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Contains(_rt.Root));
+    }
+
     private PipedRun RestoreLogged(Bundle b, string log) =>
         Own(new PipedRun(_rt, ["--debug", "--log", log, "restore", "-d", "--image-path", Images, "--work-path", Work, "--bundle", b.Dir, "c1"]))
             .EnsureSuccess();
@@ -759,11 +769,7 @@ public sealed class CheckpointTests : IDisposable
         var env = new Dictionary<string, string> { ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH") };
 
         var r = _rt.Exec(["restore", "-d", "--image-path", Images, "--work-path", Work, "--bundle", b.Dir, "c1"], null, env: env);
-        Assert.NotEqual(0, r.ExitCode);
-        Assert.Contains($"tmpfs: tar could not unpack {Path.Combine(Images, "ocirun-tmpfs-%2Fdev%2Fshm.tar")} (exit status 4)", r.Stderr);
-        Assert.DoesNotContain("criu failed", r.Stderr);
-        Assert.Empty(_rt.Ids());
-        Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Contains(_rt.Root));
+        AssertFailedBeforeCriu(r, $"tmpfs: tar could not unpack {Path.Combine(Images, "ocirun-tmpfs-%2Fdev%2Fshm.tar")} (exit status 4)");
         // The images are still good.
         AssertContinuesAfter(Restore(b, "c1"), last);
         Assert.Equal("t\n", _rt.Ok("exec", "c1", "cat", "/dev/shm/t").Stdout);
@@ -783,11 +789,7 @@ public sealed class CheckpointTests : IDisposable
         {
             File.WriteAllText(pids + "/cgroup.procs", sleeper.Pid.ToString());
             var r = _rt.Exec("restore", "-d", "--image-path", Images, "--work-path", Work, "--bundle", b.Dir, "c1");
-            Assert.NotEqual(0, r.ExitCode);
-            Assert.Contains("container's cgroup is not empty: 1 process(es) found", r.Stderr);
-            Assert.DoesNotContain("criu failed", r.Stderr);
-            Assert.Empty(_rt.Ids());
-            Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Contains(_rt.Root));
+            AssertFailedBeforeCriu(r, "container's cgroup is not empty: 1 process(es) found");
             Assert.False(sleeper.HasExited);
             Assert.Equal(sleeper.Pid + "\n", File.ReadAllText(pids + "/cgroup.procs"));
         }
