@@ -22,7 +22,6 @@ public sealed class CriuKdatCache
     public const int FdInCriu = 100;
     public const string CriuPath = "/run/criu.kdat", Dir = "/run/ocirun-criu-kdat";
     public static readonly string LinkTarget = $"/proc/self/fd/{FdInCriu}";
-    private const long TmpfsMagic = 0x01021994;
 
     public enum Use
     {
@@ -49,7 +48,7 @@ public sealed class CriuKdatCache
     /// <summary>What to do about /run/criu.kdat, from who runs ocirun, /run's file system and what the path holds.</summary>
     public static Use Decide(bool root, long? runFsType, bool linkMissing, string? linkTarget)
     {
-        if (!root || runFsType is null or TmpfsMagic)
+        if (!root || runFsType is null or TMPFS_MAGIC)
         {
             return Use.None;
         }
@@ -79,13 +78,13 @@ public sealed class CriuKdatCache
         try
         {
             var (missing, target) = ReadLink(CriuPath);
-            var use = Decide(Libc.geteuid() == 0, RunFsType(), missing, target);
+            var use = Decide(Libc.geteuid() == 0, Sys.FsType("/run"), missing, target);
             if (use == Use.None)
             {
                 return null;
             }
             Directory.CreateDirectory(Dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var bootId = File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
+            var bootId = Sys.BootId();
             var file = Path.Combine(Dir, FileName(bootId, criuPath));
             if (use == Use.MakeLink && Libc.symlinkat(LinkTarget, AT_FDCWD, CriuPath) < 0 && Marshal.GetLastPInvokeError() != EEXIST)
             {
@@ -137,12 +136,6 @@ public sealed class CriuKdatCache
         byte* buf = stackalloc byte[256];
         nint n = Libc.readlinkat(AT_FDCWD, path, buf, 256);
         return n >= 0 ? (false, Encoding.UTF8.GetString(buf, (int)n)) : (Marshal.GetLastPInvokeError() == ENOENT, null);
-    }
-
-    private static unsafe long? RunFsType()
-    {
-        StatFs st;
-        return Libc.statfs("/run", &st) == 0 ? st.Type : null;
     }
 
     /// <summary>

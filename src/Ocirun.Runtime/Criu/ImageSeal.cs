@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using Ocirun.Runtime.Interop;
+using Ocirun.Runtime.Linux;
+using static Ocirun.Runtime.Interop.Consts;
 
 namespace Ocirun.Runtime.Criu;
 
@@ -31,8 +33,7 @@ internal static class ImageSeal
 
     private const int CLOCK_REALTIME_COARSE = 5;
 
-    /// <summary>statfs f_type of ext2/3/4, XFS, Btrfs and tmpfs.</summary>
-    private static readonly HashSet<long> LocalFilesystems = [0xEF53, 0x58465342, 0x9123683E, 0x01021994];
+    private static readonly HashSet<long> LocalFilesystems = [EXT4_SUPER_MAGIC, XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC, TMPFS_MAGIC];
 
     /// <summary>"boot BOOT-ID", then a line per file: its key, then its name (pure).</summary>
     public static string Format(string bootId, IEnumerable<KeyValuePair<string, ImageFileKey>> keys) =>
@@ -68,7 +69,7 @@ internal static class ImageSeal
     /// <summary>Seals, in dir, the images of imageDir described by the manifest of that SHA-256, with the keys they had when hashed.</summary>
     public static void Write(string dir, string manifestSha256, string imageDir, IReadOnlyDictionary<string, HashedKey> keys)
     {
-        if (!IsLocal(FsType(imageDir)))
+        if (!IsLocal(Sys.FsType(imageDir) ?? 0))
         {
             return;
         }
@@ -82,7 +83,7 @@ internal static class ImageSeal
         var tmp = $"{path}.{Environment.ProcessId}.tmp";
         try
         {
-            File.WriteAllText(tmp, Format(BootId(), settled));
+            File.WriteAllText(tmp, Format(Sys.BootId(), settled));
             File.Move(tmp, path, overwrite: true);
         }
         catch
@@ -100,7 +101,7 @@ internal static class ImageSeal
     public static HashSet<string> Unchanged(string dir, string manifestSha256, string imageDir, IEnumerable<ImageFile> files)
     {
         var path = Path.Combine(dir, manifestSha256);
-        if (!File.Exists(path) || !IsLocal(FsType(imageDir)) || Read(path) is not { } text || Parse(text, BootId()) is not { } keys)
+        if (!File.Exists(path) || !IsLocal(Sys.FsType(imageDir) ?? 0) || Read(path) is not { } text || Parse(text, Sys.BootId()) is not { } keys)
         {
             return [];
         }
@@ -131,14 +132,6 @@ internal static class ImageSeal
         {
             return null;
         }
-    }
-
-    private static string BootId() => File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
-
-    private static unsafe long FsType(string path)
-    {
-        StatFs st;
-        return Libc.statfs(path, &st) == 0 ? st.Type : 0;
     }
 
     /// <summary>CLOCK_REALTIME_COARSE in ns since the epoch, the clock file times are taken from; 0 if unreadable (then nothing is settled).</summary>

@@ -31,6 +31,16 @@ internal static unsafe class Sys
         }
     }
 
+    /// <summary>statfs(2)'s f_type of the filesystem path is on; null if it cannot be asked.</summary>
+    public static long? FsType(string path)
+    {
+        StatFs st;
+        return Libc.statfs(path, &st) == 0 ? st.Type : null;
+    }
+
+    /// <summary>This boot's id: differs after every reboot.</summary>
+    public static string BootId() => File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
+
     public static void Close(int fd)
     {
         if (fd >= 0)
