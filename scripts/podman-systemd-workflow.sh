@@ -53,8 +53,11 @@ exec_scope=no
 # The exec'd process joins the container's scope (seen from the host: inside, the
 # container's cgroup namespace shows "/").
 on exec -d looper sleep 71
-pid=$(pgrep -f '^sleep 71' | head -1)
-grep -q "/$scope\$" "/proc/$pid/cgroup" && exec_scope=yes
+# `exec -d` may return before the process shows: looked for a while (pgrep finding none fails
+# the pipeline, which set -e would end the script on, without a word).
+pid=
+for _ in $(seq 50); do pid=$(pgrep -f '^sleep 71' | head -1) && break; sleep 0.1; done
+[[ -n $pid ]] && grep -q "/$scope\$" "/proc/$pid/cgroup" && exec_scope=yes
 on update --memory 96m looper
 memory=$(systemctl show "$scope" -p MemoryLimit --value)
 on pause looper
