@@ -22,6 +22,22 @@ trap cleanup EXIT
 mkdir -p "$work/bundle"
 cp -a "$rootfs" "$work/bundle/rootfs"
 "$ocirun" spec --bundle "$work/bundle"
+# A step that fails says which it was and what went wrong, then the bench ends. Runtimes log
+# to a file (--log): their stdio is the container's, /dev/null, since CRIU cannot dump a file
+# outside the container. CRIU writes to the log named by -o in its image directory, and to
+# stderr what goes wrong before that log is open.
+step() { # LOG STDIO COMMAND...
+  local log=$1 out=$2; shift 2
+  "$@" </dev/null >"$out" 2>&1 && return
+  local rc=$?
+  { echo "bench-cr: '$*' exited $rc:"; tail -n 20 "$log"; [[ $out == /dev/null ]] || cat "$out"; } >&2
+  exit 1
+}
+runtime() { # RUNTIME ARGS...: the runtime's command, its errors logged to $work/RUNTIME.log
+  local rt=$1; shift
+  : >"$work/$rt.log"
+  step "$work/$rt.log" /dev/null "${bins[$rt]}" --log "$work/$rt.log" --root "$work/root-$rt" "$@"
+}
 us() { local t=${EPOCHREALTIME/./}; echo "${t#0}"; }
 median() { sort -n "$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 
@@ -49,17 +65,17 @@ wait_ready() { # RUNTIME ID
 }
 
 container_round() { # RUNTIME SIZE ROUND
-  local rt=$1 id=b$2-$3 img=$work/img-$1 root=$work/root-$1
+  local rt=$1 id=b$2-$3 img=$work/img-$1
   rm -rf "$img" "$work/w-$rt"
-  "${bins[$rt]}" --root "$root" run -d --bundle "$work/bundle" "$id" </dev/null >/dev/null 2>&1
+  runtime "$rt" run -d --bundle "$work/bundle" "$id"
   wait_ready "$rt" "$id"
   local s; s=$(us)
-  "${bins[$rt]}" --root "$root" checkpoint --image-path "$img" --work-path "$work/w-$rt" "$id"
+  runtime "$rt" checkpoint --image-path "$img" --work-path "$work/w-$rt" "$id"
   echo $(($(us) - s)) >>"$work/$rt-$2.dump"
   s=$(us)
-  "${bins[$rt]}" --root "$root" restore -d --image-path "$img" --work-path "$work/w-$rt" --bundle "$work/bundle" "$id" </dev/null >/dev/null 2>&1
+  runtime "$rt" restore -d --image-path "$img" --work-path "$work/w-$rt" --bundle "$work/bundle" "$id"
   echo $(($(us) - s)) >>"$work/$rt-$2.restore"
-  "${bins[$rt]}" --root "$root" delete -f "$id" >/dev/null
+  runtime "$rt" delete -f "$id"
 }
 
 with_kdat() { # CACHE-OR-EMPTY COMMAND...
@@ -86,14 +102,15 @@ plain_round() { # SIZE NAME: criu, or criu+kdat with the kernel probe cache ocir
     wait ) &
   local reaper=$!
   for _ in $(seq 600); do [[ -f $work/ready ]] && break; sleep 0.1; done
+  [[ -f $work/ready ]] || { echo "bench-cr: the plain program never got ready" >&2; exit 1; }
   plain=$(cat "$work/plain.pid")
   local s; s=$(us)
-  with_kdat "$kdat" "$criu" dump -t "$plain" -D "$img" --shell-job -o dump.log
+  step "$img/dump.log" "$work/criu.out" with_kdat "$kdat" "$criu" dump -t "$plain" -D "$img" --shell-job -o dump.log
   echo $(($(us) - s)) >>"$work/$2-$1.dump"
   # Reaped, or its pid stays taken and the restore cannot have it back.
   wait "$reaper" || true
   s=$(us)
-  with_kdat "$kdat" "$criu" restore -D "$img" --shell-job -d --pidfile "$img/pid" -o restore.log
+  step "$img/restore.log" "$work/criu.out" with_kdat "$kdat" "$criu" restore -D "$img" --shell-job -d --pidfile "$img/pid" -o restore.log
   echo $(($(us) - s)) >>"$work/$2-$1.restore"
   kill -9 "$(cat "$img/pid")"; plain=
 }
