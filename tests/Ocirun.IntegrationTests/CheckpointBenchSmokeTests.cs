@@ -8,6 +8,7 @@ namespace Ocirun.IntegrationTests;
 /// round: ocirun, runc and plain CRIU with and without the kernel probe cache. It runs, every
 /// row parses and it says nothing else. No timing asserts.
 /// </summary>
+[Collection(nameof(HostCriu))]
 public sealed class CheckpointBenchSmokeTests : IDisposable
 {
     private readonly string _dir = Scratch.NewDirectory("bench-cr-");

@@ -11,6 +11,7 @@ namespace Ocirun.IntegrationTests;
 /// checkpoint and restore with the real CRIU (root). CRIU cannot dump a process whose stdio is a
 /// regular file on a host mount, so these containers write into pipes (<see cref="PipedRun"/>).
 /// </summary>
+[Collection(nameof(HostCriu))]
 public sealed class CheckpointTests : IDisposable
 {
     private const string Counter = "i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done";

@@ -4,6 +4,7 @@ using Ocirun.IntegrationTests.Harness;
 namespace Ocirun.IntegrationTests;
 
 /// <summary>The command line as callers use it: global flags, logs, exit codes, environment.</summary>
+[Collection(nameof(HostCriu))]
 public sealed class CliTests : IDisposable
 {
     private readonly Harness.Runtime _rt = new();

@@ -9,6 +9,7 @@ namespace Ocirun.IntegrationTests;
 /// The CRIU RPC client against the real CRIU that `make deps` installs (root): version, features,
 /// and a dump/restore round trip of a process tree started here.
 /// </summary>
+[Collection(nameof(HostCriu))]
 public sealed partial class CriuClientTests : IDisposable
 {
     private readonly CriuClient _criu = new(CriuLocator.Find());
