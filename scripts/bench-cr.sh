@@ -4,6 +4,7 @@
 # (a process of the host, `criu dump`/`criu restore` with the same options), once as CRIU
 # runs on this host and once with the kernel probe cache it keeps where /run is a tmpfs.
 # Rounds interleave them so load changes hit all alike; medians, MiB/s and ratios are reported.
+# A last row is the floor: writing as many bytes into the images' file system, and reading them.
 set -euo pipefail
 ocirun=${1:?usage: bench-cr.sh OCIRUN ROOTFS} rootfs=${2:?}
 rounds=${BENCH_CR_ROUNDS:-5}
@@ -115,6 +116,18 @@ plain_round() { # SIZE NAME: criu, or criu+kdat with the kernel probe cache ocir
   kill -9 "$(cat "$img/pid")"; plain=
 }
 
+floor_round() { # SIZE: the bytes alone, written into a file beside the images and read back
+  local file=$work/floor s
+  rm -f "$file"
+  s=$(us)
+  dd if=/dev/zero of="$file" bs=1M count="$1" status=none
+  echo $(($(us) - s)) >>"$work/floor-$1.dump"
+  s=$(us)
+  cat "$file" >/dev/null
+  echo $(($(us) - s)) >>"$work/floor-$1.restore"
+  rm -f "$file"
+}
+
 for size in "${sizes[@]}"; do
   bundle_for "$size"
   for ((r = 0; r < rounds; r++)); do
@@ -122,12 +135,13 @@ for size in "${sizes[@]}"; do
     container_round runc "$size" "$r"
     plain_round "$size" criu
     plain_round "$size" criu+kdat
+    floor_round "$size"
   done
 done
 
 printf '%-7s %-9s %13s %9s %10s %9s %13s %9s %10s %9s\n' size runtime "checkpoint" "MiB/s" "vs criu" "vs runc" "restore" "MiB/s" "vs criu" "vs runc"
 for size in "${sizes[@]}"; do
-  for rt in ocirun runc criu criu+kdat; do
+  for rt in ocirun runc criu criu+kdat floor; do
     d=$(median "$work/$rt-$size.dump") r=$(median "$work/$rt-$size.restore")
     dr=$(median "$work/runc-$size.dump") rr=$(median "$work/runc-$size.restore")
     dc=$(median "$work/criu-$size.dump") rc=$(median "$work/criu-$size.restore")
@@ -137,4 +151,5 @@ for size in "${sizes[@]}"; do
   done
 done
 echo "($rounds rounds, medians; plain criu: the same program as a host process, criu dump/restore --shell-job;"
-echo " criu+kdat: the same with the kernel probe cache ocirun keeps where /run is no tmpfs, as CRIU has it where /run is one)"
+echo " criu+kdat: the same with the kernel probe cache ocirun keeps where /run is no tmpfs, as CRIU has it where /run is one;"
+echo " floor: the same number of bytes written into a file beside the images (dd) and read back: no checkpoint or restore takes less)"

@@ -5,7 +5,8 @@ namespace Ocirun.IntegrationTests;
 
 /// <summary>
 /// `make bench`'s checkpoint/restore harness (scripts/bench-cr.sh), shortened to one small
-/// round: ocirun, runc and plain CRIU with and without the kernel probe cache. It runs, every
+/// round: ocirun, runc and plain CRIU with and without the kernel probe cache, and
+/// the floor (the bytes alone written and read). It runs, every
 /// row parses and it says nothing else. No timing asserts.
 /// </summary>
 [Collection(nameof(HostCriu))]
@@ -20,7 +21,7 @@ public sealed class CheckpointBenchSmokeTests : IDisposable
     {
         var r = Run.Program(Path.Combine(RepoPaths.Root, "scripts", "bench-cr.sh"), [TestEnv.Bin, TestEnv.Rootfs], TimeSpan.FromMinutes(3),
             env: new Dictionary<string, string> { ["BENCH_CR_SIZES"] = "8", ["BENCH_CR_ROUNDS"] = "1" }).EnsureSuccess();
-        foreach (var rt in new[] { "ocirun", "runc", "criu", "criu+kdat" })
+        foreach (var rt in new[] { "ocirun", "runc", "criu", "criu+kdat", "floor" })
         {
             Assert.Matches($@"(?m)^8 MiB +{System.Text.RegularExpressions.Regex.Escape(rt)} +[0-9]+ ms .* [0-9.]+x +[0-9.]+x\s*$", r.Stdout);
         }
