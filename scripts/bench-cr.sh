@@ -4,7 +4,8 @@
 # (a process of the host, `criu dump`/`criu restore` with the same options), once as CRIU
 # runs on this host and once with the kernel probe cache it keeps where /run is a tmpfs.
 # Rounds interleave them so load changes hit all alike; medians, MiB/s and ratios are reported.
-# A last row is the floor: writing as many bytes into the images' file system, and reading them.
+# A last row, floor, is the bytes alone: as many written with dd into a file beside the images
+# and read back, in the same rounds: what the page cache and file system take for them.
 set -euo pipefail
 ocirun=${1:?usage: bench-cr.sh OCIRUN ROOTFS} rootfs=${2:?}
 rounds=${BENCH_CR_ROUNDS:-5}
@@ -152,4 +153,4 @@ for size in "${sizes[@]}"; do
 done
 echo "($rounds rounds, medians; plain criu: the same program as a host process, criu dump/restore --shell-job;"
 echo " criu+kdat: the same with the kernel probe cache ocirun keeps where /run is no tmpfs, as CRIU has it where /run is one;"
-echo " floor: the same number of bytes written into a file beside the images (dd) and read back: no checkpoint or restore takes less)"
+echo " floor: as many bytes written with dd into a file beside the images and read back: what the page cache and file system take for them)"
