@@ -63,11 +63,15 @@ public static class Cli
             log.Error("Incorrect Usage: " + e.Message);
             return 1;
         }
-        catch (Exception e) when (e is ContainerException or LinuxException or SpecValidationException or IOException
-            or UnauthorizedAccessException)
+        catch (Exception e) when (PrefixedException.IsUserFacing(e))
         {
             log.Error(Describe(e));
-            return e is ContainerException ce ? ce.ExitCode : 1;
+            return e switch
+            {
+                ContainerException ce => ce.ExitCode,
+                PrefixedException pe => pe.ExitCode,
+                _ => 1,
+            };
         }
         catch (Exception e)
         {
@@ -84,6 +88,7 @@ public static class Cli
     /// </summary>
     internal static string Describe(Exception e) => e switch
     {
+        PrefixedException { InnerException: { } cause } p => p.Prefix + Describe(cause),
         FileNotFoundException { FileName: { } f } => $"open {f}: no such file or directory",
         FileNotFoundException or DirectoryNotFoundException => $"open {Argument(e.Message)}: no such file or directory",
         UnauthorizedAccessException => $"open {Argument(e.Message)}: permission denied",

@@ -31,7 +31,7 @@ public sealed class CliTests : IDisposable
         File.WriteAllText(Path.Combine(b.Dir, "config.json"), "{bad");
         var r = _rt.Exec("run", "--bundle", b.Dir, "c1");
         Assert.Equal(1, r.ExitCode);
-        Assert.Equal("invalid JSON at line 1, column 2: expected start of property not found: b\n", r.Stderr);
+        Assert.Equal("ocirun run failed: invalid JSON at line 1, column 2: expected start of property not found: b\n", r.Stderr);
         Assert.Empty(_rt.Ids());
     }
 

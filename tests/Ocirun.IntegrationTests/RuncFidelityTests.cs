@@ -117,7 +117,7 @@ public sealed class RuncFidelityTests : IDisposable
             Assert.Equal(1, r.ExitCode);
             var line = System.Text.Json.JsonDocument.Parse(File.ReadAllText(log)).RootElement;
             Assert.Equal("error", line.GetProperty("level").GetString());
-            Assert.Contains("config.json not found", line.GetProperty("msg").GetString());
+            Assert.Equal("ocirun create failed: chdir /nonexistent/ocirun-bundle: no such file or directory", line.GetProperty("msg").GetString());
         }
         finally
         {
@@ -220,6 +220,36 @@ public sealed class RuncFidelityTests : IDisposable
         // runc's logrus line quotes the message: \" inside.
         Assert.Contains(error, runc13.Exec("create", "--bundle", b.Dir, "c1").Stderr.Replace("\\\"", "\""));
         _rt.AssertCreateFailsCleanly(b, error);
+    }
+
+    [Fact]
+    public void CreateRunAndExecFailuresAreWordedAsRunc13WordsThem()
+    {
+        // Podman and containerd show these to users: runc's prefixes ("runc create failed: ",
+        // "unable to start container process: ", "error during container init: ") and
+        // exit codes, with this runtime's name where runc names itself.
+        using var b = new Bundle("sleep", "100");
+        using var missing = new Bundle("/nonexistent");
+        using var runc13 = new Runc13();
+        List<string> Failures(Func<string[], CommandResult> exec, string name) =>
+            With(exec, b, start: false, () => new[]
+            {
+                exec(["create", "--bundle", b.Dir, "c1"]),
+                exec(["exec", "c1", "/nonexistent"]),
+                exec(["exec", "nosuch", "true"]),
+                exec(["run", "--bundle", missing.Dir, "c2"]),
+                exec(["create", "--bundle", b.Dir + "-nosuch", "c3"]),
+            }.Select(r => Outcome(r).Replace($" {name} ", " RUNTIME ")).ToList());
+        var runc = Failures(a => runc13.Exec(a), "runc");
+        Assert.Equal(
+        [
+            "1 RUNTIME create failed: container with given ID already exists",
+            "255 exec failed: unable to start container process: exec: \"/nonexistent\": stat /nonexistent: no such file or directory",
+            "255 exec failed: container does not exist",
+            "1 RUNTIME run failed: unable to start container process: error during container init: exec: \"/nonexistent\": stat /nonexistent: no such file or directory",
+            $"1 RUNTIME create failed: chdir {b.Dir}-nosuch: no such file or directory",
+        ], runc);
+        Assert.Equal(runc, Failures(a => _rt.Exec(a), "ocirun"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Ocirun.Runtime;
 using Ocirun.Runtime.Container;
 
 namespace Ocirun.Cli.Commands;
@@ -18,9 +19,22 @@ public sealed class CreateCommand : ICommand
     public int Run(CommandContext ctx, ParsedArgs args)
     {
         var id = CommandContext.RequireId(args, Name);
-        ctx.Containers.Create(Build(id, args, detach: true));
+        try
+        {
+            ctx.Containers.Create(Build(id, args, detach: true));
+        }
+        catch (Exception e) when (PrefixedException.IsUserFacing(e))
+        {
+            throw new PrefixedException(FailedPrefix(Name), e);
+        }
         return 0;
     }
+
+    /// <summary>
+    /// runc's words before whatever stops a create or run once its arguments are read ("runc
+    /// create failed: "), with this runtime's name.
+    /// </summary>
+    public static string FailedPrefix(string command) => $"ocirun {command} failed: ";
 
     public static Runtime.Container.CreateOptions Build(string id, ParsedArgs args, bool detach)
     {

@@ -1,3 +1,4 @@
+using Ocirun.Runtime;
 using Ocirun.Runtime.Container;
 using Ocirun.Runtime.Terminal;
 
@@ -14,6 +15,18 @@ public sealed class RunCommand : ICommand
     public int Run(CommandContext ctx, ParsedArgs args)
     {
         var id = CommandContext.RequireId(args, Name);
+        try
+        {
+            return CreateAndRun(ctx, args, id);
+        }
+        catch (Exception e) when (PrefixedException.IsUserFacing(e))
+        {
+            throw new PrefixedException(CreateCommand.FailedPrefix(Name), e);
+        }
+    }
+
+    private static int CreateAndRun(CommandContext ctx, ParsedArgs args, string id)
+    {
         bool detach = args.Flag("detach");
         var c = ctx.Containers;
         var options = CreateCommand.Build(id, args, detach);

@@ -123,7 +123,9 @@ public sealed partial class Containers
         }
         catch (Exception e) when (RegularFile.IsNotFound(e))
         {
-            throw new ContainerException("JSON specification file config.json not found");
+            // runc works from the bundle: a missing one is its chdir that failed.
+            throw new ContainerException(Directory.Exists(bundle) ? "JSON specification file config.json not found"
+                : $"chdir {bundle}: no such file or directory");
         }
         try
         {

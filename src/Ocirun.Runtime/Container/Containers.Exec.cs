@@ -59,14 +59,14 @@ public sealed partial class Containers
         {
             pid = parent.Start();
         }
-        catch (Exception e) when (e is ContainerException or Linux.LinuxException)
+        catch (Exception e) when (PrefixedException.IsUserFacing(e))
         {
             // Whatever stopped it, as runc: "exec failed: …", exit 255, no process left.
             if (parent.InitPid > 0)
             {
                 Linux.Sys.KillAndReap(parent.InitPid);
             }
-            throw new ContainerException("exec failed: " + e.Message, 255, e);
+            throw new PrefixedException("exec failed: ", e, 255);
         }
         if (o.PidFile != null)
         {

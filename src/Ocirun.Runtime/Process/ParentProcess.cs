@@ -44,6 +44,23 @@ internal sealed class ParentProcess
     /// <summary>Starts the init and returns once it waits on the exec fifo.</summary>
     public int Start()
     {
+        // Connected before any process exists: a socket nobody listens on fails at once, and,
+        // as in runc, before the process start that the failures below are part of.
+        using var pidfdSocket = new Fd(PidfdSocket != null ? FdPassing.Connect(PidfdSocket, "pidfd socket") : -1);
+        _pidfdSocket = pidfdSocket.Value;
+        try
+        {
+            return StartProcess();
+        }
+        catch (Exception e) when (PrefixedException.IsUserFacing(e))
+        {
+            // runc's words for whatever stops the process from starting, in create, run and exec.
+            throw new PrefixedException("unable to start container process: ", e);
+        }
+    }
+
+    private int StartProcess()
+    {
         // Limits first: what the host cannot do fails before any process exists. A systemd
         // scope cannot exist without a process: it is made for the first one (Drive).
         if (!NewScope)
@@ -56,9 +73,6 @@ internal sealed class ParentProcess
             NamespaceOwner.RequireUsable(declared.Where(n => n.Type != NamespaceTypes.User && !string.IsNullOrEmpty(n.Path))
                 .Select(n => (n.Type, n.Path!)), userNs.Path!);
         }
-        // Connected before any process exists: a socket nobody listens on fails at once.
-        using var pidfdSocket = new Fd(PidfdSocket != null ? FdPassing.Connect(PidfdSocket, "pidfd socket") : -1);
-        _pidfdSocket = pidfdSocket.Value;
         var (parentEnd, childEnd) = Sys.SocketPair(SOCK_STREAM);
         using var sync = new SyncSocket(parentEnd);
         int stage0;
@@ -182,7 +196,7 @@ internal sealed class ParentProcess
             sync.Send(SyncType.Bootstrap, BuildBootstrap().Encode());
             // Built while the native stage creates the namespaces and the init's runtime starts.
             var config = BuildInitConfig(fifoFd, consoleFd);
-            InitPid = NativeStage(sync, stage0);
+            InitPid = DuringInit(() => NativeStage(sync, stage0));
             DebugLog.Write($"{Id}: container process is pid {InitPid}");
             SendPidfd();
             sync.Send(SyncType.InitConfig, config);
@@ -197,7 +211,7 @@ internal sealed class ParentProcess
             }
             Sys.WaitPid(stage0);
         }
-        ManagedStage(sync);
+        DuringInit(() => ManagedStage(sync));
         if (ExecInto > 0)
         {
             AwaitExec(sync);
@@ -336,6 +350,29 @@ internal sealed class ParentProcess
         2 => "through cgroup.procs",
         _ => "not at all",
     };
+
+    /// <summary>
+    /// A new container's init talking to us: what it reports, and what fails while we answer
+    /// it (hooks, mount sources), is an "error during container init" in runc's words. An
+    /// exec'd process's are not.
+    /// </summary>
+    private T DuringInit<T>(Func<T> stage)
+    {
+        try
+        {
+            return stage();
+        }
+        catch (Exception e) when (ExecInto == 0 && PrefixedException.IsUserFacing(e))
+        {
+            throw new PrefixedException("error during container init: ", e);
+        }
+    }
+
+    private void DuringInit(Action stage) => DuringInit(() =>
+    {
+        stage();
+        return 0;
+    });
 
     private void ManagedStage(SyncSocket sync)
     {
