@@ -253,6 +253,51 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void HookOutputAndFailuresAreRunc13s()
+    {
+        // runc keeps a hook's stdout and stderr off its own (during create they are the
+        // container's) and quotes them when the hook fails, in Go's words for its end.
+        Hook Sh(string script) => new() { Path = "/bin/sh", Args = ["sh", "-c", script] };
+        var hooks = new[]
+        {
+            Sh("echo hook-out; echo hook-err >&2"),
+            Sh("echo out; echo err >&2; exit 3"),
+            Sh("kill -TERM $$"),
+            new Hook { Path = "/bin/sleep", Args = ["sleep", "5"], Timeout = 1 },
+            new Hook { Path = "/nonexistent" },
+        };
+        using var runc13 = new Runc13();
+        List<string> Outcomes(Func<string[], CommandResult> exec, string name)
+        {
+            var outcomes = new List<string>();
+            foreach (var hook in hooks)
+            {
+                using var b = new Bundle("true");
+                b.Spec.Hooks = new Hooks { Prestart = [hook] };
+                b.Write();
+                var log = Path.Combine(b.Dir, "runtime.log");
+                var r = exec(["--log", log, "--log-format", "json", "run", "--bundle", b.Dir, "c1"]);
+                var errors = File.Exists(log) ? File.ReadAllLines(log).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+                    .Where(e => e.GetProperty("level").GetString() == "error").Select(e => e.GetProperty("msg").GetString()!) : [];
+                outcomes.Add($"{r.ExitCode} [{r.Stdout}] {string.Join("|", errors).Replace($"{name} run failed", "RUNTIME run failed")}");
+                exec(["delete", "--force", "c1"]);
+            }
+            return outcomes;
+        }
+        var runc = Outcomes(a => runc13.Exec(a), "runc");
+        const string Failed = "RUNTIME run failed: unable to start container process: error during container init: error running prestart hook #0: ";
+        Assert.Equal(
+        [
+            "0 [] ",
+            $"1 [] {Failed}exit status 3, stdout: out\n, stderr: err\n",
+            $"1 [] {Failed}signal: terminated, stdout: , stderr: ",
+            $"1 [] {Failed}hook ran past specified timeout of 1.0s",
+            $"1 [] {Failed}fork/exec /nonexistent: no such file or directory",
+        ], runc);
+        Assert.Equal(runc, Outcomes(a => _rt.Exec(a), "ocirun"));
+    }
+
+    [Fact]
     public void ACreatedContainerCanBePausedAndResumedBackToCreated()
     {
         using var b = new Bundle("true");

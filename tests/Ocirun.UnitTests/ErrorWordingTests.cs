@@ -20,4 +20,30 @@ public class ErrorWordingTests
     [Fact]
     public void OtherMessagesAreKept() =>
         Assert.Equal("container does not exist", Ocirun.Cli.Cli.Describe(new ContainerException("container does not exist")));
+
+    [Fact]
+    public void APrefixGoesBeforeTheCauseAsTheCliWordsIt() =>
+        Assert.Equal("ocirun create failed: unable to start container process: open /a/b: no such file or directory",
+            Ocirun.Cli.Cli.Describe(new PrefixedException("ocirun create failed: ",
+                new PrefixedException("unable to start container process: ", new FileNotFoundException("IO_FileNotFound_FileName, /a/b", "/a/b")))));
+
+    [Fact]
+    public void APrefixedFailureExitsWithItsCausesCodeUnlessGivenOne()
+    {
+        Assert.Equal(3, new PrefixedException("x: ", new PrefixedException("y: ", new ContainerException("z", 3))).ExitCode);
+        Assert.Equal(1, new PrefixedException("x: ", new IOException("z")).ExitCode);
+        Assert.Equal(255, new PrefixedException("exec failed: ", new ContainerException("z", 3), 255).ExitCode);
+    }
+
+    [Theory]
+    [InlineData(0x0300, "exit status 3")]
+    [InlineData(0, "exit status 0")]
+    [InlineData(9, "signal: killed")]
+    [InlineData(15, "signal: terminated")]
+    [InlineData(11 | 0x80, "signal: segmentation fault (core dumped)")]
+    [InlineData(29, "signal: I/O possible")]
+    [InlineData(31, "signal: bad system call")]
+    [InlineData(34, "signal: signal 34")]
+    public void AWaitStatusInGosWords(int status, string text) =>
+        Assert.Equal(text, Ocirun.Runtime.Linux.WaitStatusText.Of(status));
 }

@@ -34,12 +34,21 @@ internal static unsafe class HookRunner
         int* p = stackalloc int[2];
         LinuxException.Check(Libc.pipe2(p, O_CLOEXEC), "pipe");
         using var writeEnd = new Fd(p[1]);
+        using var output = HookOutput.Create();
         int pid;
         using (var readEnd = new Fd(p[0]))
         {
             var args = hook.Args is { Count: > 0 } a ? a : [hook.Path];
             // Only stdin (the state), stdout and stderr: nothing else the runtime or the init holds.
-            pid = Spawner.Spawn(hook.Path, args, env, [(readEnd.Value, 0)], closeFrom: 3);
+            try
+            {
+                pid = Spawner.Spawn(hook.Path, args, env, [(readEnd.Value, 0), .. output?.FdMap ?? []], closeFrom: 3);
+            }
+            catch (LinuxException e)
+            {
+                // Go's words for a hook that could not be started, which runc reports.
+                throw new ContainerException($"fork/exec {hook.Path}: {LinuxException.ErrnoText(e.Errno)}");
+            }
         }
         // A hook that does not read its stdin must not block us: ignore EPIPE.
         Libc.fcntl(writeEnd.Value, F_SETFL, O_NONBLOCK);
@@ -52,9 +61,7 @@ internal static unsafe class HookRunner
         int status = WaitWithTimeout(pid, hook.Timeout);
         if (status != 0)
         {
-            throw new ContainerException((status & 0x7f) == 0
-                ? $"exit status {(status >> 8) & 0xff}"
-                : $"signal: {status & 0x7f}");
+            throw new ContainerException(WaitStatusText.Of(status) + (output?.Quote() ?? ", stdout: , stderr: "));
         }
     }
 
@@ -76,6 +83,6 @@ internal static unsafe class HookRunner
         }
         Libc.kill(pid, SIGKILL);
         Sys.WaitPid(pid);
-        throw new ContainerException($"timeout after {t} seconds");
+        throw new ContainerException($"hook ran past specified timeout of {t.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)}s");
     }
 }
