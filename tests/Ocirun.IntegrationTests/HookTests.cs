@@ -126,4 +126,27 @@ public sealed class HookTests : IDisposable
         b.Write();
         _rt.AssertCreateFailsCleanly(b, "timeout", TimeSpan.FromSeconds(20));
     }
+
+    [Fact]
+    public void AProcessAHookLeavesBehindDoesNotHoldUpTheRuntime()
+    {
+        // Its stdout and stderr are still the hook's pipes: they are read until the hook exits,
+        // not until every holder has closed them (runc waits for that).
+        var pidFile = Path.Combine(_out, "left.pid");
+        using var b = new Bundle("true");
+        b.Spec.Hooks = new Hooks { Prestart = [new Hook { Path = "/bin/sh", Args = ["sh", "-c", $"sleep 600 & echo $! > {pidFile}"] }] };
+        b.Write();
+        try
+        {
+            var r = _rt.Exec(["run", "--bundle", b.Dir, "c1"], TimeSpan.FromSeconds(60));
+            Assert.Equal((0, ""), (r.ExitCode, r.Stderr));
+        }
+        finally
+        {
+            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), out var pid))
+            {
+                Run.Program("kill", ["-9", pid.ToString()]);
+            }
+        }
+    }
 }

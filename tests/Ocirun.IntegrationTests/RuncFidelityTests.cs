@@ -262,6 +262,8 @@ public sealed class RuncFidelityTests : IDisposable
         {
             Sh("echo hook-out; echo hook-err >&2"),
             Sh("echo out; echo err >&2; exit 3"),
+            // More than a pipe holds: read while the hook runs.
+            Sh("head -c 100000 /dev/zero | tr '\\0' x; exit 1"),
             Sh("kill -TERM $$"),
             new Hook { Path = "/bin/sleep", Args = ["sleep", "5"], Timeout = 1 },
             new Hook { Path = "/nonexistent" },
@@ -290,6 +292,7 @@ public sealed class RuncFidelityTests : IDisposable
         [
             "0 [] ",
             $"1 [] {Failed}exit status 3, stdout: out\n, stderr: err\n",
+            $"1 [] {Failed}exit status 1, stdout: {new string('x', 100000)}, stderr: ",
             $"1 [] {Failed}signal: terminated, stdout: , stderr: ",
             $"1 [] {Failed}hook ran past specified timeout of 1.0s",
             $"1 [] {Failed}fork/exec /nonexistent: no such file or directory",

@@ -45,9 +45,6 @@ internal static unsafe partial class Libc
     public static partial nint write(int fd, byte* buf, nint count);
 
     [LibraryImport(L, SetLastError = true)]
-    public static partial nint pread(int fd, byte* buf, nint count, long offset);
-
-    [LibraryImport(L, SetLastError = true)]
     public static partial int fcntl(int fd, int cmd, int arg);
 
     [LibraryImport(L, SetLastError = true)]

@@ -34,7 +34,7 @@ internal static unsafe class HookRunner
         int* p = stackalloc int[2];
         LinuxException.Check(Libc.pipe2(p, O_CLOEXEC), "pipe");
         using var writeEnd = new Fd(p[1]);
-        using var output = HookOutput.Create();
+        using var output = new HookOutput();
         int pid;
         using (var readEnd = new Fd(p[0]))
         {
@@ -42,7 +42,7 @@ internal static unsafe class HookRunner
             // Only stdin (the state), stdout and stderr: nothing else the runtime or the init holds.
             try
             {
-                pid = Spawner.Spawn(hook.Path, args, env, [(readEnd.Value, 0), .. output?.FdMap ?? []], closeFrom: 3);
+                pid = Spawner.Spawn(hook.Path, args, env, [(readEnd.Value, 0), .. output.FdMap], closeFrom: 3);
             }
             catch (LinuxException e)
             {
@@ -50,6 +50,7 @@ internal static unsafe class HookRunner
                 throw new ContainerException($"fork/exec {hook.Path}: {LinuxException.ErrnoText(e.Errno)}");
             }
         }
+        output.Spawned();
         // A hook that does not read its stdin must not block us: ignore EPIPE.
         Libc.fcntl(writeEnd.Value, F_SETFL, O_NONBLOCK);
         var bytes = Encoding.UTF8.GetBytes(stateJson);
@@ -58,31 +59,10 @@ internal static unsafe class HookRunner
             Libc.write(writeEnd.Value, b, bytes.Length);
         }
         writeEnd.Dispose(); // the hook sees the end of its input before we wait for it
-        int status = WaitWithTimeout(pid, hook.Timeout);
+        int status = output.WaitFor(pid, hook.Timeout);
         if (status != 0)
         {
-            throw new ContainerException(WaitStatusText.Of(status) + (output?.Quote() ?? ", stdout: , stderr: "));
+            throw new ContainerException(WaitStatusText.Of(status) + output.Quote());
         }
-    }
-
-    private static int WaitWithTimeout(int pid, int? timeoutSeconds)
-    {
-        if (timeoutSeconds is not { } t)
-        {
-            return Sys.WaitPid(pid);
-        }
-        var deadline = Environment.TickCount64 + t * 1000L;
-        while (Environment.TickCount64 < deadline)
-        {
-            int s = Sys.WaitPid(pid, noHang: true);
-            if (s != int.MinValue)
-            {
-                return s;
-            }
-            Thread.Sleep(5);
-        }
-        Libc.kill(pid, SIGKILL);
-        Sys.WaitPid(pid);
-        throw new ContainerException($"hook ran past specified timeout of {t.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)}s");
     }
 }
