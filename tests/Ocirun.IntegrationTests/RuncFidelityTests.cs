@@ -237,6 +237,7 @@ public sealed class RuncFidelityTests : IDisposable
                 exec(["create", "--bundle", b.Dir, "c1"]),
                 exec(["exec", "c1", "/nonexistent"]),
                 exec(["exec", "nosuch", "true"]),
+                exec(["exec", "--process", b.Dir + "/nosuch.json", "c1"]),
                 exec(["run", "--bundle", missing.Dir, "c2"]),
                 exec(["create", "--bundle", b.Dir + "-nosuch", "c3"]),
             }.Select(r => Outcome(r).Replace($" {name} ", " RUNTIME ")).ToList());
@@ -246,6 +247,7 @@ public sealed class RuncFidelityTests : IDisposable
             "1 RUNTIME create failed: container with given ID already exists",
             "255 exec failed: unable to start container process: exec: \"/nonexistent\": stat /nonexistent: no such file or directory",
             "255 exec failed: container does not exist",
+            $"255 exec failed: open {b.Dir}/nosuch.json: no such file or directory",
             "1 RUNTIME run failed: unable to start container process: error during container init: exec: \"/nonexistent\": stat /nonexistent: no such file or directory",
             $"1 RUNTIME create failed: chdir {b.Dir}-nosuch: no such file or directory",
         ], runc);

@@ -31,16 +31,13 @@ public sealed class ExecCommand : ICommand
         {
             return Exec(ctx, args);
         }
-        catch (Exception e) when (e is SpecValidationException or Runtime.Linux.LinuxException or Runtime.ContainerException
-            && !e.Message.StartsWith(Failed, StringComparison.Ordinal))
+        catch (Exception e) when (Runtime.PrefixedException.IsUserFacing(e))
         {
             // Whatever stops an exec is "exec failed: …", exit 255, as runc reports it
-            // (an unknown container, a stopped one, a bad --process file or --user).
-            throw new Runtime.ContainerException(Failed + e.Message, 255, e);
+            // (an unknown container, a stopped one, a bad --process file or --user, the start).
+            throw new Runtime.PrefixedException("exec failed: ", e, 255);
         }
     }
-
-    private const string Failed = "exec failed: ";
 
     private static int Exec(CommandContext ctx, ParsedArgs args)
     {

@@ -18,29 +18,22 @@ public sealed partial class Containers
         var status = StatusOf(r);
         if (status == ContainerStatus.Stopped)
         {
-            throw new ContainerException("cannot exec in a stopped container", 255);
+            throw new ContainerException("cannot exec in a stopped container");
         }
         if (status == ContainerStatus.Paused && !o.IgnorePaused)
         {
-            throw new ContainerException("cannot exec in a paused container (use --ignore-paused to override)", 255);
+            throw new ContainerException("cannot exec in a paused container (use --ignore-paused to override)");
         }
-        try
+        SpecValidator.CheckProcess(o.Process);
+        Security.CapabilitySet.WarnOfUnavailable(o.Process.Capabilities);
+        if (Security.Rootless.Euid != 0)
         {
-            SpecValidator.CheckProcess(o.Process);
-            Security.CapabilitySet.WarnOfUnavailable(o.Process.Capabilities);
-            if (Security.Rootless.Euid != 0)
-            {
-                RootlessValidator.CheckProcess(o.Process);
-            }
-            Security.Labels.Require(o.Process);
+            RootlessValidator.CheckProcess(o.Process);
         }
-        catch (Exception e) when (e is Spec.SpecValidationException or ContainerException)
-        {
-            throw new ContainerException("exec failed: " + e.Message, 255, e);
-        }
+        Security.Labels.Require(o.Process);
         if (o.Process.Terminal && o.ConsoleSocket == null && o.ConsoleFd < 0)
         {
-            throw new ContainerException("exec failed: cannot allocate tty if runc will detach without setting console socket", 255);
+            throw new ContainerException("cannot allocate tty if runc will detach without setting console socket");
         }
         // What applies to every process of the container, the exec'd ones included: kept at create.
         var container = ExecBaseOf(r);
@@ -59,14 +52,14 @@ public sealed partial class Containers
         {
             pid = parent.Start();
         }
-        catch (Exception e) when (PrefixedException.IsUserFacing(e))
+        catch
         {
-            // Whatever stopped it, as runc: "exec failed: …", exit 255, no process left.
+            // Whatever stopped it, no process is left.
             if (parent.InitPid > 0)
             {
                 Linux.Sys.KillAndReap(parent.InitPid);
             }
-            throw new PrefixedException("exec failed: ", e, 255);
+            throw;
         }
         if (o.PidFile != null)
         {
@@ -74,11 +67,11 @@ public sealed partial class Containers
             {
                 PidFile.Write(o.PidFile, pid);
             }
-            catch (Exception e) when (e is Linux.LinuxException or IOException or UnauthorizedAccessException)
+            catch
             {
                 // The caller cannot track a process whose pid it was not given: it does not stay.
                 Linux.Sys.KillAndReap(pid);
-                throw new ContainerException("exec failed: " + e.Message, 255, e);
+                throw;
             }
         }
         return pid;
@@ -97,11 +90,11 @@ public sealed partial class Containers
                 var full = Path.GetFullPath(Path.Combine(paths[key], rel.TrimStart('/')));
                 if (!full.StartsWith(paths[key] + "/", StringComparison.Ordinal))
                 {
-                    throw new ContainerException($"exec failed: {rel} is not a sub cgroup path", 255);
+                    throw new ContainerException($"{rel} is not a sub cgroup path");
                 }
                 if (!Directory.Exists(full))
                 {
-                    throw new ContainerException($"exec failed: cgroup {full} does not exist", 255);
+                    throw new ContainerException($"cgroup {full} does not exist");
                 }
                 paths[key] = full;
             }
