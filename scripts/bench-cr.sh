@@ -32,7 +32,9 @@ step() { # LOG STDIO COMMAND...
   local log=$1 out=$2; shift 2
   "$@" </dev/null >"$out" 2>&1 && return
   local rc=$?
-  { echo "bench-cr: '$*' exited $rc:"; tail -n 20 "$log"; [[ $out == /dev/null ]] || cat "$out"; } >&2
+  # CRIU makes its log only once it has started: what went wrong before is on its stderr.
+  { echo "bench-cr: '$*' exited $rc:"; if [[ -f $log ]]; then tail -n 20 "$log"; fi
+    if [[ $out != /dev/null ]]; then cat "$out"; fi; } >&2
   exit 1
 }
 runtime() { # RUNTIME ARGS...: the runtime's command, its errors logged to $work/RUNTIME.log
