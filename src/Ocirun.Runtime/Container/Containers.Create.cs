@@ -125,7 +125,7 @@ public sealed partial class Containers
         {
             // runc works from the bundle: a missing one is its chdir that failed.
             throw new ContainerException(Directory.Exists(bundle) ? "JSON specification file config.json not found"
-                : $"chdir {bundle}: no such file or directory");
+                : $"chdir {bundle}: " + (File.Exists(bundle) ? "not a directory" : "no such file or directory"));
         }
         try
         {
