@@ -238,6 +238,7 @@ public sealed class RuncFidelityTests : IDisposable
                 exec(["exec", "c1", "/nonexistent"]),
                 exec(["exec", "nosuch", "true"]),
                 exec(["exec", "--process", b.Dir + "/nosuch.json", "c1"]),
+                exec(["exec", "--cgroup", "pids:../x", "c1", "true"]),
                 exec(["run", "--bundle", missing.Dir, "c2"]),
                 exec(["create", "--bundle", b.Dir + "-nosuch", "c3"]),
             }.Select(r => Outcome(r).Replace($" {name} ", " RUNTIME ")).ToList());
@@ -248,6 +249,7 @@ public sealed class RuncFidelityTests : IDisposable
             "255 exec failed: unable to start container process: exec: \"/nonexistent\": stat /nonexistent: no such file or directory",
             "255 exec failed: container does not exist",
             $"255 exec failed: open {b.Dir}/nosuch.json: no such file or directory",
+            "255 exec failed: unable to create new parent process: ../x is not a sub cgroup path",
             "1 RUNTIME run failed: unable to start container process: error during container init: exec: \"/nonexistent\": stat /nonexistent: no such file or directory",
             $"1 RUNTIME create failed: chdir {b.Dir}-nosuch: no such file or directory",
         ], runc);

@@ -90,7 +90,8 @@ public sealed partial class Containers
                 var full = Path.GetFullPath(Path.Combine(paths[key], rel.TrimStart('/')));
                 if (!full.StartsWith(paths[key] + "/", StringComparison.Ordinal))
                 {
-                    throw new ContainerException($"{rel} is not a sub cgroup path");
+                    // Where runc finds it: making the exec's parent process.
+                    throw new ContainerException($"unable to create new parent process: {rel} is not a sub cgroup path");
                 }
                 if (!Directory.Exists(full))
                 {
