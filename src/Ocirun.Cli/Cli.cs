@@ -66,12 +66,7 @@ public static class Cli
         catch (Exception e) when (PrefixedException.IsUserFacing(e))
         {
             log.Error(Describe(e));
-            return e switch
-            {
-                ContainerException ce => ce.ExitCode,
-                PrefixedException pe => pe.ExitCode,
-                _ => 1,
-            };
+            return PrefixedException.ExitCodeOf(e);
         }
         catch (Exception e)
         {

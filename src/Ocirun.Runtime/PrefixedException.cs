@@ -12,12 +12,28 @@ public sealed class PrefixedException(string prefix, Exception cause, int? exitC
 {
     public string Prefix { get; } = prefix;
 
-    public int ExitCode => exitCode ?? InnerException switch
+    public int ExitCode => exitCode ?? ExitCodeOf(InnerException!);
+
+    /// <summary>The exit code a failure ends the command with: its own where it carries one, else 1.</summary>
+    public static int ExitCodeOf(Exception e) => e switch
     {
         ContainerException c => c.ExitCode,
         PrefixedException p => p.ExitCode,
         _ => 1,
     };
+
+    /// <summary>Runs body; a failure the user is told of gets prefix before it (and exitCode, if given).</summary>
+    public static T Around<T>(string prefix, Func<T> body, int? exitCode = null)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (IsUserFacing(e))
+        {
+            throw new PrefixedException(prefix, e, exitCode);
+        }
+    }
 
     /// <summary>
     /// Whether e is reported to the user as one line (bad input, a refusal, an errno), which a

@@ -19,14 +19,7 @@ public sealed class CreateCommand : ICommand
     public int Run(CommandContext ctx, ParsedArgs args)
     {
         var id = CommandContext.RequireId(args, Name);
-        try
-        {
-            ctx.Containers.Create(Build(id, args, detach: true));
-        }
-        catch (Exception e) when (PrefixedException.IsUserFacing(e))
-        {
-            throw new PrefixedException(FailedPrefix(Name), e);
-        }
+        PrefixedException.Around(FailedPrefix(Name), () => ctx.Containers.Create(Build(id, args, detach: true)));
         return 0;
     }
 

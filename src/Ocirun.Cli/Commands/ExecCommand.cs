@@ -27,16 +27,9 @@ public sealed class ExecCommand : ICommand
         {
             throw new UsageException("\"exec\" requires a minimum of 1 argument(s)");
         }
-        try
-        {
-            return Exec(ctx, args);
-        }
-        catch (Exception e) when (Runtime.PrefixedException.IsUserFacing(e))
-        {
-            // Whatever stops an exec is "exec failed: …", exit 255, as runc reports it
-            // (an unknown container, a stopped one, a bad --process file or --user, the start).
-            throw new Runtime.PrefixedException("exec failed: ", e, 255);
-        }
+        // Whatever stops an exec is "exec failed: …", exit 255, as runc reports it
+        // (an unknown container, a stopped one, a bad --process file or --user, the start).
+        return Runtime.PrefixedException.Around("exec failed: ", () => Exec(ctx, args), 255);
     }
 
     private static int Exec(CommandContext ctx, ParsedArgs args)

@@ -15,14 +15,7 @@ public sealed class RunCommand : ICommand
     public int Run(CommandContext ctx, ParsedArgs args)
     {
         var id = CommandContext.RequireId(args, Name);
-        try
-        {
-            return CreateAndRun(ctx, args, id);
-        }
-        catch (Exception e) when (PrefixedException.IsUserFacing(e))
-        {
-            throw new PrefixedException(CreateCommand.FailedPrefix(Name), e);
-        }
+        return PrefixedException.Around(CreateCommand.FailedPrefix(Name), () => CreateAndRun(ctx, args, id));
     }
 
     private static int CreateAndRun(CommandContext ctx, ParsedArgs args, string id)

@@ -48,15 +48,8 @@ internal sealed class ParentProcess
         // as in runc, before the process start that the failures below are part of.
         using var pidfdSocket = new Fd(PidfdSocket != null ? FdPassing.Connect(PidfdSocket, "pidfd socket") : -1);
         _pidfdSocket = pidfdSocket.Value;
-        try
-        {
-            return StartProcess();
-        }
-        catch (Exception e) when (PrefixedException.IsUserFacing(e))
-        {
-            // runc's words for whatever stops the process from starting, in create, run and exec.
-            throw new PrefixedException("unable to start container process: ", e);
-        }
+        // runc's words for whatever stops the process from starting, in create, run and exec.
+        return PrefixedException.Around("unable to start container process: ", StartProcess);
     }
 
     private int StartProcess()
@@ -356,17 +349,7 @@ internal sealed class ParentProcess
     /// it (hooks, mount sources), is an "error during container init" in runc's words. An
     /// exec'd process's are not.
     /// </summary>
-    private T DuringInit<T>(Func<T> stage)
-    {
-        try
-        {
-            return stage();
-        }
-        catch (Exception e) when (ExecInto == 0 && PrefixedException.IsUserFacing(e))
-        {
-            throw new PrefixedException("error during container init: ", e);
-        }
-    }
+    private T DuringInit<T>(Func<T> stage) => ExecInto == 0 ? PrefixedException.Around("error during container init: ", stage) : stage();
 
     private void DuringInit(Action stage) => DuringInit(() =>
     {
