@@ -98,9 +98,13 @@ plain_round() { # SIZE NAME: criu, or criu+kdat with the kernel probe cache ocir
   # One process, no children: a killed child's pid would stay taken (as its session's id)
   # until someone reaps it, and the restore needs every pid back. It waits on a FIFO. A
   # subshell starts it and reaps it when the dump kills it: bash reports a job killed by a
-  # signal ("Killed") on stderr, the subshell's, which goes nowhere.
+  # signal ("Killed") on stderr, the subshell's, which goes nowhere. setsid: it leads its own
+  # session, since CRIU dumps no process whose session leader is outside its pid namespace, as
+  # the bench's is where it runs in a pid namespace made after its session began. Only stdio
+  # goes with it: a file the bench was handed may be on a mount CRIU cannot see.
   ( exec 2>/dev/null
-    bash -c "x=\$(head -c $(($1 << 20)) /dev/zero | tr '\\0' a); touch $work/ready; while :; do read -t 1 <> $work/fifo; done" \
+    for fd in /proc/$BASHPID/fd/*; do fd=${fd##*/}; if ((fd > 2)); then eval "exec $fd>&-"; fi; done
+    setsid bash -c "x=\$(head -c $(($1 << 20)) /dev/zero | tr '\\0' a); touch $work/ready; while :; do read -t 1 <> $work/fifo; done" \
       </dev/null >/dev/null &
     echo $! >"$work/plain.pid"
     wait ) &
