@@ -66,8 +66,15 @@ public sealed class CgroupManager
     /// </summary>
     public void StartScope(string id, int pid, Spec.Model.Resources resources)
     {
-        Scope!.Start(id, pid, resources, Driver.IsV2Only);
-        Driver.CreateDirs();
+        try
+        {
+            Scope!.Start(id, pid, resources, Driver.IsV2Only);
+            Driver.CreateDirs();
+        }
+        catch (Exception e) when (e is ContainerException or LinuxException)
+        {
+            throw new ContainerException($"unable to apply cgroup configuration: {e.Message}");
+        }
         Set(resources, includeDevices: !Rootless);
     }
 

@@ -119,7 +119,7 @@ public sealed class SystemdBus : IDisposable
             var aux = w.WriteArrayStart(DBusType.Struct);
             w.WriteArrayEnd(aux);
         });
-        var result = WaitForJob(Call(message, $"failed to start unit {unit}"));
+        var result = WaitForJob(Call(message, $"unable to start unit \"{unit}\""));
         if (result != "done")
         {
             ResetFailed(unit);
@@ -242,6 +242,10 @@ public sealed class SystemdBus : IDisposable
             {
                 case string s:
                     w.WriteVariantString(s);
+                    break;
+                case string[] strings:
+                    w.WriteSignature("as");
+                    w.WriteArray(strings);
                     break;
                 case bool b:
                     w.WriteVariantBool(b);

@@ -2,7 +2,7 @@ using Ocirun.Spec.Model;
 
 namespace Ocirun.Runtime.Cgroups;
 
-/// <summary>A unit property for systemd: Value is a string, bool, ulong, uint[] or (path, perms) pairs.</summary>
+/// <summary>A unit property for systemd: Value is a string, string[], bool, ulong, uint[] or (path, perms) pairs.</summary>
 public readonly record struct SystemdProperty(string Name, object Value);
 
 /// <summary>
@@ -13,13 +13,24 @@ public readonly record struct SystemdProperty(string Name, object Value);
 /// </summary>
 public static class SystemdProperties
 {
-    public static List<SystemdProperty> ForScope(string id, string slice, int pid, Resources resources, bool v2)
+    /// <summary>
+    /// A scope goes in its slice (Slice=) with its cgroup delegated; a unit that is itself a
+    /// slice only wants its parent (Wants=), as runc asks for one.
+    /// </summary>
+    public static List<SystemdProperty> ForUnit(string id, string unit, string slice, int pid, Resources resources, bool v2)
     {
-        var props = new List<SystemdProperty>
+        var props = new List<SystemdProperty> { new("Description", $"ocirun container {id}") };
+        if (SystemdUnit.IsSliceName(unit))
         {
-            new("Description", $"ocirun container {id}"),
-            new("Slice", slice),
-            new("Delegate", true),
+            props.Add(new("Wants", new[] { slice }));
+        }
+        else
+        {
+            props.Add(new("Slice", slice));
+            props.Add(new("Delegate", true));
+        }
+        props.AddRange(
+        [
             new("PIDs", new[] { (uint)pid }),
             // Accounting on, as the cgroupfs driver has every controller; and a memory cgroup
             // joined late misses what the process charged before.
@@ -28,7 +39,7 @@ public static class SystemdProperties
             new(v2 ? "IOAccounting" : "BlockIOAccounting", true),
             new("TasksAccounting", true),
             new("DefaultDependencies", false),
-        };
+        ]);
         props.AddRange(ForDevices(resources.Devices ?? []));
         props.AddRange(ForResources(resources, v2));
         return props;

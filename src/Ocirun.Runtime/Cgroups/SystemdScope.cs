@@ -14,7 +14,7 @@ public sealed record SystemdScope(string Unit, string? Slice, bool UserBus)
     public void Start(string id, int pid, Spec.Model.Resources resources, bool v2)
     {
         using var bus = SystemdBus.Connect(UserBus);
-        bus.StartTransientUnit(Unit, SystemdProperties.ForScope(id, Slice!, pid, resources, v2));
+        bus.StartTransientUnit(Unit, SystemdProperties.ForUnit(id, Unit, Slice!, pid, resources, v2));
     }
 
     /// <summary>Tells systemd the new limits too, so that it does not put the old ones back when it realizes the unit again.</summary>

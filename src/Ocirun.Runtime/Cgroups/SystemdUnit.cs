@@ -4,7 +4,8 @@ namespace Ocirun.Runtime.Cgroups;
 /// The systemd driver's names for a container (pure): runc's cgroupsPath form
 /// "slice:prefix:name" gives the scope unit "prefix-name.scope" in the slice (an empty slice is
 /// system.slice, or user.slice of a user's own systemd), and its cgroup below the slice's
-/// expanded path, in every hierarchy.
+/// expanded path, in every hierarchy. A name that is a slice is the unit itself, the prefix
+/// ignored, as runc has it: systemd is then asked for that slice (see <see cref="IsSlice"/>).
 /// </summary>
 public sealed record SystemdUnit(string Slice, string Name)
 {
@@ -23,17 +24,22 @@ public sealed record SystemdUnit(string Slice, string Name)
         }
         var slice = parts[0] == "" ? defaultSlice : parts[0];
         ExpandSlice(slice);
-        if (parts[2].EndsWith(".slice", StringComparison.Ordinal))
-        {
-            throw new ContainerException($"cgroupsPath {cgroupsPath}: ocirun creates scope units only, not the slice {parts[2]}");
-        }
-        var name = parts[1] == "" ? parts[2] + ".scope" : $"{parts[1]}-{parts[2]}.scope";
+        var name = IsSliceName(parts[2]) ? parts[2]
+            : parts[1] == "" ? parts[2] + ".scope" : $"{parts[1]}-{parts[2]}.scope";
         if (name.Contains('/') || parts[2] == "")
         {
             throw new ContainerException($"invalid unit name in cgroupsPath {cgroupsPath}");
         }
         return new SystemdUnit(slice, name);
     }
+
+    /// <summary>
+    /// Whether the unit is a slice, which runc asks systemd for with the container's process in
+    /// it as for a scope; systemd takes processes into scopes only and refuses it.
+    /// </summary>
+    public bool IsSlice => IsSliceName(Name);
+
+    public static bool IsSliceName(string unit) => unit.EndsWith(".slice", StringComparison.Ordinal);
 
     /// <summary>The unit's cgroup, relative to a hierarchy's root: the slice's path, then the unit.</summary>
     public string CgroupPath => ExpandSlice(Slice).TrimEnd('/') + "/" + Name;

@@ -14,6 +14,11 @@ public class SystemdUnitTests
         "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-c1.scope")]
     [InlineData("-.slice:x:y", "-.slice", "x-y.scope", "/x-y.scope")]
     [InlineData("user.slice::y", "user.slice", "y.scope", "/user.slice/y.scope")]
+    // A name that is a slice is the unit, the prefix ignored; its cgroup is below the parent's
+    // path, where runc looks for it.
+    [InlineData("kubepods.slice:ignored:kubepods-burstable.slice", "kubepods.slice", "kubepods-burstable.slice",
+        "/kubepods.slice/kubepods-burstable.slice")]
+    [InlineData("machine.slice::pod.slice", "machine.slice", "pod.slice", "/machine.slice/pod.slice")]
     public void RuncsSlicePrefixNameForm(string path, string slice, string unit, string cgroup)
     {
         var u = SystemdUnit.Parse(path, "id");
@@ -74,15 +79,27 @@ public class SystemdUnitTests
     [Fact]
     public void TheScopeHasThePidDelegationAndAccounting()
     {
-        var props = SystemdProperties.ForScope("c1", "machine.slice", 42, new Resources(), v2: false);
+        var props = SystemdProperties.ForUnit("c1", "x-c1.scope", "machine.slice", 42, new Resources(), v2: false);
         Assert.Equal("machine.slice", Value(props, "Slice"));
         Assert.Equal(true, Value(props, "Delegate"));
         Assert.Equal(new uint[] { 42 }, Value(props, "PIDs"));
         Assert.Equal(false, Value(props, "DefaultDependencies"));
         Assert.Equal(true, Value(props, "BlockIOAccounting"));
-        Assert.Equal(true, Value(SystemdProperties.ForScope("c1", "s.slice", 1, new Resources(), v2: true), "IOAccounting"));
+        Assert.Equal(true, Value(SystemdProperties.ForUnit("c1", "c1.scope", "s.slice", 1, new Resources(), v2: true), "IOAccounting"));
         // Devices always: systemd would otherwise open them all on its next realization.
         Assert.Equal("strict", Value(props, "DevicePolicy"));
+    }
+
+    [Fact]
+    public void ASliceUnitWantsItsParentAndIsNotDelegated()
+    {
+        // As runc asks for one: systemd then refuses the PIDs, which only scopes take.
+        var props = SystemdProperties.ForUnit("c1", "pod.slice", "machine.slice", 42, new Resources(), v2: false);
+        Assert.Equal(new[] { "machine.slice" }, Value(props, "Wants"));
+        Assert.DoesNotContain(props, p => p.Name is "Slice" or "Delegate");
+        Assert.Equal(new uint[] { 42 }, Value(props, "PIDs"));
+        Assert.True(SystemdUnit.Parse("machine.slice:p:pod.slice", "id").IsSlice);
+        Assert.False(SystemdUnit.Parse("machine.slice:p:pod", "id").IsSlice);
     }
 
     [Fact]
