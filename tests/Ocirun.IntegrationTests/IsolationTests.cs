@@ -79,6 +79,47 @@ public sealed class IsolationTests : IDisposable
             is var inRoot && Directory.Exists(inRoot) ? inRoot : _canary));
     }
 
+    // A mount on or in /proc would cover what the init and the kernel's interfaces rely on: a
+    // tmpfs on /proc/self/attr takes the place of the LSM files the init writes its label to
+    // (CVE-2019-16884). runc 1.3 refuses all but procfs on /proc and lxcfs's files below it,
+    // where the path leads once resolved in the image ("/etc/evil" is a symlink to ../proc/sys).
+    [Theory]
+    [InlineData("/proc/self/attr", "tmpfs", "inside /proc")]
+    [InlineData("/proc/sys", "tmpfs", "inside /proc")]
+    [InlineData("/etc/evil", "tmpfs", "inside /proc")]
+    [InlineData("/proc/sys/kernel", "proc", "inside /proc")]
+    [InlineData("/proc", "tmpfs", "not of type proc")]
+    [InlineData("/proc", "bind", "not of type proc")]
+    [InlineData("/", "tmpfs", "is on the top of rootfs")]
+    public void MountsOnOrInsideProcAreRefusedAsRunc13RefusesThem(string dest, string type, string why)
+    {
+        using var b = new Bundle("true");
+        b.Spec.Mounts!.Add(type == "bind"
+            ? new Mount { Destination = dest, Type = "bind", Source = _canary, Options = ["rbind"] }
+            : new Mount { Destination = dest, Type = type, Source = type });
+        b.Write();
+        File.CreateSymbolicLink(Path.Combine(b.Rootfs, "etc", "evil"), "../proc/sys");
+        using var runc13 = new Runc13();
+        var runc = runc13.Exec("create", "--bundle", b.Dir, "c1");
+        Assert.NotEqual(0, runc.ExitCode);
+        var words = runc.Stderr.Replace("\\\"", "\"");
+        Assert.Contains(why, words);
+        // The words after runc's name, as the runtime's own: "error mounting ... : ... /proc".
+        var error = words[(words.IndexOf("unable to start container process", StringComparison.Ordinal))..].TrimEnd('\n', '"');
+        _rt.AssertCreateFailsCleanly(b, error);
+    }
+
+    [Fact]
+    public void LxcfsFilesMayBeBoundOverTheirProcFiles()
+    {
+        var cpuinfo = Path.Combine(_canary, "cpuinfo");
+        File.WriteAllText(cpuinfo, "emulated\n");
+        using var b = new Bundle("cat", "/proc/cpuinfo");
+        b.Spec.Mounts!.Add(new Mount { Destination = "/proc/cpuinfo", Type = "bind", Source = cpuinfo, Options = ["bind", "ro"] });
+        b.Write();
+        Assert.Equal("emulated\n", _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout);
+    }
+
     [Fact]
     public void RecursiveReadonlyReachesSubmounts()
     {

@@ -30,7 +30,7 @@ internal static partial class Consts
     public const int UMOUNT_NOFOLLOW = 8;
 
     // statfs f_type of filesystems the runtime tells apart.
-    public const long TMPFS_MAGIC = 0x01021994, EXT4_SUPER_MAGIC = 0xEF53, XFS_SUPER_MAGIC = 0x58465342, BTRFS_SUPER_MAGIC = 0x9123683E;
+    public const long PROC_SUPER_MAGIC = 0x9fa0, TMPFS_MAGIC = 0x01021994, EXT4_SUPER_MAGIC = 0xEF53, XFS_SUPER_MAGIC = 0x58465342, BTRFS_SUPER_MAGIC = 0x9123683E;
 
     // statfs f_flags (ST_*), used to keep locked flags on bind remounts.
     public const long ST_RDONLY = 1, ST_NOSUID = 2, ST_NODEV = 4, ST_NOEXEC = 8, ST_NOATIME = 1024,

@@ -38,6 +38,13 @@ internal static unsafe class Sys
         return Libc.statfs(path, &st) == 0 ? st.Type : null;
     }
 
+    /// <summary>fstatfs(2)'s f_type of the filesystem fd is on; null if it cannot be asked.</summary>
+    public static long? FsTypeOf(int fd)
+    {
+        StatFs st;
+        return Libc.fstatfs(fd, &st) == 0 ? st.Type : null;
+    }
+
     /// <summary>This boot's id: differs after every reboot.</summary>
     public static string BootId() => File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
 

@@ -34,9 +34,20 @@ internal sealed class InRoot(int root) : IDisposable
             return path;
         }
         using var found = new Fd(fd);
-        var real = new FileInfo(ProcPath(fd)).LinkTarget ?? "";
-        var prefix = root.TrimEnd('/');
-        return real == prefix ? "/" : real.StartsWith(prefix + "/", StringComparison.Ordinal) ? real[prefix.Length..] : path;
+        return r.Inside(fd) ?? path;
+    }
+
+    /// <summary>Where fd's file is inside the root ("/" for the root itself); null if it is not there.</summary>
+    public string? Inside(int fd)
+    {
+        var root = PathOf(_root.Value);
+        var real = PathOf(fd);
+        if (root == null || real == null)
+        {
+            return null;
+        }
+        var prefix = root == "/" ? "" : root;
+        return real == root ? "/" : real.StartsWith(prefix + "/", StringComparison.Ordinal) ? real[prefix.Length..] : null;
     }
 
     public int OpenExisting(string path)
@@ -125,6 +136,9 @@ internal sealed class InRoot(int root) : IDisposable
         nint n = Libc.readlinkat(dirFd, name, buf, 4096);
         return n < 0 ? null : System.Text.Encoding.UTF8.GetString(buf, (int)n);
     }
+
+    /// <summary>Where an fd's file is, as the kernel names it (in this mount namespace); null if it cannot say.</summary>
+    public static string? PathOf(int fd) => ReadLink(AT_FDCWD, ProcPath(fd));
 
     /// <summary>The magic-link path mount(2) can use for an O_PATH fd.</summary>
     public static string ProcPath(int fd) => $"/proc/self/fd/{fd}";

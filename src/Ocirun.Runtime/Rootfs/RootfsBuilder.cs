@@ -120,6 +120,12 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         }
         if (m.Type is "proc" or "sysfs")
         {
+            // Checked where the spec says, not where a symlink of the image would lead:
+            // RequireOrdinaryDirectory refuses a symlink there.
+            if (ProcMountCheck.Refusal(rootfs, m.Destination, m.Type, m.Options.Bind, () => false) is { } why)
+            {
+                throw new ContainerException(MountFailure(m, why));
+            }
             RequireOrdinaryDirectory(root, m);
         }
         int sourceFd = m.Options.Bind && sources != null && sources.TryGetValue(m.SpecIndex, out var s) ? s : -1;
@@ -133,7 +139,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         bool bound = m.Options.Bind;
         // A tmpfs over a directory of the image takes its mode and, with tmpcopyup, its contents.
         using var covered = new Fd(m.Type == "tmpfs" ? root.TryOpen(m.Destination) : -1);
-        using (var target = new Fd(root.Create(m.Destination, isFile)))
+        using (var target = new Fd(CreateMountpoint(root, m, isFile, () => IsProcfs(sourceFd, m.Source))))
         {
             var path = InRoot.ProcPath(target.Value);
             if (sourceFd >= 0)
@@ -170,6 +176,33 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
             Sys.Mount(null, mpath, null, m.Options.Propagation, null);
         }
     }
+
+    /// <summary>
+    /// The mount point's O_PATH fd, created inside the rootfs, once runc 1.3's rules allow a
+    /// mount there as the path resolved: not on the rootfs itself, nor on or in /proc unless
+    /// <see cref="ProcMountCheck"/> allows it.
+    /// </summary>
+    private int CreateMountpoint(InRoot root, MountOp.Mount m, bool isFile, Func<bool> sourceIsProcfs)
+    {
+        using var target = new Fd(root.Create(m.Destination, isFile));
+        var inside = root.Inside(target.Value);
+        var why = inside == null ? $"mountpoint \"{InRoot.PathOf(target.Value)}\" is outside of rootfs \"{rootfs}\""
+            : inside == "/" ? $"mountpoint \"{rootfs}\" is on the top of rootfs \"{rootfs}\""
+            : ProcMountCheck.Refusal(rootfs, inside, m.Type, m.Options.Bind, sourceIsProcfs) is { } refusal
+                ? $"check proc-safety of {m.Destination} mount: {refusal}" : null;
+        if (why != null)
+        {
+            throw new ContainerException(MountFailure(m, $"create mountpoint for {m.Destination} mount: {why}"));
+        }
+        return target.Take();
+    }
+
+    /// <summary>runc's words for a spec mount that failed.</summary>
+    private static string MountFailure(MountOp.Mount m, string why) =>
+        $"error mounting \"{m.Source}\" to rootfs at \"{m.Destination}\": {why}";
+
+    private static bool IsProcfs(int sourceFd, string source) =>
+        (sourceFd >= 0 ? Sys.FsTypeOf(sourceFd) : Sys.FsType(source)) == PROC_SUPER_MAGIC;
 
     /// <summary>Moves a detached mount tree onto the target (both named by fd).</summary>
     private static unsafe void Attach(int sourceFd, int targetFd, string destination)
@@ -292,11 +325,11 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         if (CgroupDriver.IsV2OnlyHost(cgroupPaths))
         {
             // A pure cgroup2 host: the spec's "cgroup" mount is the unified tree.
-            using var t2 = new Fd(root.Create(m.Destination, false));
+            using var t2 = new Fd(CreateMountpoint(root, m, false, () => false));
             MountCgroupV2(InRoot.ProcPath(t2.Value), m.Options.Flags & ~MS_REMOUNT);
             return;
         }
-        using (var t = new Fd(root.Create(m.Destination, false)))
+        using (var t = new Fd(CreateMountpoint(root, m, false, () => false)))
         {
             Sys.Mount("tmpfs", InRoot.ProcPath(t.Value), "tmpfs", flags, "mode=755");
         }
