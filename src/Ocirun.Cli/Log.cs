@@ -47,7 +47,7 @@ public sealed class Log(string? path, bool json, bool debug)
             return;
         }
         var time = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
-        string line = json ? JsonLine(level, message, time) : $"time=\"{time}\" level={level} msg={Quote(message)}\n";
+        string line = json ? JsonLine(level, message, time) : $"time=\"{time}\" level={level} msg={Runtime.Quoting.Go(message)}\n";
         try
         {
             using var f = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
@@ -73,5 +73,4 @@ public sealed class Log(string? path, bool json, bool debug)
         return Encoding.UTF8.GetString(ms.ToArray()) + "\n";
     }
 
-    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }

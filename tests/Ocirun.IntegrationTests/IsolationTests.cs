@@ -109,6 +109,31 @@ public sealed class IsolationTests : IDisposable
         _rt.AssertCreateFailsCleanly(b, error);
     }
 
+    // Whatever covers a file below the container's /proc when the init writes its sysctls (here
+    // a createContainer hook's bind of a canary; a racing mount could do the same, the
+    // CVE-2025-52881 class), the value goes to the kernel, not to what covers it: the init
+    // writes through a procfs of its own that is mounted nowhere, as runc 1.3 does.
+    [Fact]
+    public void ASysctlGoesToTheKernelNotToAFileOverTheContainersProcSys()
+    {
+        var canary = Path.Combine(_canary, "domainname");
+        using var runc13 = new Runc13();
+        foreach (var (name, exec) in new (string, Func<string[], CommandResult>)[] { ("ocirun", a => _rt.Exec(a)), ("runc", a => runc13.Exec(a)) })
+        {
+            File.WriteAllText(canary, "canary\n");
+            using var b = new Bundle("true");
+            b.Spec.Linux!.Sysctl = new() { ["kernel.domainname"] = "written" };
+            b.Spec.Hooks = new Hooks
+            {
+                CreateContainer = [new Hook { Path = "/bin/sh", Args = ["sh", "-c", $"mount --bind {canary} {b.Rootfs}/proc/sys/kernel/domainname"] }],
+            };
+            b.Write();
+            var r = exec(["run", "--bundle", b.Dir, "c1"]);
+            Assert.True(r.ExitCode == 0, $"{name}: {r.Stderr}");
+            Assert.Equal("canary\n", File.ReadAllText(canary));
+        }
+    }
+
     [Fact]
     public void LxcfsFilesMayBeBoundOverTheirProcFiles()
     {

@@ -256,6 +256,26 @@ public sealed class RuncFidelityTests : IDisposable
         Assert.Equal(runc, Failures(a => _rt.Exec(a), "ocirun"));
     }
 
+    [Theory]
+    [InlineData("net.ipv4.nosuch", "1", "open sysctl net.ipv4.nosuch file: ", "/sys/net/ipv4/nosuch: no such file or directory")]
+    [InlineData("net.ipv4.ip_forward", "abc", "failed to write sysctl net.ipv4.ip_forward = \"abc\": write ", "/sys/net/ipv4/ip_forward: invalid argument")]
+    public void ASysctlThatFailsIsWordedAsRunc13WordsIt(string key, string value, string words, string end)
+    {
+        // runc names the file by its private procfs ("fsmount:fscontext:proc/./sys/..."), after
+        // "unsafe procfs detected: " even for a key that does not exist; ocirun by /proc.
+        using var b = new Bundle("true");
+        b.Spec.Linux!.Sysctl = new() { [key] = value };
+        b.Write();
+        using var runc13 = new Runc13();
+        foreach (var r in new[] { runc13.Exec("run", "--bundle", b.Dir, "c1"), _rt.Exec("run", "--bundle", b.Dir, "c1") })
+        {
+            Assert.Equal(1, r.ExitCode);
+            var line = r.Stderr.Replace("\\\"", "\"");
+            Assert.Contains("unable to start container process: error during container init: " + words, line);
+            Assert.Contains(end, line);
+        }
+    }
+
     [Fact]
     public void HookOutputAndFailuresAreRunc13s()
     {

@@ -242,9 +242,13 @@ public static class InitStage
             Loopback.Up();
         }
         SetHostnames(spec);
-        foreach (var (key, value) in spec.Linux?.Sysctl ?? new())
+        if (spec.Linux?.Sysctl is { Count: > 0 } sysctls)
         {
-            Sys.WriteFile("/proc/sys/" + key.Replace('.', '/'), value);
+            using var proc = PrivateProcfs.Open();
+            foreach (var (key, value) in sysctls)
+            {
+                proc.WriteSysctl(key, value);
+            }
         }
     }
 
