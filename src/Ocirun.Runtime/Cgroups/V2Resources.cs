@@ -85,8 +85,29 @@ public static class V2Resources
         return w;
     }
 
-    /// <summary>The mapping runc and crun use from v1 shares (2..262144) to v2 weight (1..10000).</summary>
-    public static ulong SharesToWeight(ulong shares) => shares == 0 ? 0 : 1 + ((Math.Clamp(shares, 2, 262144) - 2) * 9999) / 262142;
+    /// <summary>
+    /// runc 1.3's mapping from v1 shares (2..262144, default 1024) to v2 weight (1..10000,
+    /// default 100): a quadratic in log2(shares) through the minimum, the maximum and the
+    /// defaults, so that the default share is the default weight (the linear mapping of older
+    /// runc gave 1024 a weight of 39). 0 stays unset.
+    /// </summary>
+    public static ulong SharesToWeight(ulong shares)
+    {
+        if (shares == 0)
+        {
+            return 0;
+        }
+        if (shares <= 2)
+        {
+            return 1;
+        }
+        if (shares >= 262144)
+        {
+            return 10000;
+        }
+        double l = Math.Log2(shares);
+        return (ulong)Math.Ceiling(Math.Pow(10, (l * l + 125 * l) / 612.0 - 7.0 / 34.0));
+    }
 
     /// <summary>v1 blkio weight (10..1000) to v2 io.weight (1..10000).</summary>
     public static ulong BlkioToIoWeight(ulong weight) => weight == 0 ? 0 : 1 + ((Math.Clamp(weight, 10, 1000) - 10) * 9999) / 990;

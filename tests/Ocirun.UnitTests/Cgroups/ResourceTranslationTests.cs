@@ -65,7 +65,7 @@ public sealed class ResourceTranslationTests
             "unified/memory.max=268435456",
             "unified/memory.swap.max=268435456",
             "unified/memory.low=134217728",
-            "unified/cpu.weight=39",
+            "unified/cpu.weight=100",
             "unified/cpu.max=50000 100000",
             "unified/cpuset.cpus=0-1",
             "unified/cpuset.mems=0",
@@ -79,9 +79,18 @@ public sealed class ResourceTranslationTests
     }
 
     [Theory]
+    // runc 1.3.6's values (its cgroups module's ConvertCPUSharesToCgroupV2Value).
+    [InlineData(0UL, 0UL)]
+    [InlineData(1UL, 1UL)]
     [InlineData(2UL, 1UL)]
-    [InlineData(1024UL, 39UL)]
+    [InlineData(3UL, 2UL)]
+    [InlineData(512UL, 59UL)]
+    [InlineData(1024UL, 100UL)]
+    [InlineData(2048UL, 174UL)]
+    [InlineData(100000UL, 4340UL)]
+    [InlineData(262143UL, 10000UL)]
     [InlineData(262144UL, 10000UL)]
+    [InlineData(1000000UL, 10000UL)]
     public void SharesToWeight(ulong shares, ulong weight) => Assert.Equal(weight, V2Resources.SharesToWeight(shares));
 
     [Fact]
