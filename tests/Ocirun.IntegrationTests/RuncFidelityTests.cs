@@ -256,6 +256,26 @@ public sealed class RuncFidelityTests : IDisposable
         Assert.Equal(runc, Failures(a => _rt.Exec(a), "ocirun"));
     }
 
+    [Fact]
+    public void ACgroupValueTheKernelRefusesIsWordedAsRunc13WordsIt()
+    {
+        // runc: `failed to write "VALUE": write PATH: ERRNO` (the value quoted, the path named
+        // once); with --log, as engines call it, stderr has the message alone.
+        using var b = new Bundle("sleep", "100");
+        using var runc13 = new Runc13();
+        var cpu = (Environment.ProcessorCount + 64).ToString();
+        var outcomes = new List<string>();
+        foreach (var exec in new Func<string[], CommandResult>[] { a => runc13.Exec(a), a => _rt.Exec(a) })
+        {
+            exec(["run", "-d", "--bundle", b.Dir, "c1"]).EnsureSuccess();
+            var r = exec(["--log", Path.Combine(b.Dir, "update.log"), "update", "--cpuset-cpus", cpu, "c1"]);
+            exec(["delete", "--force", "c1"]).EnsureSuccess();
+            outcomes.Add($"{r.ExitCode} {r.Stderr.Trim()}");
+        }
+        Assert.StartsWith($"1 failed to write \"{cpu}\": write /sys/fs/cgroup/cpuset{b.Spec.Linux!.CgroupsPath}/cpuset.cpus: ", outcomes[0]);
+        Assert.Equal(outcomes[0], outcomes[1]);
+    }
+
     [Theory]
     [InlineData("net.ipv4.nosuch", "1", "open sysctl net.ipv4.nosuch file: ", "/sys/net/ipv4/nosuch: no such file or directory")]
     [InlineData("net.ipv4.ip_forward", "abc", "failed to write sysctl net.ipv4.ip_forward = \"abc\": write ", "/sys/net/ipv4/ip_forward: invalid argument")]

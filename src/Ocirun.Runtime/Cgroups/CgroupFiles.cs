@@ -38,7 +38,10 @@ public static class CgroupFiles
         WriteRule(file, w.Value);
     }
 
-    /// <summary>Writes one value, with the kernel's refusal in runc's words.</summary>
+    /// <summary>
+    /// Writes one value, with the kernel's refusal in runc's words: `failed to write "254:0 300":
+    /// write /sys/fs/cgroup/…/blkio.bfq.weight_device: operation not supported`.
+    /// </summary>
     public static void WriteRule(string file, string value)
     {
         try
@@ -47,7 +50,7 @@ public static class CgroupFiles
         }
         catch (LinuxException e)
         {
-            throw new ContainerException($"failed to write {value} to {file}: {LinuxException.ErrnoText(e.Errno)}");
+            throw new ContainerException($"failed to write {Quoting.Go(value)}: {e.Message}");
         }
     }
 
