@@ -256,6 +256,32 @@ public sealed class RuncFidelityTests : IDisposable
         Assert.Equal(runc, Failures(a => _rt.Exec(a), "ocirun"));
     }
 
+    [Theory]
+    [InlineData("/x", "nosuchfs", "foo", new string[0])]
+    [InlineData("/x", "tmpfs", "tmpfs", new[] { "size=abc", "nosuid", "nodev" })]
+    [InlineData("/etc/hostname", "bind", "/tmp", new[] { "rbind" })]
+    public void AMountThatFailsIsWordedAsRunc13WordsIt(string dest, string type, string source, string[] options)
+    {
+        // `error mounting "SRC" to rootfs at "DST": mount src=…, dst=DST, dstFd=…, flags=MS_…,
+        // data=…: ERRNO`: which mount, with what. Only the fd's number and path differ.
+        // A bundle each: a runtime creates the mount point, and a tmpfs over an existing one
+        // gets its mode in the data.
+        using var forRunc = new Bundle("true");
+        using var forOcirun = new Bundle("true");
+        using var runc13 = new Runc13();
+        string Words(Bundle b, Func<string[], CommandResult> exec)
+        {
+            b.Spec.Mounts!.Add(new Mount { Destination = dest, Type = type, Source = source, Options = [.. options] });
+            b.Write();
+            var r = exec(["--log", Path.Combine(b.Dir, "log"), "run", "--bundle", b.Dir, "c1"]);
+            return $"{r.ExitCode} " + System.Text.RegularExpressions.Regex.Replace(r.Stderr.Trim(), @"dstFd=/proc/[a-z-]+/fd/\d+", "dstFd=FD")
+                .Replace("runc run failed", "RUNTIME run failed").Replace("ocirun run failed", "RUNTIME run failed");
+        }
+        var runc = Words(forRunc, a => runc13.Exec(a));
+        Assert.StartsWith($"1 RUNTIME run failed: unable to start container process: error during container init: error mounting \"{source}\" to rootfs at \"{dest}\": mount src={source}, dst={dest}, dstFd=FD", runc);
+        Assert.Equal(runc, Words(forOcirun, a => _rt.Exec(a)));
+    }
+
     [Fact]
     public void ACgroupValueTheKernelRefusesIsWordedAsRunc13WordsIt()
     {

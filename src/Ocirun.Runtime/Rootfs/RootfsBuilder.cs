@@ -148,7 +148,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
             }
             else if (m.Options.Bind)
             {
-                Sys.Mount(m.Source, path, "bind", MS_BIND | (m.Options.Recursive ? MS_REC : 0), null);
+                SpecMount(m, m.Source, path, "bind", MS_BIND | (m.Options.Recursive ? MS_REC : 0), null);
             }
             else
             {
@@ -197,9 +197,23 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         return target.Take();
     }
 
-    /// <summary>runc's words for a spec mount that failed.</summary>
-    private static string MountFailure(MountOp.Mount m, string why) =>
-        $"error mounting \"{m.Source}\" to rootfs at \"{m.Destination}\": {why}";
+    private static string MountFailure(MountOp.Mount m, string why) => MountWords.Failure(m.Source, m.Destination, why);
+
+    /// <summary>mount(2) for a spec mount, a failure in runc's words (<see cref="MountWords"/>).</summary>
+    private static void SpecMount(MountOp.Mount m, string? source, string path, string? type, ulong flags, string? data)
+    {
+        if (TryMount(source, path, type, flags, data) is not 0 and var errno)
+        {
+            throw SpecMountFailed(m, source, path, flags, data, errno);
+        }
+    }
+
+    /// <summary>mount(2): 0, or the errno it failed with.</summary>
+    private static int TryMount(string? source, string path, string? type, ulong flags, string? data) =>
+        Libc.mount(source, path, type, flags, data) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    private static ContainerException SpecMountFailed(MountOp.Mount m, string? source, string path, ulong flags, string? data, int errno) =>
+        new(MountFailure(m, MountWords.Call(source, m.Destination, path, flags, data, LinuxException.ErrnoText(errno))));
 
     private static bool IsProcfs(int sourceFd, string source) =>
         (sourceFd >= 0 ? Sys.FsTypeOf(sourceFd) : Sys.FsType(source)) == PROC_SUPER_MAGIC;
@@ -230,22 +244,22 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
     private static bool MountFilesystem(MountOp.Mount m, string path, string data)
     {
         ulong flags = m.Options.Flags & ~MS_REMOUNT;
-        if (Libc.mount(m.Source, path, m.Type, flags, data.Length > 0 ? data : null) == 0)
+        int errno = TryMount(m.Source, path, m.Type, flags, data.Length > 0 ? data : null);
+        if (errno == 0)
         {
             return false;
         }
-        int errno = Marshal.GetLastPInvokeError();
         if (m.Type == "devpts" && errno == EINVAL && data.Contains("gid="))
         {
-            Sys.Mount(m.Source, path, m.Type, flags, string.Join(",", data.Split(',').Where(o => !o.StartsWith("gid=", StringComparison.Ordinal))));
+            SpecMount(m, m.Source, path, m.Type, flags, string.Join(",", data.Split(',').Where(o => !o.StartsWith("gid=", StringComparison.Ordinal))));
             return false;
         }
         if (m.Type == "sysfs" && errno == EPERM)
         {
-            Sys.Mount("/sys", path, "bind", MS_BIND | MS_REC, null);
+            SpecMount(m, "/sys", path, "bind", MS_BIND | MS_REC, null);
             return true;
         }
-        throw new LinuxException($"mount {m.Source} to {path} (type {m.Type}, flags 0x{flags:x})", errno);
+        throw SpecMountFailed(m, m.Source, path, flags, data, errno);
     }
 
     /// <summary>
