@@ -134,6 +134,36 @@ public sealed class IsolationTests : IDisposable
         }
     }
 
+    // Where no new procfs can be made for the sysctls (a user namespace that does not own the
+    // pid namespace) and the spec mounts no /proc, /proc is the image's own directory: its
+    // files must not take the values. runc 1.3 refuses it the same way.
+    [Fact]
+    public void AnImagesOwnProcNeverTakesTheSysctls()
+    {
+        using var runc13 = new Runc13();
+        foreach (var (name, exec) in new (string, Func<string[], CommandResult>)[] { ("ocirun", a => _rt.Exec(a)), ("runc", a => runc13.Exec(a)) })
+        {
+            using var b = new Bundle("true");
+            b.Spec.Mounts!.RemoveAll(m => m.Destination is "/proc" || m.Destination.StartsWith("/sys", StringComparison.Ordinal));
+            b.Spec.Linux!.Namespaces = [new() { Type = "user" }, new() { Type = "mount" }, new() { Type = "uts" }, new() { Type = "ipc" }];
+            b.Spec.Linux.UidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
+            b.Spec.Linux.GidMappings = [new IdMapping { ContainerId = 0, HostId = 100000, Size = 65536 }];
+            b.Spec.Linux.MaskedPaths = [];
+            b.Spec.Linux.ReadonlyPaths = [];
+            b.Spec.Linux.Sysctl = new() { ["kernel.domainname"] = "written" };
+            b.Write();
+            var fake = Path.Combine(b.Rootfs, "proc", "sys", "kernel", "domainname");
+            Directory.CreateDirectory(Path.GetDirectoryName(fake)!);
+            File.WriteAllText(fake, "image\n");
+            File.SetUnixFileMode(fake, (UnixFileMode)0x1b6); // 0666: the container's root may write it
+            var r = exec(["--log", Path.Combine(b.Dir, "log"), "run", "--bundle", b.Dir, "c1"]);
+            Assert.Equal("image\n", File.ReadAllText(fake));
+            Assert.True(r.ExitCode != 0, $"{name} ran");
+            Assert.True(r.Stderr.Contains("error during container init: unsafe procfs detected: "), $"{name}: {r.Stderr}");
+        }
+        Assert.Empty(_rt.Ids());
+    }
+
     [Fact]
     public void LxcfsFilesMayBeBoundOverTheirProcFiles()
     {

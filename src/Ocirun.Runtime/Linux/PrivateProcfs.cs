@@ -11,7 +11,7 @@ namespace Ocirun.Runtime.Linux;
 /// propagation, can redirect what is written through it to another file. runc 1.3 writes
 /// sysctls the same way. Where a new procfs cannot be made (a user namespace that does not own
 /// the pid namespace) it is a detached clone of the /proc mount alone, without what covers
-/// anything below it; where neither works, /proc itself.
+/// anything below it; where neither works, /proc itself; either only if it is a procfs's root.
 /// </summary>
 internal sealed unsafe class PrivateProcfs : IDisposable
 {
@@ -30,15 +30,38 @@ internal sealed unsafe class PrivateProcfs : IDisposable
         {
             return new PrivateProcfs(fresh, "/proc");
         }
+        int clone;
         fixed (byte* proc = Sys.CString("/proc"))
         {
-            int clone = (int)Libc.syscall(SYS_open_tree, AT_FDCWD, (long)proc, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC, 0, 0);
-            if (clone >= 0)
-            {
-                return new PrivateProcfs(clone, "/proc");
-            }
+            clone = (int)Libc.syscall(SYS_open_tree, AT_FDCWD, (long)proc, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC, 0, 0);
         }
-        return new PrivateProcfs(Sys.Open("/proc", O_PATH | O_DIRECTORY), "/proc");
+        if (Verified(clone) is >= 0 and var cloned)
+        {
+            return new PrivateProcfs(cloned, "/proc");
+        }
+        return Verified(Libc.open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)) is >= 0 and var opened
+            ? new PrivateProcfs(opened, "/proc")
+            : throw new ContainerException("unsafe procfs detected: /proc is not the root of a procfs");
+    }
+
+    /// <summary>
+    /// fd if it is the root of a procfs (its type, and inode 1, the root's), as runc verifies
+    /// a handle it did not make itself; -1 (and fd closed) otherwise: an image's own /proc,
+    /// where the spec mounts none, would take the values into its files.
+    /// </summary>
+    private static int Verified(int fd)
+    {
+        if (fd < 0)
+        {
+            return -1;
+        }
+        StatBuf st;
+        if (Sys.FsTypeOf(fd) == PROC_SUPER_MAGIC && Libc.fstat(fd, &st) == 0 && st.Ino == 1)
+        {
+            return fd;
+        }
+        Sys.Close(fd);
+        return -1;
     }
 
     private static int NewInstance()
