@@ -164,6 +164,20 @@ public sealed class IsolationTests : IDisposable
         Assert.Empty(_rt.Ids());
     }
 
+    // A procfs bound onto /proc passes, whatever type the spec gives the bind (runc makes any
+    // mount with "bind" a bind, and checks its source is a procfs).
+    [Theory]
+    [InlineData("proc")]
+    [InlineData("bind")]
+    public void AProcfsBoundOntoProcIsAllowed(string type)
+    {
+        using var b = new Bundle("cat", "/proc/sys/kernel/osrelease");
+        b.Spec.Mounts![b.Spec.Mounts.FindIndex(m => m.Destination == "/proc")] =
+            new Mount { Destination = "/proc", Type = type, Source = "/proc", Options = ["rbind"] };
+        b.Write();
+        Assert.Equal(File.ReadAllText("/proc/sys/kernel/osrelease"), _rt.Ok("run", "--bundle", b.Dir, "c1").Stdout);
+    }
+
     [Fact]
     public void LxcfsFilesMayBeBoundOverTheirProcFiles()
     {

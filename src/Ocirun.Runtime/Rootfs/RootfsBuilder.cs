@@ -118,11 +118,13 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
             MountCgroupV1(root, m);
             return;
         }
-        if (m.Type is "proc" or "sysfs")
+        // A bind is a bind whatever type the spec gives it (runc makes it one): its
+        // destination is checked as resolved, below.
+        if (m.Type is "proc" or "sysfs" && !m.Options.Bind)
         {
             // Checked where the spec says, not where a symlink of the image would lead:
             // RequireOrdinaryDirectory refuses a symlink there.
-            if (ProcMountCheck.Refusal(rootfs, m.Destination, m.Type, m.Options.Bind, () => false) is { } why)
+            if (ProcMountCheck.Refusal(rootfs, m.Destination, m.Type, bind: false, () => false) is { } why)
             {
                 throw new ContainerException(MountFailure(m, why));
             }
