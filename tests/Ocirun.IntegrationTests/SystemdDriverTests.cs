@@ -162,7 +162,7 @@ public sealed class SystemdDriverTests(SystemdMachineFixture fixture) : IClassFi
         // runc asks systemd for the slice with the container's process in it; systemd takes
         // processes into scopes only. Both fail at the same step and leave nothing.
         var slice = Id() + ".slice";
-        var b = NewBundle($"machine.slice:ignored:{slice}", "sleep", "100");
+        var b = NewBundle($"machine.slice:ignored:{slice}", "sleep", "3131");
         var o = Ocirun("--systemd-cgroup", "run", "--bundle", b.Dir, Id());
         var r = Runc("--systemd-cgroup", "run", "--bundle", b.Dir, Id());
         foreach (var failed in new[] { o, r })
@@ -174,7 +174,7 @@ public sealed class SystemdDriverTests(SystemdMachineFixture fixture) : IClassFi
         Assert.NotEqual("active", _m.Property(slice, "ActiveState"));
         Assert.Equal("", _m.Shell($"ls -d /sys/fs/cgroup/*/machine.slice/{slice} /sys/fs/cgroup/*/{slice} 2>/dev/null").Stdout);
         Assert.Equal("", _m.Shell($"find {_root} {_runcRoot} -mindepth 1 2>/dev/null").Stdout);
-        Assert.Equal("", _m.Shell("pgrep -x sleep || true").Stdout);
+        Assert.Equal("", _m.Shell("pgrep -f '^sleep 3131' || true").Stdout);
     }
 
     [Fact]

@@ -64,18 +64,33 @@ public sealed class CgroupManager
     /// makes any other), waits for the job, then creates the directories of the hierarchies
     /// systemd does not manage and writes every limit, as <see cref="Prepare"/> does.
     /// </summary>
-    public void StartScope(string id, int pid, Spec.Model.Resources resources)
+    /// <param name="create">For a new container: systemd's refusal then carries runc's "unable to
+    /// apply cgroup configuration: " (a restore's is systemd's alone, as runc's).</param>
+    public void StartScope(string id, int pid, Spec.Model.Resources resources, bool create = false)
     {
         try
         {
             Scope!.Start(id, pid, resources, Driver.IsV2Only);
-            Driver.CreateDirs();
         }
-        catch (Exception e) when (e is ContainerException or LinuxException)
+        catch (ContainerException e) when (create)
         {
             throw new ContainerException($"unable to apply cgroup configuration: {e.Message}");
         }
+        CreateDirs();
         Set(resources, includeDevices: !Rootless);
+    }
+
+    /// <summary>The directories, a system error in runc's words (a refused mkdir already is).</summary>
+    private void CreateDirs()
+    {
+        try
+        {
+            Driver.CreateDirs();
+        }
+        catch (LinuxException e)
+        {
+            throw new ContainerException($"unable to apply cgroup configuration: {e.Message}");
+        }
     }
 
     /// <summary>Writes new limits (never device rules, as runc's update), and tells a systemd scope too.</summary>
@@ -125,14 +140,7 @@ public sealed class CgroupManager
         {
             RequireUsable();
         }
-        try
-        {
-            Driver.CreateDirs();
-        }
-        catch (LinuxException e)
-        {
-            throw new ContainerException($"unable to apply cgroup configuration: {e.Message}");
-        }
+        CreateDirs();
         if (resources != null)
         {
             Set(resources, includeDevices: !Rootless);

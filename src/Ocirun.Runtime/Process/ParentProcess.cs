@@ -184,7 +184,7 @@ internal sealed class ParentProcess
             {
                 // The namespace stage waits for its bootstrap: it is in the scope before it
                 // makes the container's processes, which are then born there.
-                Cgroups.StartScope(Id, stage0, Spec.Linux?.Resources ?? new Spec.Model.Resources());
+                Cgroups.StartScope(Id, stage0, Spec.Linux?.Resources ?? new Spec.Model.Resources(), create: true);
             }
             sync.Send(SyncType.Bootstrap, BuildBootstrap().Encode());
             // Built while the native stage creates the namespaces and the init's runtime starts.
