@@ -16,11 +16,16 @@ public class MountWordsTests
     [Fact]
     public void ACallNamesSourceDestinationFdFlagsAndData() =>
         Assert.Equal("mount src=tmpfs, dst=/x, dstFd=/proc/self/fd/8, flags=MS_NOSUID, data=size=abc: invalid argument",
-            MountWords.Call("tmpfs", "/x", "/proc/self/fd/8", 2, "size=abc", "invalid argument"));
+            MountWords.Call("mount", "tmpfs", -1, "/x", "/proc/self/fd/8", 2, "size=abc", "invalid argument"));
 
     [Fact]
     public void NoSourceNoFlagsNoDataAreLeftOut() =>
-        Assert.Equal("mount dst=/x, dstFd=/proc/self/fd/8: no such device", MountWords.Call(null, "/x", "/proc/self/fd/8", 0, "", "no such device"));
+        Assert.Equal("mount dst=/x, dstFd=/proc/self/fd/8: no such device", MountWords.Call("mount", null, -1, "/x", "/proc/self/fd/8", 0, "", "no such device"));
+
+    [Fact]
+    public void AMovedSourceTreeIsNamedWithItsFd() =>
+        Assert.Equal("move_mount src=/a, srcType=open_tree, srcFd=9, dst=/x, dstFd=/proc/self/fd/8: permission denied",
+            MountWords.Call("move_mount", "/a", 9, "/x", "/proc/self/fd/8", 0, null, "permission denied"));
 
     [Fact]
     public void TheFailureSaysWhichMount() =>

@@ -32,13 +32,20 @@ public static class MountWords
         return string.Join("|", names);
     }
 
-    /// <summary>The failed mount(2) call: source, the spec's destination, the fd it was reached by, flags and data.</summary>
-    public static string Call(string? source, string destination, string dstFd, ulong flags, string? data, string errno)
+    /// <summary>
+    /// The failed call (mount, or move_mount of a source tree taken earlier, srcFd): source,
+    /// the spec's destination, the fd it was reached by, flags and data.
+    /// </summary>
+    public static string Call(string op, string? source, int srcFd, string destination, string dstFd, ulong flags, string? data, string errno)
     {
-        var words = "mount ";
+        var words = op + " ";
         if (!string.IsNullOrEmpty(source))
         {
             words += $"src={source}, ";
+            if (srcFd >= 0)
+            {
+                words += $"srcType=open_tree, srcFd={srcFd}, ";
+            }
         }
         words += $"dst={destination}, dstFd={dstFd}";
         if (flags != 0)

@@ -55,7 +55,15 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
                     Sys.Mount(b.Rootfs, b.Rootfs, "bind", MS_BIND | MS_REC, null);
                     break;
                 case MountOp.Mount m:
-                    MountOne(rootOf(), m);
+                    try
+                    {
+                        MountOne(rootOf(), m);
+                    }
+                    catch (LinuxException e)
+                    {
+                        // Whatever step of it failed, the user is told which mount.
+                        throw new ContainerException(MountFailure(m, e.Message));
+                    }
                     break;
                 case MountOp.Device d:
                     DeviceNode(rootOf(), d);
@@ -146,7 +154,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
             var path = InRoot.ProcPath(target.Value);
             if (sourceFd >= 0)
             {
-                Attach(sourceFd, target.Value, m.Destination);
+                Attach(m, sourceFd, target.Value);
             }
             else if (m.Options.Bind)
             {
@@ -215,18 +223,22 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         Libc.mount(source, path, type, flags, data) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     private static ContainerException SpecMountFailed(MountOp.Mount m, string? source, string path, ulong flags, string? data, int errno) =>
-        new(MountFailure(m, MountWords.Call(source, m.Destination, path, flags, data, LinuxException.ErrnoText(errno))));
+        new(MountFailure(m, MountWords.Call("mount", source, -1, m.Destination, path, flags, data, LinuxException.ErrnoText(errno))));
 
     private static bool IsProcfs(int sourceFd, string source) =>
         (sourceFd >= 0 ? Sys.FsTypeOf(sourceFd) : Sys.FsType(source)) == PROC_SUPER_MAGIC;
 
-    /// <summary>Moves a detached mount tree onto the target (both named by fd).</summary>
-    private static unsafe void Attach(int sourceFd, int targetFd, string destination)
+    /// <summary>Moves a detached mount tree (the source taken earlier) onto the target (both named by fd).</summary>
+    private static unsafe void Attach(MountOp.Mount m, int sourceFd, int targetFd)
     {
         fixed (byte* empty = Sys.CString(""))
         {
-            LinuxException.Check(Libc.syscall(SYS_move_mount, sourceFd, (long)empty, targetFd, (long)empty,
-                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), $"move_mount to {destination}");
+            if (Libc.syscall(SYS_move_mount, sourceFd, (long)empty, targetFd, (long)empty, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw new ContainerException(MountFailure(m, MountWords.Call("move_mount", m.Source, sourceFd, m.Destination,
+                    InRoot.ProcPath(targetFd), 0, null, LinuxException.ErrnoText(errno))));
+            }
         }
     }
 
@@ -295,7 +307,7 @@ internal sealed class RootfsBuilder(string rootfs, IReadOnlyDictionary<string, s
         StatBuf st;
         if (Libc.fstatat(parent.Value, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.Mode & S_IFMT) != S_IFDIR)
         {
-            throw new ContainerException($"filesystem \"{m.Type}\" must be mounted on ordinary directory");
+            throw new ContainerException(MountFailure(m, $"filesystem \"{m.Type}\" must be mounted on ordinary directory"));
         }
     }
 
