@@ -46,4 +46,14 @@ public sealed class LogTests : IDisposable
         new Log(path, json: false, debug: true).Debug("say \"hi\"");
         Assert.Matches("^time=\"[0-9T:.-]+Z\" level=debug msg=\"say \\\\\"hi\\\\\"\"\n$", File.ReadAllText(path));
     }
+
+    [Fact]
+    public void AMessageOfManyLinesIsOneLogLine()
+    {
+        // A hook's quoted output may hold newlines: logrus quotes with Go's %q, as here.
+        var path = _tmp.Combine("log.txt");
+        new Log(path, json: false, debug: true).Debug("stdout: a\nb\tc\u001b");
+        Assert.EndsWith(" level=debug msg=\"stdout: a\\nb\\tc\\x1b\"\n", File.ReadAllText(path));
+        Assert.Single(File.ReadAllLines(path));
+    }
 }
