@@ -25,7 +25,7 @@ public sealed class CheckpointBenchSmokeTests : IDisposable
     {
         var script = Path.Combine(RepoPaths.Root, "scripts", "bench-cr.sh");
         string[] args = inAPidNamespaceItsSessionBeganOutside
-            ? ["--pid", "--fork", "--mount-proc", script, TestEnv.Bin, TestEnv.Rootfs]
+            ? ["--pid", "--fork", "--kill-child", "--mount-proc", script, TestEnv.Bin, TestEnv.Rootfs]
             : [TestEnv.Bin, TestEnv.Rootfs];
         var r = Run.Program(inAPidNamespaceItsSessionBeganOutside ? "unshare" : script, args, TimeSpan.FromMinutes(3),
             env: new Dictionary<string, string> { ["BENCH_CR_SIZES"] = "8", ["BENCH_CR_ROUNDS"] = "1" }).EnsureSuccess();

@@ -104,6 +104,7 @@ public sealed class IsolationTests : IDisposable
         Assert.NotEqual(0, runc.ExitCode);
         var words = runc.Stderr.Replace("\\\"", "\"");
         Assert.Contains(why, words);
+        Assert.Contains("unable to start container process", words);
         // The words after runc's name, as the runtime's own: "error mounting ... : ... /proc".
         var error = words[(words.IndexOf("unable to start container process", StringComparison.Ordinal))..].TrimEnd('\n', '"');
         _rt.AssertCreateFailsCleanly(b, error);
@@ -121,16 +122,20 @@ public sealed class IsolationTests : IDisposable
         foreach (var (name, exec) in new (string, Func<string[], CommandResult>)[] { ("ocirun", a => _rt.Exec(a)), ("runc", a => runc13.Exec(a)) })
         {
             File.WriteAllText(canary, "canary\n");
-            using var b = new Bundle("true");
+            using var b = new Bundle("sleep", "100");
             b.Spec.Linux!.Sysctl = new() { ["kernel.domainname"] = "written" };
             b.Spec.Hooks = new Hooks
             {
                 CreateContainer = [new Hook { Path = "/bin/sh", Args = ["sh", "-c", $"mount --bind {canary} {b.Rootfs}/proc/sys/kernel/domainname"] }],
             };
             b.Write();
-            var r = exec(["run", "--bundle", b.Dir, "c1"]);
+            var r = exec(["run", "-d", "--bundle", b.Dir, "c1"]);
             Assert.True(r.ExitCode == 0, $"{name}: {r.Stderr}");
             Assert.Equal("canary\n", File.ReadAllText(canary));
+            // The kernel has it: the container's UTS namespace, read through the host's /proc.
+            var pid = System.Text.Json.JsonDocument.Parse(exec(["state", "c1"]).EnsureSuccess().Stdout).RootElement.GetProperty("pid").GetInt32();
+            Assert.Equal("written\n", Run.Program("nsenter", ["-t", pid.ToString(), "-u", "cat", "/proc/sys/kernel/domainname"]).EnsureSuccess().Stdout);
+            exec(["delete", "--force", "c1"]).EnsureSuccess();
         }
     }
 
