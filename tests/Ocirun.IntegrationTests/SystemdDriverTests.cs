@@ -157,6 +157,38 @@ public sealed class SystemdDriverTests(SystemdMachineFixture fixture) : IClassFi
     }
 
     [Fact]
+    public void TheSpecsOwnUnitPropertiesReachTheScopeAsRuncsDo()
+    {
+        // "org.systemd.property.NAME" annotations, in GVariant's text form; a NAME in seconds
+        // ("…Sec") is sent in microseconds. They may override the driver's own (Delegate).
+        string oid = Id(), rid = Id();
+        var annotations = new Dictionary<string, string>
+        {
+            ["org.systemd.property.TimeoutStopSec"] = "456",
+            ["org.systemd.property.CollectMode"] = "'inactive-or-failed'",
+            ["org.systemd.property.SendSIGHUP"] = "true",
+            ["org.systemd.property.Delegate"] = "false",
+        };
+        Bundle WithAnnotations(Bundle b)
+        {
+            b.Spec.Annotations = annotations;
+            b.Write();
+            return b;
+        }
+        RunDetached(_m.Bin, _root, WithAnnotations(NewBundle($"machine.slice:ocirun:{oid}", "sleep", "300")), oid).EnsureSuccess();
+        RunDetached(TestEnv.Runc13, _runcRoot, WithAnnotations(NewBundle($"machine.slice:runc:{rid}", "sleep", "300")), rid).EnsureSuccess();
+        string ounit = $"ocirun-{oid}.scope", runit = $"runc-{rid}.scope";
+        Assert.Equal("7min 36s", _m.Property(ounit, "TimeoutStopUSec"));
+        Assert.Equal("inactive-or-failed", _m.Property(ounit, "CollectMode"));
+        Assert.Equal("yes", _m.Property(ounit, "SendSIGHUP"));
+        Assert.Equal("no", _m.Property(ounit, "Delegate"));
+        foreach (var p in new[] { "TimeoutStopUSec", "CollectMode", "SendSIGHUP", "Delegate" })
+        {
+            Assert.Equal(_m.Property(runit, p), _m.Property(ounit, p));
+        }
+    }
+
+    [Fact]
     public void AContainerWhoseUnitIsASliceFailsAsRuncsDoes()
     {
         // runc asks systemd for the slice with the container's process in it; systemd takes

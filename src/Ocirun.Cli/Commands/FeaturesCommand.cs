@@ -32,7 +32,7 @@ public sealed class FeaturesCommand : ICommand
         {
             Namespaces = NamespaceTypes.All.Select(n => n.Type).ToList(),
             Capabilities = CapabilityNames.All.ToList(),
-            Cgroup = new CgroupFeatures { V1 = true, V2 = true, Systemd = true, SystemdUser = false, Rdma = false },
+            Cgroup = new CgroupFeatures { V1 = true, V2 = true, Systemd = true, SystemdUser = true, Rdma = false },
             Seccomp = new SeccompFeatures
             {
                 Enabled = true,
@@ -52,6 +52,8 @@ public sealed class FeaturesCommand : ICommand
             ["org.opencontainers.runc.checkpoint.enabled"] = "true",
             ["io.github.seccomp.libseccomp.version"] = Runtime.Seccomp.SeccompCompiler.LibraryVersion() ?? "",
         },
-        PotentiallyUnsafeConfigAnnotations = ["org.criu.config"],
+        // Annotations that change what the runtime does: CRIU's configuration file, the
+        // systemd unit's properties (a prefix).
+        PotentiallyUnsafeConfigAnnotations = ["org.criu.config", Runtime.Cgroups.SystemdAnnotations.Prefix],
     };
 }

@@ -32,7 +32,8 @@ public sealed class CgroupManager
     /// A rootless caller's scope is made by its own systemd (the session bus), below that
     /// manager's cgroup, on cgroup2 only: v1 hierarchies are not delegated to users.
     /// </summary>
-    public static CgroupManager ForSystemd(string? cgroupsPath, string id, bool rootless = false)
+    public static CgroupManager ForSystemd(string? cgroupsPath, string id, bool rootless = false,
+        IReadOnlyDictionary<string, string>? annotations = null)
     {
         // systemd's own sign that it is PID 1 (sd_booted), checked as runc checks it.
         if (!Directory.Exists("/run/systemd/system"))
@@ -40,6 +41,7 @@ public sealed class CgroupManager
             throw new ContainerException("systemd not running on this host, cannot use systemd cgroups manager");
         }
         var unit = SystemdUnit.Parse(cgroupsPath, id, userManager: rootless);
+        var extra = SystemdAnnotations.Parse(annotations);
         var mounts = CgroupMounts.Parse(File.ReadAllText("/proc/self/mountinfo"));
         if (rootless && !(mounts.Count == 1 && mounts[0].IsV2))
         {
@@ -56,7 +58,7 @@ public sealed class CgroupManager
         {
             paths[m.Key] = m.MountPoint.TrimEnd('/') + below + unit.CgroupPath;
         }
-        return new CgroupManager(paths, new SystemdScope(unit.Name, unit.Slice, rootless)) { Rootless = rootless };
+        return new CgroupManager(paths, new SystemdScope(unit.Name, unit.Slice, rootless, extra)) { Rootless = rootless };
     }
 
     /// <summary>

@@ -253,6 +253,27 @@ public sealed class SystemdBus : IDisposable
                 case ulong u:
                     w.WriteVariantUInt64(u);
                     break;
+                case byte y:
+                    w.WriteVariantByte(y);
+                    break;
+                case short n:
+                    w.WriteVariantInt16(n);
+                    break;
+                case ushort q:
+                    w.WriteVariantUInt16(q);
+                    break;
+                case int i:
+                    w.WriteVariantInt32(i);
+                    break;
+                case uint u32:
+                    w.WriteVariantUInt32(u32);
+                    break;
+                case long x:
+                    w.WriteVariantInt64(x);
+                    break;
+                case double d:
+                    w.WriteVariantDouble(d);
+                    break;
                 case uint[] pids:
                     w.WriteSignature("au");
                     w.WriteArray(pids);

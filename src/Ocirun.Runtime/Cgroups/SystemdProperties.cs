@@ -2,7 +2,7 @@ using Ocirun.Spec.Model;
 
 namespace Ocirun.Runtime.Cgroups;
 
-/// <summary>A unit property for systemd: Value is a string, string[], bool, ulong, uint[] or (path, perms) pairs.</summary>
+/// <summary>A unit property for systemd: Value is a string, string[], bool, a number (byte to ulong, double), uint[] or (path, perms) pairs.</summary>
 public readonly record struct SystemdProperty(string Name, object Value);
 
 /// <summary>

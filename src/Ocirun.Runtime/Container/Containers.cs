@@ -21,7 +21,7 @@ public sealed partial class Containers(StateStore store)
     private bool RootlessCgroups => _rootlessCgroups ??= RootlessDecision();
 
     private CgroupManager CgroupsFor(Spec.Model.Spec spec, string id) => SystemdCgroup
-        ? CgroupManager.ForSystemd(spec.Linux?.CgroupsPath, id, RootlessCgroups)
+        ? CgroupManager.ForSystemd(spec.Linux?.CgroupsPath, id, RootlessCgroups, spec.Annotations)
         : CgroupManager.ForPath(spec.Linux?.CgroupsPath, id, RootlessCgroups);
 
     /// <summary>Loads a container or fails with runc's "container does not exist".</summary>
