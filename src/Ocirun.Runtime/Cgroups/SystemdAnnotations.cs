@@ -38,7 +38,7 @@ public static class SystemdAnnotations
             try
             {
                 value = ParseValue(text);
-                if (name.EndsWith("Sec", StringComparison.Ordinal) && name[^4] is >= 'a' and <= 'z')
+                if (name.Length > 3 && name.EndsWith("Sec", StringComparison.Ordinal) && name[^4] is >= 'a' and <= 'z')
                 {
                     name = name[..^3] + "USec";
                     value = Microseconds(value);

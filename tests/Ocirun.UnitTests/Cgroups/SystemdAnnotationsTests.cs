@@ -22,6 +22,7 @@ public class SystemdAnnotationsTests
         { "org.systemd.property.TimeoutStopSec", "uint64 234", "TimeoutStopUSec", 234000000UL },
         { "org.systemd.property.TimeoutStopSec", "234.789", "TimeoutStopUSec", 234789000UL },
         { "org.systemd.property.FOOSec", "123", "FOOSec", 123 },
+        { "org.systemd.property.Sec", "123", "Sec", 123 }, // nothing before "Sec" (runc's index runs off the start)
         { "org.systemd.property.CollectMode", "'inactive-or-failed'", "CollectMode", "inactive-or-failed" },
         { "org.systemd.property.Description", "\"it's \\\"quoted\\\"\"", "Description", "it's \"quoted\"" },
         { "org.systemd.property.SendSIGHUP", "true", "SendSIGHUP", true },
