@@ -241,6 +241,8 @@ public sealed class RuncFidelityTests : IDisposable
                 exec(["exec", "--cgroup", "pids:../x", "c1", "true"]),
                 exec(["run", "--bundle", missing.Dir, "c2"]),
                 exec(["create", "--bundle", b.Dir + "-nosuch", "c3"]),
+                exec(["kill", "nosuch", "NOSUCHSIG"]),
+                exec(["kill", "c1", "NOSUCHSIG"]),
             }.Select(r => Outcome(r).Replace($" {name} ", " RUNTIME ")).ToList());
         var runc = Failures(a => runc13.Exec(a), "runc");
         Assert.Equal(
@@ -252,6 +254,8 @@ public sealed class RuncFidelityTests : IDisposable
             "255 exec failed: unable to create new parent process: ../x is not a sub cgroup path",
             "1 RUNTIME run failed: unable to start container process: error during container init: exec: \"/nonexistent\": stat /nonexistent: no such file or directory",
             $"1 RUNTIME create failed: chdir {b.Dir}-nosuch: no such file or directory",
+            "1 container does not exist",
+            "1 unknown signal \"NOSUCHSIG\"",
         ], runc);
         Assert.Equal(runc, Failures(a => _rt.Exec(a), "ocirun"));
     }
@@ -280,6 +284,48 @@ public sealed class RuncFidelityTests : IDisposable
         var runc = Words(forRunc, a => runc13.Exec(a));
         Assert.StartsWith($"1 RUNTIME run failed: unable to start container process: error during container init: error mounting \"{source}\" to rootfs at \"{dest}\": mount src={source}, dst={dest}, dstFd=FD", runc);
         Assert.Equal(runc, Words(forOcirun, a => _rt.Exec(a)));
+    }
+
+    [Fact]
+    public void UpdateValuesThatCannotBeReadAreWordedAsRunc13WordsThem()
+    {
+        // runc reads its two integer flags with the command line (a usage error), the
+        // rest once the container is known, with Go's strconv words.
+        using var b = new Bundle("sleep", "100");
+        using var runc13 = new Runc13();
+        const string huge = "99999999999999999999";
+        List<string> Outcomes(Func<string[], CommandResult> exec)
+        {
+            exec(["run", "-d", "--bundle", b.Dir, "c1"]).EnsureSuccess();
+            var log = Path.Combine(b.Dir, "update.log");
+            var outcomes = new[]
+            {
+                ("cpu-share", "x", "c1"), ("cpu-share", "-1", "c1"), ("cpu-quota", huge, "c1"), ("cpu-idle", "x", "c1"),
+                ("memory", "x", "c1"), ("pids-limit", "x", "c1"), ("pids-limit", huge, "c1"), ("blkio-weight", "x", "c1"),
+                ("memory", "x", "nosuch"), ("cpu-share", "x", "nosuch"), ("pids-limit", "x", "nosuch"),
+            }.Select(f => exec(["--log", log, "update", $"--{f.Item1}={f.Item2}", f.Item3]))
+                // runc prints "Incorrect Usage: " and the command's help on stdout, the message
+                // alone on stderr; ocirun keeps it to one line on stderr, with the prefix.
+                .Select(r => $"{r.ExitCode} {r.Stderr.Split('\n')[0].Replace("Incorrect Usage: ", "")}").ToList();
+            exec(["delete", "--force", "c1"]).EnsureSuccess();
+            return outcomes;
+        }
+        var runc = Outcomes(a => runc13.Exec(a));
+        Assert.Equal(
+        [
+            "1 invalid value for cpu-share: strconv.ParseUint: parsing \"x\": invalid syntax",
+            "1 invalid value for cpu-share: strconv.ParseUint: parsing \"-1\": invalid syntax",
+            $"1 invalid value for cpu-quota: strconv.ParseInt: parsing \"{huge}\": value out of range",
+            "1 invalid value for cpu-idle: strconv.ParseInt: parsing \"x\": invalid syntax",
+            "1 invalid value for memory: invalid size: 'x'",
+            "1 invalid value \"x\" for flag -pids-limit: parse error",
+            $"1 invalid value \"{huge}\" for flag -pids-limit: value out of range",
+            "1 invalid value \"x\" for flag -blkio-weight: parse error",
+            "1 container does not exist",
+            "1 container does not exist",
+            "1 invalid value \"x\" for flag -pids-limit: parse error",
+        ], runc);
+        Assert.Equal(runc, Outcomes(a => _rt.Exec(a)));
     }
 
     [Fact]

@@ -11,8 +11,7 @@ public sealed class KillCommand : ICommand
     public int Run(CommandContext ctx, ParsedArgs args)
     {
         var id = CommandContext.RequireId(args, Name, max: 2);
-        int sig = Signals.Parse(args.Positional.Count > 1 ? args.Positional[1] : "SIGTERM");
-        ctx.Containers.Kill(id, sig, args.Flag("all"));
+        ctx.Containers.Kill(id, () => Signals.Parse(args.Positional.Count > 1 ? args.Positional[1] : "SIGTERM"), args.Flag("all"));
         return 0;
     }
 }

@@ -22,9 +22,21 @@ public sealed class UpdateCommand : ICommand
     public int Run(CommandContext ctx, ParsedArgs args)
     {
         var id = CommandContext.RequireId(args, Name);
-        ctx.Containers.Update(id, Build(args));
+        // runc's order: its integer flags are read with the command line, the rest once the
+        // container is known (a bad --memory for no container is "container does not exist").
+        foreach (var flag in IntFlags)
+        {
+            if (args.Get(flag) is { } v && GoNumbers.ParseInt(v) == null)
+            {
+                var why = GoNumbers.ParseIntError(v).EndsWith("out of range", StringComparison.Ordinal) ? "value out of range" : "parse error";
+                throw new UsageException($"invalid value \"{v}\" for flag -{flag}: {why}");
+            }
+        }
+        ctx.Containers.Update(id, () => Build(args));
         return 0;
     }
+
+    private static readonly string[] IntFlags = ["blkio-weight", "pids-limit"];
 
     /// <summary>--resources (a file, or - for stdin) alone, or the individual flags.</summary>
     public static Resources Build(ParsedArgs args)
@@ -37,7 +49,7 @@ public sealed class UpdateCommand : ICommand
         var r = new Resources();
         if (args.Get("blkio-weight") is { } bw)
         {
-            r.BlockIO = new BlockIo { Weight = (ushort)Number(bw, "blkio-weight") };
+            r.BlockIO = new BlockIo { Weight = (ushort)long.Parse(bw, System.Globalization.CultureInfo.InvariantCulture) };
         }
         var cpu = new CpuResources
         {
@@ -60,9 +72,9 @@ public sealed class UpdateCommand : ICommand
         {
             r.Memory = mem;
         }
-        if (L(args, "pids-limit") is { } pids)
+        if (args.Get("pids-limit") is { } pids)
         {
-            r.Pids = new PidsResources { Limit = pids };
+            r.Pids = new PidsResources { Limit = long.Parse(pids, System.Globalization.CultureInfo.InvariantCulture) };
         }
         if (args.Get("l3-cache-schema") != null || args.Get("mem-bw-schema") != null)
         {
@@ -71,12 +83,15 @@ public sealed class UpdateCommand : ICommand
         return r;
     }
 
-    private static ulong? U(ParsedArgs a, string name) => a.Get(name) is { } v ? (ulong)Number(v, name) : null;
+    /// <summary>A flag read as Go's strconv.ParseUint(v, 10, 64) reads it, a failure in runc's words.</summary>
+    private static ulong? U(ParsedArgs a, string name) =>
+        a.Get(name) is { } v ? GoNumbers.ParseUint(v) ?? throw Invalid(name, GoNumbers.ParseUintError(v)) : null;
 
-    private static long? L(ParsedArgs a, string name) => a.Get(name) is { } v ? Number(v, name) : null;
+    /// <summary>A flag read as Go's strconv.ParseInt(v, 10, 64) reads it.</summary>
+    private static long? L(ParsedArgs a, string name) =>
+        a.Get(name) is { } v ? GoNumbers.ParseInt(v) ?? throw Invalid(name, GoNumbers.ParseIntError(v)) : null;
 
-    private static long Number(string v, string name) =>
-        long.TryParse(v, out var n) ? n : throw new UsageException($"invalid value \"{v}\" for flag -{name}");
+    private static Runtime.ContainerException Invalid(string name, string why) => new($"invalid value for {name}: {why}");
 
     private static long? Size(ParsedArgs a, string name) => a.Get(name) is { } v ? ParseSize(v, name) : null;
 

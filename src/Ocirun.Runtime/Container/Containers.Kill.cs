@@ -6,9 +6,12 @@ namespace Ocirun.Runtime.Container;
 
 public sealed partial class Containers
 {
-    public void Kill(string id, int signal, bool all)
+    /// <param name="signalOf">Reads the signal, once the container is known: runc's order, so a
+    /// bad signal for a container that does not exist is "container does not exist".</param>
+    public void Kill(string id, Func<int> signalOf, bool all)
     {
         var r = Load(id);
+        int signal = signalOf();
         var status = StatusOf(r);
         // A rootless container the caller could give no cgroup has only its init to signal
         // (with its own pid namespace, killing the init ends the rest).

@@ -6,10 +6,12 @@ namespace Ocirun.Runtime.Container;
 public sealed partial class Containers
 {
     /// <summary>Changes the limits of a live container; fields left out stay as they are.</summary>
-    public void Update(string id, Spec.Model.Resources resources)
+    /// <param name="resourcesOf">Reads the new limits once the container is known (runc's order).</param>
+    public void Update(string id, Func<Spec.Model.Resources> resourcesOf)
     {
         using var l = Store.Lock(id) ?? throw new ContainerException("container does not exist");
         var r = Load(id);
+        var resources = resourcesOf();
         if (StatusOf(r) == ContainerStatus.Stopped)
         {
             throw new ContainerException("container not running");
