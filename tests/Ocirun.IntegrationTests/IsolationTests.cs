@@ -254,15 +254,34 @@ public sealed class IsolationTests : IDisposable
         _rt.AssertCreateFailsCleanly(b, "invalid uid 4294967295: must be at most 2147483647");
     }
 
-    [Fact]
-    public void ExecUserMinusOneIsRefused()
+    // runc casts exec --user to 32 bits: 4294967296 runs as root (uid 0). ocirun refuses ids
+    // that do not fit, and those above 2147483647 (-1 is 4294967295, "unchanged" to the kernel).
+    [Theory]
+    [InlineData("4294967295:4294967295", "invalid uid 4294967295")]
+    [InlineData("4294967296", "invalid uid 4294967296: must be at most 2147483647")]
+    [InlineData("-4294967296", "invalid uid -4294967296: must be at most 2147483647")]
+    [InlineData("99999999999", "invalid uid 99999999999: must be at most 2147483647")]
+    [InlineData("1000:4294967296", "invalid gid 4294967296: must be at most 2147483647")]
+    public void ExecUserThatIsNoUid32IsRefused(string user, string words)
     {
         using var b = new Bundle("sleep", "300");
         _rt.RunDetached(b.Dir, "c1", "sleep");
-        var r = _rt.Exec("exec", "--user", "4294967295:4294967295", "c1", "id", "-u");
+        var r = _rt.Exec("exec", "--user", user, "c1", "id", "-u");
         Assert.Equal(255, r.ExitCode);
-        Assert.Contains("invalid uid 4294967295", r.Stderr);
-        Assert.DoesNotContain("0", r.Stdout);
+        Assert.Contains("exec failed: " + words, r.Stderr);
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
+    public void ExecAdditionalGidThatIsNoGid32IsRefused()
+    {
+        // Cast to 32 bits, 4294967296 would be group 0, root's.
+        using var b = new Bundle("sleep", "300");
+        _rt.RunDetached(b.Dir, "c1", "sleep");
+        var r = _rt.Exec("exec", "--user", "1000:1000", "--additional-gids", "4294967296", "c1", "id", "-G");
+        Assert.Equal(255, r.ExitCode);
+        Assert.Contains("exec failed: invalid additional gid 4294967296: must be at most 2147483647", r.Stderr);
+        Assert.Equal("", r.Stdout);
     }
 
     [Fact]

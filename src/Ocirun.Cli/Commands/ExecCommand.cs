@@ -84,10 +84,10 @@ public sealed class ExecCommand : ICommand
         }
         if (args.Get("user") is { } user)
         {
-            // UID[:GID], numbers as Go's strconv.Atoi reads them and runc casts them.
+            // UID[:GID], numbers as Go's strconv.Atoi reads them.
             int colon = user.IndexOf(':');
-            uint gid = colon >= 0 ? unchecked((uint)GoAtoi(user[(colon + 1)..], "gid")) : p.User.Gid;
-            uint uid = unchecked((uint)GoAtoi(colon >= 0 ? user[..colon] : user, "uid"));
+            uint gid = colon >= 0 ? Id(GoAtoi(user[(colon + 1)..], "gid"), "gid") : p.User.Gid;
+            uint uid = Id(GoAtoi(colon >= 0 ? user[..colon] : user, "uid"), "uid");
             p.User = new User { Uid = uid, Gid = gid, Umask = p.User.Umask };
         }
         foreach (var g in args.All("additional-gids"))
@@ -96,7 +96,7 @@ public sealed class ExecCommand : ICommand
             {
                 throw new UsageException($"invalid value \"{g}\" for flag -additional-gids");
             }
-            (p.User.AdditionalGids ??= []).Add(gid >= 0 ? unchecked((uint)gid)
+            (p.User.AdditionalGids ??= []).Add(gid >= 0 ? Id(gid, "additional gid")
                 : throw new Runtime.ContainerException($"additional-gids must be a positive number {gid}"));
         }
         foreach (var cap in args.All("cap"))
@@ -117,6 +117,15 @@ public sealed class ExecCommand : ICommand
     }
 
     /// <summary>A number as Go's strconv.Atoi reads it, with runc's "bad uid: …" wording when it is none.</summary>
+    /// <summary>
+    /// An id as the process gets it. runc casts to 32 bits, so 4294967296 becomes 0, root; a
+    /// number that does not fit is refused here instead. -1 and the like cast to ids above
+    /// 2147483647, which the spec's validation refuses.
+    /// </summary>
+    private static uint Id(long n, string what) => n is >= int.MinValue and <= uint.MaxValue
+        ? unchecked((uint)n)
+        : throw new Runtime.ContainerException($"invalid {what} {n}: must be at most {Spec.Validation.SpecValidator.MaxId}");
+
     public static long GoAtoi(string text, string what)
     {
         var digits = text.Length > 0 && text[0] is '+' or '-' ? text[1..] : text;
