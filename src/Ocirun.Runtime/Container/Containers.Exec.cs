@@ -81,6 +81,11 @@ public sealed partial class Containers
     private static Dictionary<string, string> SubCgroupPaths(ContainerRecord r, Dictionary<string, string> sub)
     {
         var paths = new Dictionary<string, string>(r.CgroupPaths);
+        // A controller the container has no hierarchy of is an error, as in runc, not ignored.
+        foreach (var controller in sub.Keys.Where(k => k != "" && !paths.Keys.Any(key => key == k || key.Split(',').Contains(k))))
+        {
+            throw new ContainerException($"unable to create new parent process: unknown controller {controller} in SubCgroupPaths");
+        }
         foreach (var key in paths.Keys.ToList())
         {
             var controllers = key.Split(',');
