@@ -23,7 +23,15 @@ public sealed class ParsedArgs
     public List<string> All(string name) => Values.TryGetValue(name, out var v) ? v : new();
 }
 
-public sealed class UsageException(string message) : Exception(message);
+public sealed class UsageException(string message) : Exception(message)
+{
+    /// <summary>
+    /// urfave/cli's words for a number flag it cannot read: "parse error", or "value out of
+    /// range" for digits too many for it.
+    /// </summary>
+    public static UsageException BadNumber(string value, string flag) =>
+        new($"invalid value \"{value}\" for flag -{flag}: {(GoNumbers.ParseUintError(value).EndsWith("value out of range", StringComparison.Ordinal) ? "value out of range" : "parse error")}");
+}
 
 /// <summary>
 /// Go's flag grammar as runc (urfave/cli) accepts it: -x and --x alike, --x=v or --x v,

@@ -331,6 +331,30 @@ public sealed class RuncFidelityTests : IDisposable
     }
 
     [Fact]
+    public void NumberFlagsThatCannotBeReadAreWordedAsRunc13WordsThem()
+    {
+        using var b = new Bundle("true");
+        using var runc13 = new Runc13();
+        const string huge = "99999999999999999999";
+        List<string> Outcomes(Func<string[], CommandResult> exec) => new[]
+        {
+            exec(["run", "--preserve-fds", "x", "--bundle", b.Dir, "c1"]),
+            exec(["create", "--preserve-fds", huge, "--bundle", b.Dir, "c1"]),
+            exec(["exec", "--preserve-fds", "-1", "c1", "true"]),
+            exec(["checkpoint", "--status-fd", "x", "c1"]),
+        }.Select(r => $"{r.ExitCode} {r.Stderr.Split('\n')[0].Replace("Incorrect Usage: ", "")}").ToList();
+        var runc = Outcomes(a => runc13.Exec(["--log", Path.Combine(b.Dir, "log"), .. a]));
+        Assert.Equal(
+        [
+            "1 invalid value \"x\" for flag -preserve-fds: parse error",
+            $"1 invalid value \"{huge}\" for flag -preserve-fds: value out of range",
+            "255 exec failed: container does not exist", // exec reads it once the container is known
+            "1 invalid value \"x\" for flag -status-fd: parse error",
+        ], runc);
+        Assert.Equal(runc, Outcomes(a => _rt.Exec(["--log", Path.Combine(b.Dir, "log"), .. a])));
+    }
+
+    [Fact]
     public void ACgroupValueTheKernelRefusesIsWordedAsRunc13WordsIt()
     {
         // runc: `failed to write "VALUE": write PATH: ERRNO` (the value quoted, the path named

@@ -27,7 +27,7 @@ public sealed class CheckpointCommand : ICommand
         int statusFd = -1;
         if (args.Get("status-fd") is { } s && (!int.TryParse(s, out statusFd) || statusFd < 0))
         {
-            throw new UsageException($"invalid value \"{s}\" for flag -status-fd");
+            throw UsageException.BadNumber(s, "status-fd");
         }
         ctx.Containers.Checkpoint(id, new CheckpointOptions
         {

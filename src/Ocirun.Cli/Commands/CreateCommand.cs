@@ -34,7 +34,7 @@ public sealed class CreateCommand : ICommand
         int preserve = 0;
         if (args.Get("preserve-fds") is { } p && (!int.TryParse(p, out preserve) || preserve < 0))
         {
-            throw new UsageException($"invalid value \"{p}\" for flag -preserve-fds");
+            throw UsageException.BadNumber(p, "preserve-fds");
         }
         return new Runtime.Container.CreateOptions
         {

@@ -39,7 +39,7 @@ public sealed class ExecCommand : ICommand
         int preserve = 0;
         if (args.Get("preserve-fds") is { } p && (!int.TryParse(p, out preserve) || preserve < 0))
         {
-            throw new UsageException($"invalid value \"{p}\" for flag -preserve-fds");
+            throw UsageException.BadNumber(p, "preserve-fds");
         }
         bool detach = args.Flag("detach");
         var consoleSocket = args.Get("console-socket");

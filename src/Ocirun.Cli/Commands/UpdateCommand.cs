@@ -28,8 +28,7 @@ public sealed class UpdateCommand : ICommand
         {
             if (args.Get(flag) is { } v && GoNumbers.ParseInt(v) == null)
             {
-                var why = GoNumbers.ParseIntError(v).EndsWith("out of range", StringComparison.Ordinal) ? "value out of range" : "parse error";
-                throw new UsageException($"invalid value \"{v}\" for flag -{flag}: {why}");
+                throw UsageException.BadNumber(v, flag);
             }
         }
         ctx.Containers.Update(id, () => Build(args));
