@@ -24,7 +24,8 @@ public static class GoNumbers
 
     public static string ParseUintError(string s) => Error("ParseUint", s, Digits(s));
 
-    public static string ParseIntError(string s) => Error("ParseInt", s, Digits(s.Length > 0 && s[0] is '+' or '-' ? s[1..] : s));
+    /// <param name="func">The strconv function named in the words: ParseInt, or Atoi, which reads the same.</param>
+    public static string ParseIntError(string s, string func = "ParseInt") => Error(func, s, Digits(s.Length > 0 && s[0] is '+' or '-' ? s[1..] : s));
 
     private static bool Digits(string s) => s.Length > 0 && s.All(char.IsAsciiDigit);
 

@@ -29,13 +29,14 @@ public sealed class CreateCommand : ICommand
     /// </summary>
     public static string FailedPrefix(string command) => $"ocirun {command} failed: ";
 
+    /// <summary>--preserve-fds (create, run and exec): a count of fds after stdio, 0 without it.</summary>
+    public static int PreserveFds(ParsedArgs args) =>
+        args.Get("preserve-fds") is not { } p ? 0
+        : int.TryParse(p, out var n) && n >= 0 ? n : throw UsageException.BadNumber(p, "preserve-fds");
+
     public static Runtime.Container.CreateOptions Build(string id, ParsedArgs args, bool detach)
     {
-        int preserve = 0;
-        if (args.Get("preserve-fds") is { } p && (!int.TryParse(p, out preserve) || preserve < 0))
-        {
-            throw UsageException.BadNumber(p, "preserve-fds");
-        }
+        int preserve = PreserveFds(args);
         return new Runtime.Container.CreateOptions
         {
             Id = id,

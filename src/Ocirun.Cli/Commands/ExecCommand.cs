@@ -36,11 +36,7 @@ public sealed class ExecCommand : ICommand
     {
         var id = args.Positional[0];
         var process = BuildProcess(ctx, id, args);
-        int preserve = 0;
-        if (args.Get("preserve-fds") is { } p && (!int.TryParse(p, out preserve) || preserve < 0))
-        {
-            throw UsageException.BadNumber(p, "preserve-fds");
-        }
+        int preserve = CreateCommand.PreserveFds(args);
         bool detach = args.Flag("detach");
         var consoleSocket = args.Get("console-socket");
         using var relay = !detach && consoleSocket == null && process.Terminal ? new ConsoleRelay() : null;
@@ -126,16 +122,9 @@ public sealed class ExecCommand : ICommand
         ? unchecked((uint)n)
         : throw new Runtime.ContainerException($"invalid {what} {n}: must be at most {Spec.Validation.SpecValidator.MaxId}");
 
-    public static long GoAtoi(string text, string what)
-    {
-        var digits = text.Length > 0 && text[0] is '+' or '-' ? text[1..] : text;
-        if (digits.Length == 0 || !digits.All(char.IsAsciiDigit))
-        {
-            throw new Runtime.ContainerException($"bad {what}: strconv.Atoi: parsing \"{text}\": invalid syntax");
-        }
-        return long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v)
-            ? v : throw new Runtime.ContainerException($"bad {what}: strconv.Atoi: parsing \"{text}\": value out of range");
-    }
+    /// <summary>A number as Go's strconv.Atoi reads it; a failure in runc's words ("bad uid: strconv.Atoi: …").</summary>
+    public static long GoAtoi(string text, string what) =>
+        GoNumbers.ParseInt(text) ?? throw new Runtime.ContainerException($"bad {what}: {GoNumbers.ParseIntError(text, "Atoi")}");
 
     public static List<string> MergeEnv(List<string> baseEnv, List<string> extra)
     {

@@ -66,11 +66,7 @@ internal sealed unsafe class PrivateProcfs : IDisposable
 
     private static int NewInstance()
     {
-        int fs;
-        fixed (byte* type = Sys.CString("proc"))
-        {
-            fs = (int)Libc.syscall(SYS_fsopen, (long)type, FSOPEN_CLOEXEC, 0, 0, 0);
-        }
+        int fs = Sys.FsOpen("proc");
         if (fs < 0)
         {
             return -1;

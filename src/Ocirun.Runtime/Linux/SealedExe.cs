@@ -31,13 +31,13 @@ internal static unsafe class SealedExe
         try
         {
             // Without an upper layer overlayfs wants two lower ones: the second is an empty tmpfs.
-            tmpfs = FsOpen("tmpfs");
+            tmpfs = Sys.FsOpen("tmpfs");
             if (tmpfs < 0 || Libc.syscall(SYS_fsconfig, tmpfs, FSCONFIG_CMD_CREATE, 0, 0, 0) < 0)
             {
                 return -1;
             }
             empty = (int)Libc.syscall(SYS_fsmount, tmpfs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY, 0, 0);
-            overlay = FsOpen("overlay");
+            overlay = Sys.FsOpen("overlay");
             if (empty < 0 || overlay < 0
                 || !SetString(overlay, "lowerdir+", Path.GetDirectoryName(exe)!)
                 || !SetString(overlay, "lowerdir+", $"/proc/self/fd/{empty}")
@@ -82,14 +82,6 @@ internal static unsafe class SealedExe
         finally
         {
             Sys.Close(self);
-        }
-    }
-
-    private static int FsOpen(string type)
-    {
-        fixed (byte* t = Sys.CString(type))
-        {
-            return (int)Libc.syscall(SYS_fsopen, (long)t, FSOPEN_CLOEXEC, 0, 0, 0);
         }
     }
 

@@ -38,6 +38,15 @@ internal static unsafe class Sys
         return Libc.statfs(path, &st) == 0 ? st.Type : null;
     }
 
+    /// <summary>fsopen(2) of a filesystem type, close-on-exec: its context fd, or -1 with errno set.</summary>
+    public static int FsOpen(string type)
+    {
+        fixed (byte* t = CString(type))
+        {
+            return (int)Libc.syscall(SYS_fsopen, (long)t, FSOPEN_CLOEXEC, 0, 0, 0);
+        }
+    }
+
     /// <summary>fstatfs(2)'s f_type of the filesystem fd is on; null if it cannot be asked.</summary>
     public static long? FsTypeOf(int fd)
     {
